@@ -1,0 +1,39 @@
+import type { Assignee } from '../definitions/wait-point';
+
+export interface MintCallbackUrlsInput {
+  readonly namespace: string;
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly waits: readonly string[];
+}
+export interface MintCallbackUrlsResult {
+  readonly urls: Record<string, string>;
+  /** Whether the hookwait search attributes are registered and should be upserted. */
+  readonly searchAttributes: boolean;
+}
+export interface CallConnectorInput {
+  readonly procedure: string;
+  readonly connector: string;
+  /** Template variables: `input`, `callbackUrls`, `attributes`, `vars`. (`env` is added by the activity.) */
+  readonly variables: Record<string, unknown>;
+}
+export interface SendMessageInput {
+  readonly conversationId: string;
+  readonly text: string;
+  /** Stable across retries, so the channel delivers the message once. */
+  readonly idempotencyKey: string;
+}
+export interface AssignInput {
+  readonly conversationId: string;
+  readonly assignee: Assignee;
+  readonly idempotencyKey: string;
+  readonly reason?: string;
+}
+
+/** The activities the hookwait plugin registers on a worker. */
+export interface HookwaitActivities {
+  hookwaitMintCallbackUrls(input: MintCallbackUrlsInput): Promise<MintCallbackUrlsResult>;
+  hookwaitCallConnector(input: CallConnectorInput): Promise<unknown>;
+  hookwaitSendMessage(input: SendMessageInput): Promise<void>;
+  hookwaitAssign(input: AssignInput): Promise<void>;
+}

@@ -1,0 +1,93 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { type Assignee, assigneeLabel } from '../definitions/wait-point';
+import type { Logger } from '../logging/logger';
+import { retryAfterMs } from './retry-after';
+
+/**
+ * The one port through which procedures talk to the conversation: messages to the customer, and
+ * assignment to a team or teammate. Each call carries an idempotency key that is stable across
+ * activity retries, so an implementation can deliver each effect once.
+ */
+export interface ConversationChannel {
+  sendMessage(conversationId: string, text: string, options: { readonly idempotencyKey: string }): Promise<void>;
+  assign(conversationId: string, assignee: Assignee, options: { readonly idempotencyKey: string; readonly reason?: string }): Promise<void>;
+}
+
+export interface HttpConversationChannelOptions {
+  /** The helpdesk's base URL; calls go to `<url>/conversations/<id>/messages` and `/assignments`. */
+  readonly url: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  readonly token?: string;
+  readonly timeoutMs?: number;
+  readonly fetch?: typeof fetch;
+}
+
+/** A conversation channel over HTTP, for a helpdesk that accepts `Idempotency-Key`. */
+export class HttpConversationChannel implements ConversationChannel {
+  private readonly fetchImpl: typeof fetch;
+  constructor(private readonly options: HttpConversationChannelOptions) {
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  sendMessage(conversationId: string, text: string, options: { readonly idempotencyKey: string }): Promise<void> {
+    return this.post(conversationId, 'messages', { text }, options.idempotencyKey);
+  }
+
+  assign(conversationId: string, assignee: Assignee, options: { readonly idempotencyKey: string; readonly reason?: string }): Promise<void> {
+    const body = {
+      assignee: 'team' in assignee ? { type: 'team', id: assignee.team } : { type: 'teammate', id: assignee.teammate },
+      ...(options.reason ? { reason: options.reason } : {}),
+    };
+    return this.post(conversationId, 'assignments', body, options.idempotencyKey);
+  }
+
+  private async post(conversationId: string, what: string, body: unknown, idempotencyKey: string): Promise<void> {
+    const url = `${this.options.url}/conversations/${encodeURIComponent(conversationId)}/${what}`;
+    let res: Response;
+    try {
+      res = await this.fetchImpl(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': idempotencyKey,
+          ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
+        },
+        body: JSON.stringify(body),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+      });
+      await res.arrayBuffer();
+    } catch (err) {
+      throw ApplicationFailure.retryable(`helpdesk ${what}: ${(err as Error).message}`, 'HookwaitChannelUnavailable');
+    }
+    if (res.ok) return;
+    const message = `helpdesk ${what}: POST ${url} answered ${res.status}`;
+    if (res.status === 408 || res.status === 429 || res.status >= 500) {
+      const delay = retryAfterMs(res.headers.get('retry-after'), 5 * 60_000);
+      throw ApplicationFailure.create({ type: 'HookwaitChannelUnavailable', message, ...(delay !== undefined ? { nextRetryDelay: delay } : {}) });
+    }
+    throw ApplicationFailure.nonRetryable(message, 'HookwaitChannelRejected');
+  }
+}
+
+/** For development: writes each message and assignment to the log, once per idempotency key. */
+export class LoggingConversationChannel implements ConversationChannel {
+  private readonly seen = new Set<string>();
+  constructor(private readonly logger: Logger) {}
+
+  async sendMessage(conversationId: string, text: string, options: { readonly idempotencyKey: string }): Promise<void> {
+    if (this.once(options.idempotencyKey)) this.logger.info('message to customer', { conversationId, text });
+  }
+
+  async assign(conversationId: string, assignee: Assignee, options: { readonly idempotencyKey: string; readonly reason?: string }): Promise<void> {
+    if (this.once(options.idempotencyKey)) {
+      this.logger.info('conversation assigned', { conversationId, assignee: assigneeLabel(assignee), reason: options.reason });
+    }
+  }
+
+  private once(key: string): boolean {
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    return true;
+  }
+}

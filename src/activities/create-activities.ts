@@ -1,0 +1,70 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { AnyProcedure } from '../definitions/procedure';
+import type { Logger } from '../logging/logger';
+import { mintCallbackToken, type TokenKeyring } from '../security/callback-token';
+import type { HookwaitActivities } from './activity-types';
+import type { ConversationChannel } from './conversation-channel';
+import { callConnector, CONNECTOR_MISCONFIGURED } from './data-connector';
+
+export interface HookwaitActivitiesOptions {
+  readonly procedures: readonly AnyProcedure[];
+  readonly keyring: TokenKeyring;
+  /** Callback URLs are `<publicBaseUrl>/callbacks/<token>`. */
+  readonly publicBaseUrl: string;
+  readonly channel: ConversationChannel;
+  readonly logger: Logger;
+  /** Whether the hookwait search attributes are registered on the namespace (default true). */
+  readonly searchAttributes?: boolean;
+  /** Template `env` for connectors; default `process.env`. */
+  readonly env?: Record<string, string | undefined>;
+  readonly fetch?: typeof fetch;
+}
+
+export function callbackUrl(publicBaseUrl: string, token: string): string {
+  return `${publicBaseUrl.replace(/\/+$/, '')}/callbacks/${token}`;
+}
+
+function cancellationSignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined; // called outside an activity (unit tests)
+  }
+}
+
+/** The activities the hookwait plugin registers: token minting, data connectors and the conversation channel. */
+export function createHookwaitActivities(options: HookwaitActivitiesOptions): HookwaitActivities {
+  const procedures = new Map(options.procedures.map((p) => [p.name, p]));
+  const logger = options.logger.child({ component: 'activities' });
+  return {
+    // Local activity: the signing key stays in the worker's configuration, never in workflow arguments.
+    async hookwaitMintCallbackUrls({ namespace, workflowId, runId, waits }) {
+      const urls: Record<string, string> = {};
+      for (const wait of waits) {
+        urls[wait] = callbackUrl(options.publicBaseUrl, mintCallbackToken(options.keyring, { namespace, workflowId, runId, wait }));
+      }
+      return { urls, searchAttributes: options.searchAttributes ?? true };
+    },
+    async hookwaitCallConnector({ procedure, connector, variables }) {
+      const p = procedures.get(procedure);
+      const point = p && Object.prototype.hasOwnProperty.call(p.connectors, connector) ? p.connectors[connector] : undefined;
+      if (!point) {
+        throw ApplicationFailure.nonRetryable(`connector '${connector}' of procedure '${procedure}' is not registered with this worker's hookwait plugin`, CONNECTOR_MISCONFIGURED);
+      }
+      const signal = cancellationSignal();
+      return callConnector(point, variables, {
+        fetch: options.fetch ?? fetch,
+        env: options.env ?? process.env,
+        logger: logger.child({ procedure }),
+        ...(signal ? { signal } : {}),
+      });
+    },
+    async hookwaitSendMessage({ conversationId, text, idempotencyKey }) {
+      await options.channel.sendMessage(conversationId, text, { idempotencyKey });
+    },
+    async hookwaitAssign({ conversationId, assignee, idempotencyKey, reason }) {
+      await options.channel.assign(conversationId, assignee, { idempotencyKey, ...(reason ? { reason } : {}) });
+    },
+  };
+}

@@ -1,0 +1,132 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { ConnectorPoint } from '../definitions/connector';
+import { formatZodIssues } from '../definitions/zod-issues';
+import type { Logger } from '../logging/logger';
+import { retryAfterMs } from './retry-after';
+import { renderJson, renderString, TemplateError } from './template';
+
+/** Failure types a workflow can match on; the first three are never retried. */
+export const CONNECTOR_REJECTED = 'HookwaitConnectorRejected';
+export const CONNECTOR_BAD_RESPONSE = 'HookwaitConnectorBadResponse';
+export const CONNECTOR_MISCONFIGURED = 'HookwaitConnectorMisconfigured';
+export const CONNECTOR_UNAVAILABLE = 'HookwaitConnectorUnavailable';
+
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+export interface ConnectorCallContext {
+  readonly fetch: typeof fetch;
+  readonly env: Record<string, string | undefined>;
+  readonly logger: Logger;
+  /** Aborted when the activity is cancelled. */
+  readonly signal?: AbortSignal;
+}
+
+function fail(type: string, message: string, nonRetryable: boolean, nextRetryDelayMs?: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type,
+    message,
+    nonRetryable,
+    ...(nextRetryDelayMs !== undefined ? { nextRetryDelay: nextRetryDelayMs } : {}),
+  });
+}
+
+async function readLimited(res: Response): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_RESPONSE_BYTES) {
+      await reader.cancel();
+      throw new Error(`response over ${MAX_RESPONSE_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Without the query string, which may carry keys. */
+function safeUrl(url: string): string {
+  const i = url.indexOf('?');
+  return i < 0 ? url : `${url.slice(0, i)}?…`;
+}
+
+/**
+ * Makes one attempt at a connector's HTTP call. Temporal's retry policy (set from the declaration) makes the
+ * next one: network errors, timeouts, 5xx and 429 are retryable (429/503 wait for Retry-After); other 4xx,
+ * redirects and a response that does not fit the schema fail at once with a message that says why.
+ */
+export async function callConnector(point: ConnectorPoint, variables: Record<string, unknown>, ctx: ConnectorCallContext): Promise<unknown> {
+  const vars = { ...variables, env: ctx.env };
+  const where = `connector ${point.name}`;
+  let url: string;
+  let headers: Record<string, string>;
+  let body: string | undefined;
+  try {
+    url = renderString(point.url, vars, `${where}.url`, true);
+    headers = Object.fromEntries(Object.entries(point.headers).map(([k, v]) => [k, renderString(v, vars, `${where}.headers.${k}`)]));
+    if (point.body !== undefined) body = JSON.stringify(renderJson(point.body, vars, `${where}.body`));
+  } catch (err) {
+    if (err instanceof TemplateError) throw fail(CONNECTOR_MISCONFIGURED, err.message, true);
+    throw err;
+  }
+  let parsedUrl: URL;
+  try {
+    parsedUrl = new URL(url);
+  } catch {
+    throw fail(CONNECTOR_MISCONFIGURED, `${where}: '${safeUrl(url)}' is not a URL`, true);
+  }
+  if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:') {
+    throw fail(CONNECTOR_MISCONFIGURED, `${where}: only http(s) URLs are called, got ${parsedUrl.protocol}`, true);
+  }
+  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+    headers['content-type'] = 'application/json';
+  }
+  const target = `${point.method} ${safeUrl(url)}`;
+  const signals = [AbortSignal.timeout(point.timeoutMs), ...(ctx.signal ? [ctx.signal] : [])];
+  let res: Response;
+  let text: string;
+  try {
+    res = await ctx.fetch(url, {
+      method: point.method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+      redirect: 'manual',
+      signal: AbortSignal.any(signals),
+    });
+    text = await readLimited(res);
+  } catch (err) {
+    ctx.logger.warn('connector call failed', { connector: point.name, target, error: err });
+    throw fail(CONNECTOR_UNAVAILABLE, `${where}: ${target} failed: ${(err as Error).message}`, false);
+  }
+  const snippet = text.slice(0, 300);
+  ctx.logger.info('connector called', { connector: point.name, target, status: res.status });
+  if (res.status === 429 || res.status >= 500) {
+    const delay = retryAfterMs(res.headers.get('retry-after'), MAX_RETRY_AFTER_MS);
+    throw fail(CONNECTOR_UNAVAILABLE, `${where}: ${target} answered ${res.status}: ${snippet}`, false, delay);
+  }
+  if (res.status >= 300 && res.status < 400) {
+    throw fail(CONNECTOR_REJECTED, `${where}: ${target} answered a redirect (${res.status}); redirects are not followed`, true);
+  }
+  if (res.status >= 400) throw fail(CONNECTOR_REJECTED, `${where}: ${target} answered ${res.status}: ${snippet}`, true);
+
+  let json: unknown = null;
+  if (text.trim() !== '') {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      if (point.response) throw fail(CONNECTOR_BAD_RESPONSE, `${where}: ${target} answered ${res.status} with a body that is not JSON`, true);
+      json = text;
+    }
+  }
+  if (!point.response) return json;
+  const mapped = point.response.safeParse(json);
+  if (!mapped.success) {
+    throw fail(CONNECTOR_BAD_RESPONSE, `${where}: response did not fit its schema: ${formatZodIssues(mapped.error, 'response')}`, true);
+  }
+  return mapped.data;
+}

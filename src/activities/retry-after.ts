@@ -1,0 +1,12 @@
+/** Reads `Retry-After` (seconds or an HTTP date) into milliseconds, clamped to `maxMs`; undefined when absent or bad. */
+export function retryAfterMs(header: string | null | undefined, maxMs: number, now: number = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const trimmed = header.trim();
+  let ms: number | undefined;
+  if (/^\d+$/.test(trimmed)) ms = Number(trimmed) * 1000;
+  else {
+    const at = Date.parse(trimmed);
+    if (!Number.isNaN(at)) ms = Math.max(0, at - now);
+  }
+  return ms === undefined ? undefined : Math.min(ms, maxMs);
+}

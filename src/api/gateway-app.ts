@@ -1,0 +1,55 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { silentLogger } from '../logging/logger';
+import { createCallbackRouter, type CallbackRouterOptions } from './callback-route';
+import { sendProblem } from './problem';
+import { RETRY_AFTER_SECONDS } from './temporal-errors';
+
+export type GatewayAppOptions = CallbackRouterOptions;
+
+interface HttpError {
+  readonly status?: number;
+  readonly statusCode?: number;
+  readonly type?: string;
+  readonly message?: string;
+}
+
+/**
+ * A standalone gateway: the callback router, `GET /healthz` (process alive), `GET /readyz` (Temporal
+ * reachable), and problem+json for everything else. It holds no state: run as many replicas as needed.
+ */
+export function createGatewayApp(options: GatewayAppOptions): Express {
+  const app = express();
+  const logger = (options.logger ?? silentLogger).child({ component: 'gateway' });
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await options.client.connection.withDeadline(Date.now() + (options.temporalTimeoutMs ?? 5_000), () =>
+        options.client.workflowService.getSystemInfo({}),
+      );
+      res.json({ status: 'ready' });
+    } catch (err) {
+      logger.warn('not ready', { error: err });
+      sendProblem(res, 'temporal-unavailable', 'Temporal is not reachable', { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } });
+    }
+  });
+  app.use(createCallbackRouter(options));
+  app.use((_req, res) => sendProblem(res, 'not-found', 'no such resource'));
+
+  // Body-reading errors come from the sender (size, encoding, aborted uploads): 4xx, never 500.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = (err ?? {}) as HttpError;
+    const status = e.status ?? e.statusCode;
+    if (res.headersSent) return;
+    if (status === 413) return sendProblem(res, 'payload-too-large', `the body is over the limit of ${options.bodyLimitBytes ?? 256 * 1024} bytes`);
+    if (status === 415) return sendProblem(res, 'unsupported-media-type', e.message);
+    if (status !== undefined && status >= 400 && status < 500) return sendProblem(res, 'bad-request', e.message);
+    logger.error('unexpected error', { error: err });
+    return sendProblem(res, 'internal', 'unexpected error');
+  });
+  return app;
+}

@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import { DefinitionError } from './definition-error';
+
+/** A captured attribute value. Response attributes are scalars only, as in Intercom's "Wait for Webhook". */
+export type Scalar = string | number | boolean;
+
+/** Options for one response attribute. */
+export interface AttributeOptions<S extends z.ZodType = z.ZodType> {
+  /** How to validate and type the value; default: a scalar string (numbers and booleans are turned into strings). */
+  readonly schema?: S;
+  /** Dotted path into the payload (`'data.reference.id'`, `'items.0.sku'`); default: the attribute's own name. */
+  readonly path?: string;
+  readonly description?: string;
+}
+
+/** One attribute: a zod schema, or {@link AttributeOptions}. */
+export type AttributeDecl = z.ZodType | AttributeOptions;
+
+/** A wait point's response attributes: a list of names (all strings) or a record of declarations. */
+export type AttributesDecl = readonly string[] | { readonly [name: string]: AttributeDecl };
+
+/** The value type of one declared attribute. */
+export type AttributeValue<D> = D extends z.ZodType
+  ? z.output<D>
+  : D extends { readonly schema: infer S extends z.ZodType }
+    ? z.output<S>
+    : string;
+
+/** The typed record of attributes captured for a wait point declared with attributes `A`. */
+export type CapturedAttributes<A> = A extends readonly (infer N extends string)[]
+  ? { [K in N]: string }
+  : { -readonly [K in keyof A]: AttributeValue<A[K]> };
+
+/** An attribute after definition-time checks. */
+export interface NormalizedAttribute {
+  readonly name: string;
+  readonly path: readonly string[];
+  readonly schema: z.ZodType;
+}
+
+/** One reason a payload did not fit the declared attributes. */
+export interface FieldError {
+  /** The attribute's name. */
+  readonly field: string;
+  /** Where in the payload it was read from, when that differs from the name. */
+  readonly path?: string;
+  readonly message: string;
+}
+
+export type AttributeCheck =
+  | { readonly ok: true; readonly attributes: Record<string, Scalar | undefined> }
+  | { readonly ok: false; readonly errors: readonly FieldError[] };
+
+/** As in WotNot's Webhook block: at most 50 mapped variables per wait. */
+export const MAX_ATTRIBUTES_PER_WAIT = 50;
+const MAX_PATH_DEPTH = 32;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const PATH_SEGMENT = /^[A-Za-z0-9_$-]{1,128}$/;
+
+const scalarString = z
+  .union([z.string(), z.number(), z.boolean()], { error: 'must be a scalar string' })
+  .transform((v) => String(v));
+
+function isZodType(value: unknown): value is z.ZodType {
+  return typeof value === 'object' && value !== null && typeof (value as { safeParse?: unknown }).safeParse === 'function';
+}
+
+export function normalizeAttributes(decl: AttributesDecl, field: string): NormalizedAttribute[] {
+  const entries: [string, AttributeDecl | undefined][] = Array.isArray(decl)
+    ? (decl as readonly string[]).map((name) => [name, undefined])
+    : Object.entries(decl as Record<string, AttributeDecl>);
+  if (entries.length === 0) throw new DefinitionError(field, 'declare at least one response attribute');
+  if (entries.length > MAX_ATTRIBUTES_PER_WAIT) {
+    throw new DefinitionError(field, `at most ${MAX_ATTRIBUTES_PER_WAIT} attributes per wait, got ${entries.length}`);
+  }
+  const seen = new Set<string>();
+  return entries.map(([name, d]) => {
+    const f = `${field}.${name}`;
+    if (typeof name !== 'string' || !NAME.test(name)) {
+      throw new DefinitionError(f, 'attribute names are 1-64 letters, digits or underscores, not starting with a digit');
+    }
+    if (seen.has(name)) throw new DefinitionError(f, 'declared twice');
+    seen.add(name);
+    let schema: z.ZodType = scalarString;
+    let pathText: string = name;
+    if (isZodType(d)) schema = d;
+    else if (d !== undefined) {
+      if (typeof d !== 'object' || d === null) throw new DefinitionError(f, 'must be a zod schema or { schema?, path? }');
+      if (d.schema !== undefined) {
+        if (!isZodType(d.schema)) throw new DefinitionError(`${f}.schema`, 'must be a zod schema');
+        schema = d.schema;
+      }
+      if (d.path !== undefined) pathText = d.path;
+    }
+    const path = pathText.split('.');
+    if (path.length > MAX_PATH_DEPTH || !path.every((s) => PATH_SEGMENT.test(s) && s !== '__proto__')) {
+      throw new DefinitionError(`${f}.path`, `must be a dotted path of plain segments, got ${JSON.stringify(pathText)}`);
+    }
+    return { name, path, schema };
+  });
+}
+
+function readPath(payload: unknown, path: readonly string[]): unknown {
+  let current: unknown = payload;
+  for (const segment of path) {
+    if (Array.isArray(current)) {
+      if (!/^\d+$/.test(segment)) return undefined;
+      current = current[Number(segment)];
+    } else if (typeof current === 'object' && current !== null && Object.prototype.hasOwnProperty.call(current, segment)) {
+      current = (current as Record<string, unknown>)[segment];
+    } else {
+      return undefined;
+    }
+  }
+  return current;
+}
+
+function isScalar(v: unknown): v is Scalar {
+  return typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+/** Form bodies carry only strings: a typed attribute gets one chance with the string read as a number or boolean. */
+function fromFormString(v: string): unknown {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  if (v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+}
+
+function checkOne(attribute: NormalizedAttribute, raw: unknown, form: boolean): { value?: Scalar | undefined; error?: string } {
+  if (raw !== undefined && raw !== null && typeof raw === 'object') {
+    return { error: `must be a scalar (string, number or boolean), got ${Array.isArray(raw) ? 'an array' : 'an object'}` };
+  }
+  let result = attribute.schema.safeParse(raw);
+  if (!result.success && form && typeof raw === 'string') {
+    const converted = fromFormString(raw);
+    if (converted !== undefined) result = attribute.schema.safeParse(converted);
+  }
+  if (!result.success) {
+    if (raw === undefined) return { error: 'is required' };
+    return { error: result.error.issues.map((i) => i.message).join('; ') || 'is invalid' };
+  }
+  const value: unknown = result.data;
+  if (value === undefined || value === null) return { value: undefined };
+  if (!isScalar(value)) return { error: 'must be a scalar (string, number or boolean)' };
+  return { value };
+}
+
+function collect(
+  attributes: readonly NormalizedAttribute[],
+  read: (a: NormalizedAttribute) => unknown,
+  form: boolean,
+  withPath: boolean,
+): AttributeCheck {
+  const out: Record<string, Scalar | undefined> = {};
+  const errors: FieldError[] = [];
+  for (const a of attributes) {
+    const { value, error } = checkOne(a, read(a), form);
+    if (error !== undefined) {
+      const path = a.path.join('.');
+      errors.push(withPath && path !== a.name ? { field: a.name, path, message: error } : { field: a.name, message: error });
+    } else if (value !== undefined) out[a.name] = value;
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, attributes: out };
+}
+
+/**
+ * Reads the declared attributes out of a sender's payload (by each attribute's path) and validates them.
+ * Everything not declared is dropped, so it never reaches workflow history.
+ */
+export function extractAttributes(
+  attributes: readonly NormalizedAttribute[],
+  payload: unknown,
+  options: { readonly source: 'json' | 'form' } = { source: 'json' },
+): AttributeCheck {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    return { ok: false, errors: [{ field: '(body)', message: 'must be a JSON object or a form' }] };
+  }
+  const form = options.source === 'form';
+  const record = payload as Record<string, unknown>;
+  // Form fields are flat: a dotted path may be a field's whole name (`data.reference.id=…`).
+  const read = (a: NormalizedAttribute): unknown => {
+    const flat = a.path.join('.');
+    if (form && Object.prototype.hasOwnProperty.call(record, flat)) return record[flat];
+    return readPath(payload, a.path);
+  };
+  return collect(attributes, read, form, true);
+}
+
+/** Validates attributes that are already keyed by name (a signal, an operator's completion). */
+export function checkCapturedAttributes(attributes: readonly NormalizedAttribute[], captured: unknown): AttributeCheck {
+  if (typeof captured !== 'object' || captured === null || Array.isArray(captured)) {
+    return { ok: false, errors: [{ field: '(attributes)', message: 'must be an object' }] };
+  }
+  const record = captured as Record<string, unknown>;
+  return collect(
+    attributes,
+    (a) => (Object.prototype.hasOwnProperty.call(record, a.name) ? record[a.name] : undefined),
+    false,
+    false,
+  );
+}

@@ -1,0 +1,86 @@
+import { type AttributesDecl, type NormalizedAttribute, normalizeAttributes } from './attributes';
+import { DefinitionError } from './definition-error';
+import { type Duration, waitTimeoutToMs } from './duration';
+
+/** Who gets the conversation when a wait escalates: a team or a teammate. */
+export type Assignee = { readonly team: string } | { readonly teammate: string };
+
+/** What a wait does when no callback arrives in time. */
+export type TimeoutAction = 'escalate' | 'branch';
+
+export interface EscalationDecl {
+  /** Sent to the customer when the wait times out. */
+  readonly message?: string;
+  /** The team or teammate the conversation is routed to after the message. */
+  readonly assignee?: Assignee;
+}
+
+/** A wait point as the author declares it. */
+export interface WaitDecl<A extends AttributesDecl = AttributesDecl> {
+  /** Human name, shown in the Web UI and the CLI (e.g. "Wait for ID verification callback"). */
+  readonly title: string;
+  /** The response attributes captured from the callback; anything else in the payload is dropped. */
+  readonly attributes: A;
+  /** How long to wait, at least 1s. A run may override it: `run.wait(name, { timeout })`. */
+  readonly timeout: Duration;
+  /**
+   * `'escalate'` (default): send `escalation.message` to the customer, assign the conversation to
+   * `escalation.assignee` and end the procedure with status `escalated`.
+   * `'branch'`: the wait returns `{ ok: false, reason: 'timeout' }` and the procedure decides.
+   */
+  readonly onTimeout?: TimeoutAction;
+  readonly escalation?: EscalationDecl;
+}
+
+/** A wait point after definition-time checks. */
+export interface WaitPoint {
+  readonly name: string;
+  readonly title: string;
+  readonly attributes: readonly NormalizedAttribute[];
+  readonly timeoutMs: number;
+  readonly onTimeout: TimeoutAction;
+  readonly escalation?: { readonly message: string; readonly assignee: Assignee };
+}
+
+export const WAIT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+export function assigneeLabel(a: Assignee): string {
+  return 'team' in a ? `team ${a.team}` : `teammate ${a.teammate}`;
+}
+
+function checkAssignee(value: unknown, field: string): Assignee {
+  if (typeof value === 'object' && value !== null) {
+    const v = value as Record<string, unknown>;
+    if (typeof v.team === 'string' && v.team.trim() !== '' && v.teammate === undefined) return { team: v.team };
+    if (typeof v.teammate === 'string' && v.teammate.trim() !== '' && v.team === undefined) return { teammate: v.teammate };
+  }
+  throw new DefinitionError(field, 'must be { team: "<id>" } or { teammate: "<id>" }');
+}
+
+export function normalizeWait(name: string, decl: WaitDecl, field: string): WaitPoint {
+  if (!WAIT_NAME.test(name)) {
+    throw new DefinitionError(field, 'wait names are 1-64 letters, digits, "_" or "-", starting with a letter');
+  }
+  if (typeof decl !== 'object' || decl === null) throw new DefinitionError(field, 'must be a wait declaration');
+  if (typeof decl.title !== 'string' || decl.title.trim() === '') throw new DefinitionError(`${field}.title`, 'is required');
+  const attributes = normalizeAttributes(decl.attributes, `${field}.attributes`);
+  const timeoutMs = waitTimeoutToMs(decl.timeout, `${field}.timeout`);
+  const onTimeout = decl.onTimeout ?? 'escalate';
+  if (onTimeout !== 'escalate' && onTimeout !== 'branch') {
+    throw new DefinitionError(`${field}.onTimeout`, `must be 'escalate' or 'branch', got ${JSON.stringify(onTimeout)}`);
+  }
+  if (onTimeout === 'branch') return { name, title: decl.title, attributes, timeoutMs, onTimeout };
+
+  const missing: string[] = [];
+  const message = decl.escalation?.message;
+  if (typeof message !== 'string' || message.trim() === '') missing.push(`${field}.escalation.message`);
+  if (decl.escalation?.assignee === undefined) missing.push(`${field}.escalation.assignee`);
+  if (missing.length > 0) {
+    throw new DefinitionError(
+      missing[0] as string,
+      `onTimeout 'escalate' needs an escalation message and an escalation assignee; missing: ${missing.join(', ')}`,
+    );
+  }
+  const assignee = checkAssignee(decl.escalation?.assignee, `${field}.escalation.assignee`);
+  return { name, title: decl.title, attributes, timeoutMs, onTimeout, escalation: { message: message as string, assignee } };
+}

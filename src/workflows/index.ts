@@ -1,0 +1,4 @@
+export * from './current-details';
+export * from './messages';
+export * from './procedure-runtime';
+export * from './search-attributes';

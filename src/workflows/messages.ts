@@ -1,0 +1,78 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { FieldError, Scalar } from '../definitions/attributes';
+
+/** Where a callback came from, as the gateway (or an operator tool) saw it. */
+export interface CallbackSource {
+  readonly kind: 'http' | 'operator' | 'client';
+  readonly ip?: string;
+  readonly userAgent?: string;
+  readonly requestId?: string;
+}
+
+/**
+ * The signal the gateway sends for each callback. `attributes` holds only the declared attributes
+ * (already extracted from the payload); it is absent when the gateway knows the callback cannot apply.
+ */
+export interface CallbackSignalArgs {
+  readonly wait: string;
+  readonly attributes?: Record<string, Scalar>;
+  /** ISO time the callback reached the gateway. */
+  readonly receivedAt: string;
+  readonly source: CallbackSource;
+}
+
+export interface CustomerMessage {
+  readonly text: string;
+  readonly at?: string;
+}
+
+export type WaitStatus = 'pending' | 'waiting' | 'received' | 'timed_out';
+export type ProcedureStatus = 'running' | 'waiting' | 'completed' | 'escalated' | 'failed';
+export type LedgerOutcome = 'accepted' | 'duplicate' | 'late' | 'rejected' | 'unknown-wait';
+
+/** One callback that reached the run. */
+export interface LedgerEntry {
+  readonly at: string;
+  readonly wait: string;
+  readonly outcome: LedgerOutcome;
+  readonly source: CallbackSource;
+  readonly errors?: readonly FieldError[];
+}
+
+export interface WaitState {
+  readonly title: string;
+  status: WaitStatus;
+  timeoutMs?: number;
+  waitingSince?: string;
+  deadline?: string;
+  receivedAt?: string;
+  attributes?: Record<string, Scalar>;
+}
+
+/** The whole readable state of a run, served by {@link stateQuery}. */
+export interface ProcedureState {
+  readonly procedure: string;
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly conversationId: string;
+  status: ProcedureStatus;
+  readonly startedAt: string;
+  callbackUrls: Record<string, string>;
+  readonly waits: Record<string, WaitState>;
+  readonly customerMessages: CustomerMessage[];
+  readonly ledger: LedgerEntry[];
+  escalatedAt?: { readonly wait: string; readonly at: string };
+}
+
+/** Memo kept in step with the run, so the gateway can tell "wait timed out" (410) without a worker. */
+export interface HookwaitMemo {
+  readonly procedure: string;
+  readonly status: ProcedureStatus;
+  readonly waits: Record<string, WaitStatus>;
+}
+export const MEMO_KEY = 'hookwait';
+
+export const callbackSignal = defineSignal<[CallbackSignalArgs]>('hookwait.callback');
+/** Customer messages get no reply while the procedure waits; they are recorded in its state. */
+export const customerMessageSignal = defineSignal<[CustomerMessage]>('hookwait.customerMessage');
+export const stateQuery = defineQuery<ProcedureState>('hookwait.state');

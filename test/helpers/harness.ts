@@ -1,0 +1,84 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createGatewayApp } from '../../src/api/gateway-app';
+import type { ConversationChannel } from '../../src/activities/conversation-channel';
+import type { AnyProcedure } from '../../src/definitions/procedure';
+import { hookwaitPlugin } from '../../src/plugin';
+import { generateKeyringSpec, parseKeyring, type TokenKeyring } from '../../src/security/callback-token';
+import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { silentLogger } from '../../src/logging/logger';
+import { testProcedures } from '../fixtures/procedures';
+import { RecordingChannel } from './recording-channel';
+
+export interface Harness {
+  readonly env: TestWorkflowEnvironment;
+  readonly gatewayUrl: string;
+  readonly keyring: TokenKeyring;
+  readonly channel: RecordingChannel;
+  readonly taskQueue: string;
+  /** Starts a worker with the hookwait plugin; stop it with the returned function. */
+  startWorker(options?: { channel?: ConversationChannel; env?: Record<string, string | undefined> }): Promise<() => Promise<void>>;
+  teardown(): Promise<void>;
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+export async function startHarness(procedures: readonly AnyProcedure[] = testProcedures): Promise<Harness> {
+  const path = process.env.TEMPORAL_CLI_PATH;
+  if (!path) throw new Error('TEMPORAL_CLI_PATH is not set: run through jest (test/global-setup.ts)');
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../fixtures/workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path }, searchAttributes: [...HOOKWAIT_SEARCH_ATTRIBUTES] },
+  });
+  const keyring = parseKeyring(generateKeyringSpec('t1'));
+  const app = createGatewayApp({ client: env.client, namespace: env.namespace ?? 'default', procedures, keyring, logger: silentLogger });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const gatewayUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const channel = new RecordingChannel();
+  const taskQueue = `tq-${randomUUID()}`;
+  const workers = new Set<() => Promise<void>>();
+
+  return {
+    env,
+    gatewayUrl,
+    keyring,
+    channel,
+    taskQueue,
+    async startWorker(options = {}) {
+      const worker = await Worker.create({
+        connection: env.nativeConnection,
+        namespace: env.namespace ?? 'default',
+        taskQueue,
+        workflowBundle: await bundle!,
+        plugins: [
+          hookwaitPlugin({
+            procedures,
+            keyring,
+            publicBaseUrl: gatewayUrl,
+            channel: options.channel ?? channel,
+            logger: silentLogger,
+            ...(options.env ? { env: options.env } : {}),
+          }),
+        ],
+      });
+      const running = worker.run();
+      const stop = async (): Promise<void> => {
+        workers.delete(stop);
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+      };
+      workers.add(stop);
+      return stop;
+    },
+    async teardown() {
+      for (const stop of [...workers]) await stop();
+      await new Promise((resolve) => server.close(resolve));
+      await env.teardown();
+    },
+  };
+}
