@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { defineProcedure } from '../../src/definitions';
+
+/**
+ * The demo procedure's declaration: pure, imported by the workflow (to run it) and the gateway (to check
+ * callbacks at the edge). In an app of your own, import from 'hookwait/workflow' instead of '../../src/...'.
+ */
+export const identityVerificationProcedure = defineProcedure({
+  name: 'identityVerification',
+  title: 'Identity verification (KYC)',
+  input: z.object({
+    customerId: z.string().min(1),
+    conversationId: z.string().min(1).optional(),
+    /** How the mock KYC provider behaves: call back after a delay, never, or leave it to a person. */
+    kyc: z
+      .object({
+        mode: z.enum(['auto', 'never', 'manual']).default('auto'),
+        delayMs: z.number().int().min(0).max(600_000).default(2_000),
+        outcome: z.enum(['verified', 'rejected']).default('verified'),
+      })
+      .default({ mode: 'auto', delayMs: 2_000, outcome: 'verified' }),
+    /** Overrides the wait's timeout for this run, e.g. "5s". */
+    waitTimeout: z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, { error: 'must be a duration such as "5s" or "10m"' }).optional(),
+  }),
+  connectors: {
+    startVerification: {
+      title: 'Start ID verification at the KYC provider',
+      method: 'POST',
+      url: '{{env.KYC_PROVIDER_URL}}/verifications',
+      body: {
+        customer_id: '{{input.customerId}}',
+        callback_url: '{{callbackUrls.idVerification}}',
+        mode: '{{input.kyc.mode}}',
+        delay_ms: '{{input.kyc.delayMs}}',
+        outcome: '{{input.kyc.outcome}}',
+      },
+      response: z.object({ verification_id: z.string() }),
+    },
+  },
+  waits: {
+    idVerification: {
+      title: 'Wait for ID verification callback',
+      attributes: {
+        verification_status: z.enum(['verified', 'rejected']),
+        reference_id: z.string().min(1),
+      },
+      timeout: '10m',
+      escalation: {
+        message: "We couldn't confirm your identity automatically. A teammate from our verification team will pick this up shortly.",
+        assignee: { team: 'kyc-review' },
+      },
+    },
+  },
+});
+
+/** Every procedure this module provides (read by the standalone worker, gateway and CLI). */
+export const procedures = [identityVerificationProcedure];

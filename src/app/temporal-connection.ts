@@ -1,0 +1,39 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { HookwaitConfig } from '../config';
+import type { Logger } from '../logging/logger';
+
+type TemporalSettings = HookwaitConfig['temporal'];
+
+function connectionOptions(t: TemporalSettings) {
+  return {
+    address: t.address,
+    ...(t.tls !== undefined ? { tls: t.tls } : {}),
+    ...(t.apiKey ? { apiKey: t.apiKey } : {}),
+  };
+}
+
+/**
+ * A client whose connection is made on first use, so the gateway starts (and answers 503) while Temporal is
+ * down, and recovers by itself when it is back.
+ */
+export function lazyClient(t: TemporalSettings): Client {
+  return new Client({ connection: Connection.lazy(connectionOptions(t)), namespace: t.namespace });
+}
+
+export async function connectClient(t: TemporalSettings): Promise<Client> {
+  return new Client({ connection: await Connection.connect(connectionOptions(t)), namespace: t.namespace });
+}
+
+/** Connects the worker's native connection, retrying while the server starts (compose brings both up at once). */
+export async function connectWorker(t: TemporalSettings, logger: Logger, attempts = 60): Promise<NativeConnection> {
+  for (let i = 1; ; i++) {
+    try {
+      return await NativeConnection.connect(connectionOptions(t));
+    } catch (err) {
+      if (i >= attempts) throw err;
+      logger.warn('temporal not reachable yet; retrying', { address: t.address, attempt: i, error: err });
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+  }
+}

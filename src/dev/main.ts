@@ -1,0 +1,111 @@
+import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { loadProcedures, procedureModules } from '../app/procedure-modules';
+import { ensureSearchAttributes } from '../app/search-attribute-setup';
+import { connectClient, lazyClient } from '../app/temporal-connection';
+import { startGateway } from '../api/start-gateway';
+import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../logging/logger';
+import { installTemporalRuntimeLogging } from '../app/temporal-runtime-logging';
+import { startWorker } from '../worker/run-worker';
+import { stateQuery } from '../workflows/messages';
+import { startMockKycServer } from '../../examples/mock-kyc/mock-kyc-server';
+import { DEV_STATE_DIR, devTokenKeys } from './dev-keys';
+import { startDevServer, type DevServer } from './dev-server';
+import { findTemporalCli } from './temporal-cli';
+
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/**
+ * `npm run dev`: the embedded Temporal dev server (SQLite under .hookwait/, Web UI on 8233), the worker, the
+ * gateway, the mock KYC provider, and one demo run. With TEMPORAL_ADDRESS set, that server is used instead.
+ */
+async function main(): Promise<void> {
+  const stateDir = resolve(DEV_STATE_DIR);
+  mkdirSync(stateDir, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, HOOKWAIT_TOKEN_KEYS: process.env.HOOKWAIT_TOKEN_KEYS || devTokenKeys(stateDir) };
+  const stops: (() => Promise<void>)[] = [];
+  let stopping = false;
+  const stopAll = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    say('\nhookwait: stopping…');
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+
+  let server: DevServer | undefined;
+  if (!env.TEMPORAL_ADDRESS) {
+    const cli = await findTemporalCli({ env, log: say });
+    server = await startDevServer({
+      cli,
+      dbFile: join(stateDir, 'temporal.db'),
+      port: Number(env.HOOKWAIT_DEV_TEMPORAL_PORT ?? 7233),
+      uiPort: Number(env.HOOKWAIT_DEV_UI_PORT ?? 8233),
+      log: say,
+    });
+    stops.push(server.stop);
+    env.TEMPORAL_ADDRESS = server.address;
+    // Make sure the dev server dies with us, even on a crash.
+    const child = server.process;
+    process.once('exit', () => child.kill('SIGTERM'));
+  }
+  const config = loadConfig(env);
+  const logger = createLogger({ level: config.logLevel, bindings: { service: 'hookwait-dev' } });
+  installTemporalRuntimeLogging(logger);
+
+  const mock = await startMockKycServer({ port: Number(env.MOCK_KYC_PORT ?? 3100), logger });
+  stops.push(mock.stop);
+  // The demo's connector reads {{env.KYC_PROVIDER_URL}} in the worker.
+  process.env.KYC_PROVIDER_URL = env.KYC_PROVIDER_URL ?? mock.url;
+
+  const admin = await connectClient(config.temporal);
+  stops.push(() => admin.connection.close());
+  if (!server) {
+    const added = await ensureSearchAttributes(admin, config.temporal.namespace);
+    if (added.length > 0) say(`Registered search attributes: ${added.join(', ')}`);
+  }
+  const modules = procedureModules(env);
+  const procedures = loadProcedures(modules.proceduresModule);
+  const worker = await startWorker(config, procedures, modules.workflowsModule, logger);
+  stops.push(worker.stop);
+  const client = lazyClient(config.temporal);
+  const gateway = await startGateway(config, client, procedures, logger);
+  stops.push(gateway.stop);
+
+  say('');
+  say('hookwait is running:');
+  if (server) say(`  Temporal Web UI   ${server.uiUrl}`);
+  say(`  Temporal          ${config.temporal.address} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`);
+  say(`  Callback gateway  ${gateway.url}   (public base URL ${config.publicBaseUrl})`);
+  say(`  Mock KYC provider ${mock.url}`);
+  say(`  Start a run:      npx hookwait start identityVerification --input '{"customerId":"c2","kyc":{"mode":"manual"}}'`);
+  say('  Ctrl-C stops everything.');
+  say('');
+
+  if (env.HOOKWAIT_DEMO !== 'false') {
+    const workflowId = `identityVerification-demo-${Date.now()}`;
+    const handle = await admin.workflow.start('identityVerification', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId,
+      args: [{ customerId: 'c1', kyc: { mode: 'auto', delayMs: 2000 } }],
+      staticSummary: 'Demo: identity verification for customer c1',
+    });
+    say(`Demo run started: ${workflowId} (the mock KYC provider calls back in 2s)`);
+    const result = await handle.result();
+    const state = await handle.query(stateQuery).catch(() => undefined);
+    say(`Demo run finished: ${JSON.stringify(result)}`);
+    if (state) say(`Callback ledger: ${state.ledger.map((e) => `${e.wait} ${e.outcome} from ${e.source.userAgent ?? e.source.kind}`).join('; ')}`);
+    if (server) say(`See it in the Web UI: ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${workflowId}`);
+  }
+  await worker.done;
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`hookwait dev: ${err instanceof ConfigError ? err.message : (err.stack ?? err.message)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,21 @@
+import { loadProcedures, procedureModules } from '../app/procedure-modules';
+import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../logging/logger';
+import { installTemporalRuntimeLogging } from '../app/temporal-runtime-logging';
+import { startWorker } from './run-worker';
+
+// `npm run worker`: the standalone worker (one of many replicas; all state lives in Temporal).
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, bindings: { service: 'hookwait-worker' } });
+  installTemporalRuntimeLogging(logger);
+  const modules = procedureModules();
+  const started = await startWorker(config, loadProcedures(modules.proceduresModule), modules.workflowsModule, logger);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void started.stop());
+  await started.done;
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : (err.stack ?? err.message)}\n`);
+  process.exit(1);
+});
