@@ -24,12 +24,21 @@ export interface Harness {
   teardown(): Promise<void>;
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
+const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
-export async function startHarness(procedures: readonly AnyProcedure[] = testProcedures): Promise<Harness> {
+export interface HarnessOptions {
+  readonly procedures?: readonly AnyProcedure[];
+  readonly workflowsPath?: string;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const procedures = options.procedures ?? testProcedures;
+  const workflowsPath = options.workflowsPath ?? require.resolve('../fixtures/workflows');
   const path = process.env.TEMPORAL_CLI_PATH;
   if (!path) throw new Error('TEMPORAL_CLI_PATH is not set: run through jest (test/global-setup.ts)');
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../fixtures/workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+  if (!bundles.has(workflowsPath)) bundles.set(workflowsPath, bundleWorkflowCode({ workflowsPath, logger: quiet }));
+  const bundle = bundles.get(workflowsPath);
   const env = await TestWorkflowEnvironment.createLocal({
     server: { executable: { type: 'existing-path', path }, searchAttributes: [...HOOKWAIT_SEARCH_ATTRIBUTES] },
   });
