@@ -1,4 +1,4 @@
-/** Reads `Retry-After` (seconds or an HTTP date) into milliseconds, clamped to `maxMs`; undefined when absent or bad. */
+/** Reads `Retry-After` (seconds or an HTTP date) into milliseconds, clamped to `maxMs`; undefined when absent, bad or zero. */
 export function retryAfterMs(header: string | null | undefined, maxMs: number, now: number = Date.now()): number | undefined {
   if (!header) return undefined;
   const trimmed = header.trim();
@@ -8,5 +8,6 @@ export function retryAfterMs(header: string | null | undefined, maxMs: number, n
     const at = Date.parse(trimmed);
     if (!Number.isNaN(at)) ms = Math.max(0, at - now);
   }
-  return ms === undefined ? undefined : Math.min(ms, maxMs);
+  // "Retry now" (0) means: use the retry policy's own backoff.
+  return ms === undefined || ms <= 0 ? undefined : Math.min(ms, maxMs);
 }
