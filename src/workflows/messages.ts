@@ -4,6 +4,8 @@ import type { FieldError, Scalar } from '../definitions/attributes';
 /** Where a callback came from, as the gateway (or an operator tool) saw it. */
 export interface CallbackSource {
   readonly kind: 'http' | 'operator' | 'client';
+  /** Who, for an operator's action. */
+  readonly operator?: string;
   readonly ip?: string;
   readonly userAgent?: string;
   readonly requestId?: string;
@@ -28,7 +30,7 @@ export interface CustomerMessage {
 
 export type WaitStatus = 'pending' | 'waiting' | 'received' | 'timed_out';
 export type ProcedureStatus = 'running' | 'waiting' | 'completed' | 'escalated' | 'failed';
-export type LedgerOutcome = 'accepted' | 'duplicate' | 'late' | 'rejected' | 'unknown-wait';
+export type LedgerOutcome = 'accepted' | 'duplicate' | 'late' | 'rejected' | 'unknown-wait' | 'expired';
 
 /** One callback that reached the run. */
 export interface LedgerEntry {
@@ -42,6 +44,8 @@ export interface LedgerEntry {
 export interface WaitState {
   readonly title: string;
   status: WaitStatus;
+  /** An operator asked for the timeout path now (`hookwait expire`). */
+  expireRequested?: boolean;
   timeoutMs?: number;
   waitingSince?: string;
   deadline?: string;
@@ -76,3 +80,11 @@ export const callbackSignal = defineSignal<[CallbackSignalArgs]>('hookwait.callb
 /** Customer messages get no reply while the procedure waits; they are recorded in its state. */
 export const customerMessageSignal = defineSignal<[CustomerMessage]>('hookwait.customerMessage');
 export const stateQuery = defineQuery<ProcedureState>('hookwait.state');
+
+export interface ExpireSignalArgs {
+  readonly wait: string;
+  readonly at: string;
+  readonly source: CallbackSource;
+}
+/** An operator takes a wait's timeout path now (before it is reached, it times out as soon as it is). */
+export const expireSignal = defineSignal<[ExpireSignalArgs]>('hookwait.expire');

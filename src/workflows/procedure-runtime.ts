@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   condition,
+  log,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -16,17 +17,17 @@ import type { ConnectorDecl, ConnectorResult } from '../definitions/connector';
 import { DefinitionError } from '../definitions/definition-error';
 import { type Duration, waitTimeoutToMs } from '../definitions/duration';
 import { findWait, type Procedure } from '../definitions/procedure';
-import { type Assignee, type WaitDecl, type WaitPoint } from '../definitions/wait-point';
+import { type Assignee, assigneeLabel, type WaitDecl, type WaitPoint } from '../definitions/wait-point';
 import { formatZodIssues } from '../definitions/zod-issues';
 import { renderCurrentDetails } from './current-details';
 import {
   callbackSignal,
   customerMessageSignal,
+  expireSignal,
   type HookwaitMemo,
   type LedgerEntry,
   MEMO_KEY,
   type ProcedureState,
-  type ProcedureStatus,
   stateQuery,
   type WaitStatus,
 } from './messages';
@@ -89,12 +90,17 @@ class EscalationExit extends Error {
   }
 }
 
-const channel = proxyActivities<Pick<HookwaitActivities, 'hookwaitSendMessage' | 'hookwaitAssign'>>({
+const channelOptions = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
-});
+} as const;
+/** Activities are proxied per call so that each carries a summary for the Web UI. */
+function channel(summary: string) {
+  return proxyActivities<Pick<HookwaitActivities, 'hookwaitSendMessage' | 'hookwaitAssign'>>({ ...channelOptions, summary });
+}
 const { hookwaitMintCallbackUrls } = proxyLocalActivities<Pick<HookwaitActivities, 'hookwaitMintCallbackUrls'>>({
   startToCloseTimeout: '10s',
+  summary: 'Mint callback URLs',
 });
 
 const MAX_LEDGER = 200;
@@ -187,6 +193,8 @@ export function procedure<
       const base = { at: typeof cb?.receivedAt === 'string' ? cb.receivedAt : now(), wait: String(cb?.wait), source: cb?.source ?? { kind: 'client' } };
       const point = typeof cb?.wait === 'string' ? findWait(definition, cb.wait) : undefined;
       const wait = point ? state.waits[point.name] : undefined;
+      // The gateway's request id travels in the signal, so one callback can be followed from HTTP to here.
+      log.info('hookwait callback', { wait: base.wait, requestId: base.source.requestId, kind: base.source.kind });
       if (!point || !wait) return record({ ...base, outcome: 'unknown-wait' });
       if (wait.status === 'received') return record({ ...base, outcome: 'duplicate' });
       if (wait.status === 'timed_out' || state.status === 'escalated') return record({ ...base, outcome: 'late' });
@@ -196,6 +204,15 @@ export function procedure<
       wait.receivedAt = base.at;
       wait.attributes = check.attributes as Record<string, Scalar>;
       record({ ...base, outcome: 'accepted' });
+      publish();
+    });
+    setHandler(expireSignal, (request) => {
+      const wait = typeof request?.wait === 'string' && findWait(definition, request.wait) ? state.waits[request.wait] : undefined;
+      const entry = { at: typeof request?.at === 'string' ? request.at : now(), wait: String(request?.wait), source: request?.source ?? { kind: 'operator' as const } };
+      if (!wait) return record({ ...entry, outcome: 'unknown-wait' });
+      if (wait.status === 'received' || wait.status === 'timed_out') return record({ ...entry, outcome: 'late' });
+      wait.expireRequested = true;
+      record({ ...entry, outcome: 'expired' });
       publish();
     });
     setHandler(customerMessageSignal, (message) => {
@@ -215,8 +232,13 @@ export function procedure<
 
     const escalate = async (wait: string, message: string, assignee: Assignee): Promise<never> => {
       const key = `${info.workflowId}/${info.runId}/escalation/${wait}`;
-      await channel.hookwaitSendMessage({ conversationId, text: message, idempotencyKey: `${key}/message` });
-      await channel.hookwaitAssign({ conversationId, assignee, idempotencyKey: `${key}/assign`, reason: `timeout at ${wait}` });
+      await channel(`Escalation message (${wait})`).hookwaitSendMessage({ conversationId, text: message, idempotencyKey: `${key}/message` });
+      await channel(`Assign to ${assigneeLabel(assignee)} (${wait})`).hookwaitAssign({
+        conversationId,
+        assignee,
+        idempotencyKey: `${key}/assign`,
+        reason: `timeout at ${wait}`,
+      });
       state.escalatedAt = { wait, at: now() };
       throw new EscalationExit(wait);
     };
@@ -251,7 +273,7 @@ export function procedure<
           current = point;
           state.status = 'waiting';
           publish();
-          await condition(() => wait.status === 'received', timeoutMs, { summary: `${point.title} (${name})` });
+          await condition(() => wait.status === 'received' || wait.expireRequested === true, timeoutMs, { summary: `${point.title} (${name})` });
           current = undefined;
           // A callback applied in the same activation as the timer still wins: it was accepted first.
           if ((wait.status as WaitStatus) !== 'received') wait.status = 'timed_out';
@@ -290,7 +312,7 @@ export function procedure<
         return result as ConnectorResult<C[typeof name]>;
       },
       async sendMessage(text) {
-        await channel.hookwaitSendMessage({
+        await channel(`Message to customer: ${text.length > 60 ? `${text.slice(0, 57)}…` : text}`).hookwaitSendMessage({
           conversationId,
           text,
           idempotencyKey: `${info.workflowId}/${info.runId}/message/${messagesSent++}/${hashText(text)}`,

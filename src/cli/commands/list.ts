@@ -1,0 +1,56 @@
+import { parseArgs } from 'node:util';
+import { HookwaitDeadline, HookwaitProcedure, HookwaitStatus, HookwaitWaitingFor } from '../../workflows/search-attributes';
+import { type CliContext, EXIT, UsageError } from '../cli-support';
+
+const STATUSES = ['running', 'waiting', 'completed', 'escalated', 'failed'];
+const QUOTABLE = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** `list [--status waiting] [--procedure NAME] [--limit N] [--json]`, through the hookwait search attributes. */
+export async function listCommand(args: string[], ctx: CliContext): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { status: { type: 'string' }, procedure: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  const clauses = ['HookwaitProcedure IS NOT NULL'];
+  if (values.status !== undefined) {
+    if (!STATUSES.includes(values.status)) throw new UsageError(`list: --status must be one of ${STATUSES.join(', ')}`);
+    clauses.push(`HookwaitStatus = "${values.status}"`);
+  }
+  if (values.procedure !== undefined) {
+    if (!QUOTABLE.test(values.procedure)) throw new UsageError('list: --procedure must be a procedure name');
+    clauses.push(`HookwaitProcedure = "${values.procedure}"`);
+  }
+  const limit = values.limit === undefined ? 100 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('list: --limit must be a whole number from 1 to 10000');
+  const client = await ctx.client();
+  const rows: { workflowId: string; runId: string; procedure?: string; status?: string; waitingFor?: string; deadline?: string; startTime: string }[] = [];
+  for await (const w of client.workflow.list({ query: clauses.join(' AND ') })) {
+    const deadline = w.typedSearchAttributes.get(HookwaitDeadline);
+    const procedure = w.typedSearchAttributes.get(HookwaitProcedure);
+    const status = w.typedSearchAttributes.get(HookwaitStatus);
+    const waitingFor = w.typedSearchAttributes.get(HookwaitWaitingFor);
+    rows.push({
+      workflowId: w.workflowId,
+      runId: w.runId,
+      startTime: w.startTime.toISOString(),
+      ...(procedure !== undefined ? { procedure } : {}),
+      ...(status !== undefined ? { status } : {}),
+      ...(waitingFor !== undefined ? { waitingFor } : {}),
+      ...(deadline !== undefined ? { deadline: deadline.toISOString() } : {}),
+    });
+    if (rows.length >= limit) break;
+  }
+  if (values.json) {
+    ctx.io.out(`${JSON.stringify(rows)}\n`);
+    return EXIT.ok;
+  }
+  if (rows.length === 0) {
+    ctx.io.out('No runs.\n');
+    return EXIT.ok;
+  }
+  for (const r of rows) {
+    const waiting = r.waitingFor ? `  waiting for ${r.waitingFor}${r.deadline ? ` until ${r.deadline}` : ''}` : '';
+    ctx.io.out(`${r.workflowId}  ${r.procedure ?? '?'}  ${r.status ?? '?'}${waiting}\n`);
+  }
+  return EXIT.ok;
+}
