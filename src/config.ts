@@ -36,6 +36,7 @@ export const envSchema = z.object({
   HOOKWAIT_HELPDESK_URL: httpUrl.optional(),
   HOOKWAIT_HELPDESK_TOKEN: z.string().min(1).optional(),
   HOOKWAIT_SEARCH_ATTRIBUTES: bool.default(true),
+  HOOKWAIT_WORKER_METRICS_PORT: int(1, 65535).optional(),
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -56,6 +57,8 @@ export interface HookwaitConfig {
   readonly bodyLimitBytes: number;
   readonly helpdesk?: { readonly url: string; readonly token?: string };
   readonly searchAttributes: boolean;
+  /** Where the worker serves the Temporal SDK's Prometheus metrics (`/metrics`); off when unset. */
+  readonly workerMetricsPort?: number;
   readonly port: number;
   readonly host: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -118,6 +121,7 @@ export function loadConfig(
       ? { helpdesk: { url: e.HOOKWAIT_HELPDESK_URL.replace(/\/+$/, ''), ...(e.HOOKWAIT_HELPDESK_TOKEN ? { token: e.HOOKWAIT_HELPDESK_TOKEN } : {}) } }
       : {}),
     searchAttributes: e.HOOKWAIT_SEARCH_ATTRIBUTES,
+    ...(e.HOOKWAIT_WORKER_METRICS_PORT !== undefined ? { workerMetricsPort: e.HOOKWAIT_WORKER_METRICS_PORT } : {}),
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,

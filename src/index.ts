@@ -43,3 +43,4 @@ export {
 } from './security/callback-token';
 export { ConfigError, loadConfig, type HookwaitConfig } from './config';
 export { createLogger, silentLogger, type Logger, type LogLevel } from './logging/logger';
+export { createGatewayMetrics, type GatewayMetrics } from './api/gateway-metrics';

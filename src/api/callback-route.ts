@@ -7,7 +7,8 @@ import { type Logger, silentLogger } from '../logging/logger';
 import { redactToken, type TokenKeyring, verifyCallbackToken } from '../security/callback-token';
 import { callbackSignal, type CallbackSignalArgs, type CallbackSource, type HookwaitMemo, MEMO_KEY } from '../workflows/messages';
 import { CallbackBodyError, callbackBodyType, parseCallbackBody } from './callback-body';
-import { sendProblem } from './problem';
+import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics';
+import { type ProblemSlug, sendProblem } from './problem';
 import { classifyTemporalError, RETRY_AFTER_SECONDS } from './temporal-errors';
 
 export interface CallbackRouterOptions {
@@ -22,6 +23,8 @@ export interface CallbackRouterOptions {
   /** Deadline for each call to Temporal; default 5 s. */
   readonly temporalTimeoutMs?: number;
   readonly logger?: Logger;
+  /** Where callback outcomes, edge latency and Temporal errors are counted; default: a registry of its own. */
+  readonly metrics?: GatewayMetrics;
 }
 
 /** What a sender gets back for a callback that reached the run. */
@@ -49,29 +52,51 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
   const timeoutMs = options.temporalTimeoutMs ?? 5_000;
   const logger = (options.logger ?? silentLogger).child({ component: 'gateway' });
   const rawBody = express.raw({ type: () => true, limit: options.bodyLimitBytes ?? 256 * 1024, inflate: true });
+  const metrics = options.metrics ?? createGatewayMetrics({ defaultMetrics: false });
   const router = express.Router();
+
+  /** Every refusal is logged and counted under its outcome, then answered as a problem. */
+  const refuse = (res: Response, log: Logger, outcome: string, slug: ProblemSlug, detail: string, fields: Record<string, unknown> = {}, headers?: Record<string, string>): void => {
+    res.locals.outcome = outcome;
+    log.info('callback refused', { outcome, ...fields });
+    sendProblem(res, slug, detail, headers ? { headers } : {});
+  };
+  const temporalError = (res: Response, log: Logger, operation: string, err: unknown): void => {
+    if (classifyTemporalError(err) === 'gone') return refuse(res, log, 'run-gone', 'gone', 'this procedure has finished');
+    metrics.temporalErrors.inc({ operation });
+    log.warn('temporal unavailable', { operation, error: err });
+    refuse(res, log, 'temporal-unavailable', 'temporal-unavailable', 'the workflow service is unavailable; retry later', {}, {
+      'Retry-After': String(RETRY_AFTER_SECONDS),
+    });
+  };
 
   const withDeadline = <T>(fn: () => Promise<T>): Promise<T> => options.client.connection.withDeadline(Date.now() + timeoutMs, fn);
 
   router.all('/callbacks/:token', (req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const outcome = (res.locals.outcome as string | undefined) ?? `status-${res.statusCode}`;
+      metrics.callbacks.inc({ outcome });
+      metrics.latency.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
     res.locals.requestId = requestId;
+    const log = logger.child({ requestId });
     if (req.method !== 'POST' && req.method !== 'PUT') {
-      return sendProblem(res, 'method-not-allowed', `use ${ALLOWED}`, { headers: { Allow: ALLOWED } });
+      return refuse(res, log, 'method-not-allowed', 'method-not-allowed', `use ${ALLOWED}`, { method: req.method }, { Allow: ALLOWED });
     }
     const token = String(req.params.token);
     const claims = verifyCallbackToken(options.keyring, token);
     // One answer for unknown, malformed and forged tokens, and no call to Temporal for any of them.
     if (!claims || claims.namespace !== options.namespace) {
-      logger.info('callback refused', { requestId, outcome: 'not-found', token: redactToken(token) });
-      return sendProblem(res, 'not-found', 'no such callback URL');
+      return refuse(res, log, 'not-found', 'not-found', 'no such callback URL', { token: redactToken(token) });
     }
     res.locals.claims = claims;
     try {
       res.locals.bodyType = callbackBodyType(req.get('content-type'));
     } catch (err) {
-      if (err instanceof CallbackBodyError) return sendProblem(res, 'unsupported-media-type', err.message);
+      if (err instanceof CallbackBodyError) return refuse(res, log, 'unsupported-media-type', 'unsupported-media-type', err.message);
       return next(err);
     }
     next();
@@ -80,14 +105,15 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
   router.all('/callbacks/:token', rawBody, async (req: Request, res: Response) => {
     const requestId = res.locals.requestId as string;
     const claims = res.locals.claims as NonNullable<ReturnType<typeof verifyCallbackToken>>;
-    const log = logger.child({ requestId, workflowId: claims.workflowId, wait: claims.wait });
+    const log = logger.child({ requestId, workflowId: claims.workflowId, wait: claims.wait, runId: claims.runId });
     let payload: Record<string, unknown>;
     try {
       payload = parseCallbackBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), res.locals.bodyType);
     } catch (err) {
       if (!(err instanceof CallbackBodyError)) throw err;
-      log.info('callback refused', { outcome: 'bad-body', status: err.status });
-      return sendProblem(res, err.status === 413 ? 'payload-too-large' : 'bad-request', err.message);
+      return err.status === 413
+        ? refuse(res, log, 'payload-too-large', 'payload-too-large', err.message)
+        : refuse(res, log, 'bad-body', 'bad-request', err.message);
     }
 
     const handle = options.client.workflow.getHandle(claims.workflowId, claims.runId);
@@ -96,18 +122,17 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
     try {
       const description = await withDeadline(() => handle.describe());
       if (description.status.name !== 'RUNNING') {
-        log.info('callback refused', { outcome: 'run-closed', runStatus: description.status.name });
-        return sendProblem(res, 'gone', 'this procedure has finished');
+        return refuse(res, log, 'run-closed', 'gone', 'this procedure has finished', { runStatus: description.status.name });
       }
       memo = description.memo?.[MEMO_KEY] as HookwaitMemo | undefined;
       procedure = procedures.get(description.type);
     } catch (err) {
-      return answerTemporalError(res, log, err);
+      return temporalError(res, log, 'describe', err);
     }
     const wait = procedure ? findWait(procedure, claims.wait) : undefined;
     if (!procedure || !wait) {
       log.error('callback for a procedure or wait this gateway does not know', { procedure: procedure?.name });
-      return sendProblem(res, 'not-found', 'no such callback URL');
+      return refuse(res, log, 'unknown-procedure', 'not-found', 'no such callback URL');
     }
 
     const receivedAt = new Date().toISOString();
@@ -124,12 +149,10 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
       try {
         await withDeadline(() => handle.signal(callbackSignal, signal));
       } catch (err) {
-        if (classifyTemporalError(err) === 'unavailable') return answerTemporalError(res, log, err);
+        if (classifyTemporalError(err) === 'unavailable') return temporalError(res, log, 'signal', err);
       }
-      if (waitStatus === 'timed_out') {
-        log.info('callback refused', { outcome: 'late' });
-        return sendProblem(res, 'gone', 'this wait has already timed out');
-      }
+      if (waitStatus === 'timed_out') return refuse(res, log, 'late', 'gone', 'this wait has already timed out');
+      res.locals.outcome = 'duplicate';
       log.info('callback duplicate', { outcome: 'duplicate' });
       const body: CallbackAccepted = { status: 'duplicate', wait: claims.wait, receivedAt, requestId };
       return res.status(200).json(body);
@@ -137,6 +160,7 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
 
     const check = extractAttributes(wait.attributes, payload, { source: res.locals.bodyType });
     if (!check.ok) {
+      res.locals.outcome = 'invalid-attributes';
       log.info('callback refused', { outcome: 'invalid-attributes', fields: check.errors.map((e) => e.field) });
       return sendProblem(res, 'invalid-attributes', check.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors: check.errors });
     }
@@ -149,23 +173,13 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
     try {
       await withDeadline(() => handle.signal(callbackSignal, signal));
     } catch (err) {
-      return answerTemporalError(res, log, err);
+      return temporalError(res, log, 'signal', err);
     }
+    res.locals.outcome = 'accepted';
     log.info('callback accepted', { outcome: 'accepted' });
     const body: CallbackAccepted = { status: 'accepted', wait: claims.wait, receivedAt, requestId };
     return res.status(202).json(body);
   });
 
   return router;
-}
-
-function answerTemporalError(res: Response, log: Logger, err: unknown): void {
-  if (classifyTemporalError(err) === 'gone') {
-    log.info('callback refused', { outcome: 'run-gone' });
-    return sendProblem(res, 'gone', 'this procedure has finished');
-  }
-  log.warn('temporal unavailable', { outcome: 'temporal-unavailable', error: err });
-  return sendProblem(res, 'temporal-unavailable', 'the workflow service is unavailable; retry later', {
-    headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
-  });
 }

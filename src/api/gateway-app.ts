@@ -1,6 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { silentLogger } from '../logging/logger';
 import { createCallbackRouter, type CallbackRouterOptions } from './callback-route';
+import { createGatewayMetrics } from './gateway-metrics';
 import { sendProblem } from './problem';
 import { RETRY_AFTER_SECONDS } from './temporal-errors';
 
@@ -15,11 +16,12 @@ interface HttpError {
 
 /**
  * A standalone gateway: the callback router, `GET /healthz` (process alive), `GET /readyz` (Temporal
- * reachable), and problem+json for everything else. It holds no state: run as many replicas as needed.
+ * reachable), `GET /metrics` (Prometheus), and problem+json for everything else. It holds no state: run as many replicas as needed.
  */
 export function createGatewayApp(options: GatewayAppOptions): Express {
   const app = express();
   const logger = (options.logger ?? silentLogger).child({ component: 'gateway' });
+  const metrics = options.metrics ?? createGatewayMetrics();
   app.disable('x-powered-by');
   app.set('etag', false);
 
@@ -33,11 +35,15 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
       );
       res.json({ status: 'ready' });
     } catch (err) {
+      metrics.temporalErrors.inc({ operation: 'ready' });
       logger.warn('not ready', { error: err });
       sendProblem(res, 'temporal-unavailable', 'Temporal is not reachable', { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } });
     }
   });
-  app.use(createCallbackRouter(options));
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use(createCallbackRouter({ ...options, metrics }));
   app.use((_req, res) => sendProblem(res, 'not-found', 'no such resource'));
 
   // Body-reading errors come from the sender (size, encoding, aborted uploads): 4xx, never 500.
@@ -45,6 +51,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
     const e = (err ?? {}) as HttpError;
     const status = e.status ?? e.statusCode;
     if (res.headersSent) return;
+    res.locals.outcome = status === 413 ? 'payload-too-large' : status === 415 ? 'unsupported-media-type' : status !== undefined && status < 500 ? 'bad-body' : 'error';
     if (status === 413) return sendProblem(res, 'payload-too-large', `the body is over the limit of ${options.bodyLimitBytes ?? 256 * 1024} bytes`);
     if (status === 415) return sendProblem(res, 'unsupported-media-type', e.message);
     if (status !== undefined && status >= 400 && status < 500) return sendProblem(res, 'bad-request', e.message);

@@ -16,6 +16,7 @@ export interface CliIo {
 /** What a command needs: configuration, a lazily connected client, the known procedures. */
 export interface CliContext {
   readonly config: HookwaitConfig;
+  readonly env: NodeJS.ProcessEnv;
   readonly io: CliIo;
   client(): Promise<Client>;
   procedures(): AnyProcedure[];

@@ -69,6 +69,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
     let procedures: AnyProcedure[] | undefined;
     const ctx: CliContext = {
       config,
+      env,
       io,
       client: async () => (connected ??= await connectClient(config.temporal)),
       procedures: () => (procedures ??= loadProcedures(procedureModules(env).proceduresModule)),

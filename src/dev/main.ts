@@ -6,7 +6,7 @@ import { connectClient, lazyClient } from '../app/temporal-connection';
 import { startGateway } from '../api/start-gateway';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logging/logger';
-import { installTemporalRuntimeLogging } from '../app/temporal-runtime-logging';
+import { installTemporalRuntime } from '../app/temporal-runtime';
 import { startWorker } from '../worker/run-worker';
 import { stateQuery } from '../workflows/messages';
 import { startMockKycServer } from '../../examples/mock-kyc/mock-kyc-server';
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   }
   const config = loadConfig(env);
   const logger = createLogger({ level: config.logLevel, bindings: { service: 'hookwait-dev' } });
-  installTemporalRuntimeLogging(logger);
+  installTemporalRuntime(logger, { ...(config.workerMetricsPort !== undefined ? { metricsPort: config.workerMetricsPort } : {}) });
 
   const mock = await startMockKycServer({ port: Number(env.MOCK_KYC_PORT ?? 3100), logger });
   stops.push(mock.stop);

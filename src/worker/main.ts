@@ -1,14 +1,14 @@
 import { loadProcedures, procedureModules } from '../app/procedure-modules';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logging/logger';
-import { installTemporalRuntimeLogging } from '../app/temporal-runtime-logging';
+import { installTemporalRuntime } from '../app/temporal-runtime';
 import { startWorker } from './run-worker';
 
 // `npm run worker`: the standalone worker (one of many replicas; all state lives in Temporal).
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, bindings: { service: 'hookwait-worker' } });
-  installTemporalRuntimeLogging(logger);
+  installTemporalRuntime(logger, { ...(config.workerMetricsPort !== undefined ? { metricsPort: config.workerMetricsPort } : {}) });
   const modules = procedureModules();
   const started = await startWorker(config, loadProcedures(modules.proceduresModule), modules.workflowsModule, logger);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void started.stop());

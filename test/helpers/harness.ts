@@ -9,7 +9,7 @@ import type { AnyProcedure } from '../../src/definitions/procedure';
 import { hookwaitPlugin } from '../../src/plugin';
 import { generateKeyringSpec, parseKeyring, type TokenKeyring } from '../../src/security/callback-token';
 import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
-import { silentLogger } from '../../src/logging/logger';
+import { createLogger, silentLogger } from '../../src/logging/logger';
 import { testProcedures } from '../fixtures/procedures';
 import { RecordingChannel } from './recording-channel';
 
@@ -19,6 +19,8 @@ export interface Harness {
   readonly keyring: TokenKeyring;
   readonly channel: RecordingChannel;
   readonly taskQueue: string;
+  /** Every JSON line the gateway logged. */
+  readonly gatewayLog: string[];
   /** Starts a worker with the hookwait plugin; stop it with the returned function. */
   startWorker(options?: { channel?: ConversationChannel; env?: Record<string, string | undefined> }): Promise<() => Promise<void>>;
   teardown(): Promise<void>;
@@ -43,7 +45,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     server: { executable: { type: 'existing-path', path }, searchAttributes: [...HOOKWAIT_SEARCH_ATTRIBUTES] },
   });
   const keyring = parseKeyring(generateKeyringSpec('t1'));
-  const app = createGatewayApp({ client: env.client, namespace: env.namespace ?? 'default', procedures, keyring, logger: silentLogger });
+  const gatewayLog: string[] = [];
+  const logger = createLogger({ level: 'debug', write: (line) => gatewayLog.push(line) });
+  const app = createGatewayApp({ client: env.client, namespace: env.namespace ?? 'default', procedures, keyring, logger });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -58,6 +62,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     keyring,
     channel,
     taskQueue,
+    gatewayLog,
     async startWorker(options = {}) {
       const worker = await Worker.create({
         connection: env.nativeConnection,

@@ -26,7 +26,7 @@ export async function completeCommand(args: string[], ctx: CliContext): Promise<
     wait: wait.name,
     attributes: check.attributes as CallbackSignalArgs['attributes'],
     receivedAt: new Date().toISOString(),
-    source: { kind: 'operator', operator: operatorName(process.env) },
+    source: { kind: 'operator', operator: operatorName(ctx.env) },
   };
   await client.workflow.getHandle(workflowId, description.runId).signal(callbackSignal, signal);
   if (values.json) ctx.io.out(`${JSON.stringify({ workflowId, wait: wait.name, status: 'accepted', attributes: check.attributes })}\n`);

@@ -13,7 +13,7 @@ export async function expireCommand(args: string[], ctx: CliContext): Promise<nu
   requireOpenWait(description, wait.name);
   await client.workflow
     .getHandle(workflowId, description.runId)
-    .signal(expireSignal, { wait: wait.name, at: new Date().toISOString(), source: { kind: 'operator', operator: operatorName(process.env) } });
+    .signal(expireSignal, { wait: wait.name, at: new Date().toISOString(), source: { kind: 'operator', operator: operatorName(ctx.env) } });
   if (values.json) ctx.io.out(`${JSON.stringify({ workflowId, wait: wait.name, status: 'expired', onTimeout: wait.onTimeout })}\n`);
   else ctx.io.out(`Expired wait '${wait.name}' of ${workflowId}: it takes its timeout path (${wait.onTimeout}) now.\n`);
   return EXIT.ok;

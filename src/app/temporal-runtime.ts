@@ -1,0 +1,22 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { Logger } from '../logging/logger';
+
+/**
+ * Installs the Temporal SDK runtime (once, before any connection): its logs, workflow logs included (they carry
+ * the gateway's request id for each callback), go through our structured logger; with `metricsPort`, the SDK's
+ * own metrics are served for Prometheus at `http://0.0.0.0:<port>/metrics`.
+ */
+export function installTemporalRuntime(logger: Logger, options: { readonly metricsPort?: number } = {}): void {
+  const sdk = logger.child({ component: 'temporal-sdk' });
+  Runtime.install({
+    logger: new DefaultLogger('INFO', (entry) => {
+      const fields = { ...(entry.meta ?? {}) };
+      if (entry.level === 'ERROR') sdk.error(entry.message, fields);
+      else if (entry.level === 'WARN') sdk.warn(entry.message, fields);
+      else sdk.info(entry.message, fields);
+    }),
+    ...(options.metricsPort !== undefined
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${options.metricsPort}` } } } }
+      : {}),
+  });
+}

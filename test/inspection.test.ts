@@ -1,0 +1,189 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { runCli } from '../src/cli/run-cli';
+import { generateKeyringSpec } from '../src/security/callback-token';
+import { type ProcedureState, stateQuery } from '../src/workflows/messages';
+import { HookwaitDeadline, HookwaitProcedure, HookwaitStatus, HookwaitWaitingFor } from '../src/workflows/search-attributes';
+import { approval, stockCheck } from './fixtures/workflows';
+import { startHarness, type Harness } from './helpers/harness';
+import { eventually, postCallback } from './helpers/http';
+
+let h: Harness;
+let cliEnv: NodeJS.ProcessEnv;
+beforeAll(async () => {
+  h = await startHarness();
+  await h.startWorker();
+  cliEnv = {
+    TEMPORAL_ADDRESS: h.env.address,
+    TEMPORAL_TASK_QUEUE: h.taskQueue,
+    HOOKWAIT_PROCEDURES_MODULE: require.resolve('./fixtures/procedures'),
+    HOOKWAIT_WORKFLOWS_MODULE: require.resolve('./fixtures/workflows'),
+    HOOKWAIT_OPERATOR: 'ops-ann',
+  };
+});
+afterAll(async () => {
+  await h?.teardown();
+});
+
+const id = (p: string): string => `${p}-${randomUUID()}`;
+const state = (handle: WorkflowHandle): Promise<ProcedureState> => handle.query(stateQuery);
+async function waiting(handle: WorkflowHandle, wait: string): Promise<string> {
+  return eventually(async () => {
+    const s = await state(handle);
+    return s.waits[wait]?.status === 'waiting' ? s.callbackUrls[wait] : undefined;
+  });
+}
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, cliEnv, { out: (s) => (out += s), err: (s) => (err += s) });
+  return { code, out, err };
+}
+
+describe('in the Web UI: search attributes, summaries, current details', () => {
+  test('search attributes follow every transition; HookwaitStatus="waiting" finds exactly the waiting runs', async () => {
+    const parked = await h.env.client.workflow.start(approval, { taskQueue: h.taskQueue, workflowId: id('sa-wait'), args: [{}] });
+    const done = await h.env.client.workflow.start(approval, { taskQueue: h.taskQueue, workflowId: id('sa-done'), args: [{}] });
+    await waiting(parked, 'approval');
+    await postCallback(await waiting(done, 'approval'), { decision: 'approved', refund: { amount: 1 }, approver: { email: 'a@b.c' } });
+    await done.result();
+
+    const described = await parked.describe();
+    expect(described.typedSearchAttributes.get(HookwaitStatus)).toBe('waiting');
+    expect(described.typedSearchAttributes.get(HookwaitProcedure)).toBe('approval');
+    expect(described.typedSearchAttributes.get(HookwaitWaitingFor)).toBe('approval');
+    const deadline = described.typedSearchAttributes.get(HookwaitDeadline);
+    expect(deadline).toBeInstanceOf(Date);
+    expect(Math.abs((deadline as Date).getTime() - Date.now() - 3_600_000)).toBeLessThan(60_000);
+    const finished = await done.describe();
+    expect(finished.typedSearchAttributes.get(HookwaitStatus)).toBe('completed');
+    expect(finished.typedSearchAttributes.get(HookwaitWaitingFor)).toBeUndefined();
+
+    const ids = await eventually(async () => {
+      const found: string[] = [];
+      for await (const w of h.env.client.workflow.list({ query: 'HookwaitStatus="waiting"' })) found.push(w.workflowId);
+      return found.includes(parked.workflowId) ? found : undefined;
+    });
+    expect(ids).toContain(parked.workflowId);
+    expect(ids).not.toContain(done.workflowId);
+    await parked.terminate('test done');
+  });
+
+  test('current details say what the run waits for, since and until when, with the token redacted; the timer has a summary', async () => {
+    const handle = await h.env.client.workflow.start(approval, { taskQueue: h.taskQueue, workflowId: id('details'), args: [{}] });
+    const url = await waiting(handle, 'approval');
+    const token = url.slice(url.lastIndexOf('/') + 1);
+    const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    const details = metadata.currentDetails ?? '';
+    expect(details).toMatch(/### Wait for refund approval \(`approval`\): waiting/);
+    expect(details).toMatch(/waiting since \d{4}-\d\d-\d\dT.*, until \d{4}-/);
+    expect(details).toContain(token.slice(0, 10));
+    expect(details).not.toContain(token);
+
+    const history = await handle.fetchHistory();
+    const timer = history.events?.find((e) => e.timerStartedEventAttributes);
+    const summary = timer?.userMetadata?.summary?.data;
+    expect(summary && Buffer.from(summary).toString()).toBe('"Wait for refund approval (approval)"');
+    await handle.terminate('test done');
+  });
+});
+
+describe('the callback ledger and operators', () => {
+  test('accepted, duplicate, late and operator entries, with time, address, user agent and request id', async () => {
+    const handle = await h.env.client.workflow.start(stockCheck, { taskQueue: h.taskQueue, workflowId: id('ledger'), args: [{}] });
+    const stockUrl = await waiting(handle, 'stock');
+    const first = await postCallback(stockUrl, { in_stock: '1' }, { headers: { 'user-agent': 'warehouse/2.0', 'x-request-id': 'req-abc-123' } });
+    expect(first.status).toBe(202);
+    expect(first.headers.get('x-request-id')).toBe('req-abc-123');
+    await waiting(handle, 'confirm');
+    expect((await postCallback(stockUrl, { in_stock: '2' })).status).toBe(200);
+
+    const expired = await cli('expire', handle.workflowId, 'confirm');
+    expect(expired).toMatchObject({ code: 0, out: expect.stringMatching(/Expired wait 'confirm'/) });
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'completed', output: { stock: '1', confirmed: 'timeout' } });
+
+    const s = await state(handle);
+    expect(s.ledger.map((e) => [e.wait, e.outcome, e.source.kind])).toEqual([
+      ['stock', 'accepted', 'http'],
+      ['stock', 'duplicate', 'http'],
+      ['confirm', 'expired', 'operator'],
+    ]);
+    expect(s.ledger[0]?.source).toMatchObject({ ip: expect.stringMatching(/127\.0\.0\.1/), userAgent: 'warehouse/2.0', requestId: 'req-abc-123' });
+    expect(s.ledger[2]?.source.operator).toBe('ops-ann');
+    expect(Date.parse(s.ledger[0]?.at ?? '')).toBeGreaterThan(Date.now() - 60_000);
+
+    // The same request id is in the gateway's log line for that callback.
+    const line = h.gatewayLog.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.requestId === 'req-abc-123');
+    expect(line).toMatchObject({ msg: 'callback accepted', workflowId: handle.workflowId, wait: 'stock' });
+    // Logs never carry a whole token.
+    const token = stockUrl.slice(stockUrl.lastIndexOf('/') + 1);
+    expect(h.gatewayLog.join('\n')).not.toContain(token);
+  });
+
+  test('hookwait complete: an operator completes a wait with checked data; list --status waiting; clear errors', async () => {
+    const handle = await h.env.client.workflow.start(approval, { taskQueue: h.taskQueue, workflowId: id('complete'), args: [{}] });
+    await waiting(handle, 'approval');
+
+    const listed = await eventually(async () => {
+      const r = await cli('list', '--status', 'waiting', '--procedure', 'approval', '--json');
+      const rows = JSON.parse(r.out) as { workflowId: string; waitingFor?: string; deadline?: string }[];
+      return rows.find((x) => x.workflowId === handle.workflowId);
+    });
+    expect(listed).toMatchObject({ waitingFor: 'approval', deadline: expect.any(String) });
+
+    expect(await cli('complete', handle.workflowId, 'approval', '--data', '{"decision":"maybe"}')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/decision: .*; amount: is required; approver: is required/),
+    });
+    expect(await cli('complete', handle.workflowId, 'nope', '--data', '{}')).toMatchObject({ code: 3, err: expect.stringMatching(/no wait 'nope' \(waits: approval\)/) });
+    expect(await cli('complete', 'no-such-run', 'approval', '--data', '{}')).toMatchObject({ code: 3 });
+
+    const done = await cli('complete', handle.workflowId, 'approval', '--data', '{"decision":"approved","refund":{"amount":3},"approver":{"email":"ops@x.y"}}');
+    expect(done).toMatchObject({ code: 0, out: expect.stringMatching(/Completed wait 'approval'/) });
+    expect(await handle.result()).toMatchObject({ status: 'completed', output: { decision: 'approved', amount: 3 } });
+    expect((await state(handle)).ledger).toEqual([expect.objectContaining({ outcome: 'accepted', source: expect.objectContaining({ kind: 'operator', operator: 'ops-ann' }) })]);
+
+    expect(await cli('expire', handle.workflowId, 'approval')).toMatchObject({ code: 4, err: expect.stringMatching(/has finished/) });
+    const shown = await cli('show', handle.workflowId);
+    expect(shown.out).toMatch(/callback .* approval accepted \(operator ops-ann\)/);
+  });
+});
+
+describe('metrics', () => {
+  test('the gateway counts callbacks by outcome and Temporal errors, with an edge latency histogram', async () => {
+    await postCallback(`${h.gatewayUrl}/callbacks/forged`, {});
+    const text = await (await fetch(`${h.gatewayUrl}/metrics`)).text();
+    expect(text).toMatch(/hookwait_callbacks_total\{outcome="not-found"\} [1-9]/);
+    expect(text).toMatch(/hookwait_callbacks_total\{outcome="accepted"\} [1-9]/);
+    expect(text).toMatch(/hookwait_callback_duration_seconds_bucket\{le="0.005",outcome="not-found"\}/);
+    expect(text).toContain('# TYPE hookwait_temporal_errors_total counter');
+  });
+
+  test("the standalone worker serves the Temporal SDK's metrics on HOOKWAIT_WORKER_METRICS_PORT", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const child = spawn(process.execPath, [resolve(__dirname, '../lib/src/worker/main.js')], {
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: h.env.address,
+        TEMPORAL_TASK_QUEUE: `${h.taskQueue}-metrics`,
+        HOOKWAIT_TOKEN_KEYS: generateKeyringSpec('m1'),
+        HOOKWAIT_WORKER_METRICS_PORT: String(port),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: 'ignore',
+    });
+    try {
+      const text = await eventually(async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+        const body = await res.text();
+        return /temporal_/.test(body) ? body : undefined;
+      }, 30_000, 250);
+      expect(text).toMatch(/temporal_\w+/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
