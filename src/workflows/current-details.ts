@@ -8,23 +8,33 @@ export function redactCallbackUrl(url: string): string {
   return `${url.slice(0, i + 1)}${token.slice(0, 10)}…`;
 }
 
-/** The run's "current details" in the Web UI: what it waits for, since and until when, and what arrived. */
+/**
+ * The run's "current details" in the Web UI. The UI shows only the first lines without scrolling, so they say
+ * what the run waits for and until when; the waits, captured attributes and the callback ledger follow.
+ */
 export function renderCurrentDetails(state: ProcedureState): string {
-  const lines: string[] = [`**${state.procedure}** · status **${state.status}** · conversation \`${state.conversationId}\``, ''];
-  for (const [name, w] of Object.entries(state.waits)) {
-    lines.push(`### ${w.title} (\`${name}\`): ${w.status.replace('_', ' ')}`);
-    if (w.waitingSince) lines.push(`- waiting since ${w.waitingSince}, until ${w.deadline ?? '?'}`);
+  const waits = Object.entries(state.waits);
+  const current = waits.find(([, w]) => w.status === 'waiting');
+  const lines: string[] = [];
+  if (current) {
+    const [name, w] = current;
+    lines.push(`**${w.title}** (\`${name}\`): waiting until **${w.deadline ?? '?'}**, since ${w.waitingSince ?? '?'}`);
     const url = state.callbackUrls[name];
-    if (url) lines.push(`- callback URL: \`${redactCallbackUrl(url)}\``);
-    if (w.attributes) {
-      for (const [k, v] of Object.entries(w.attributes)) lines.push(`- \`${k}\` = \`${String(v)}\``);
-    }
-    lines.push('');
+    if (url) lines.push('', `Callback URL: \`${redactCallbackUrl(url)}\``);
+  } else {
+    lines.push(`**${state.procedure}** is **${state.status}**`);
+  }
+  lines.push('', `Procedure \`${state.procedure}\` · status **${state.status}** · conversation \`${state.conversationId}\``, '');
+  lines.push('| wait | status | deadline | captured |', '|---|---|---|---|');
+  for (const [name, w] of waits) {
+    const captured = w.attributes ? Object.entries(w.attributes).map(([k, v]) => `\`${k}\`=\`${String(v)}\``).join(', ') : '';
+    lines.push(`| ${w.title} (\`${name}\`) | ${w.status.replace('_', ' ')} | ${w.deadline ?? ''} | ${captured} |`);
   }
   if (state.ledger.length > 0) {
-    lines.push('### Callback ledger', '| time | wait | outcome | from |', '|---|---|---|---|');
+    lines.push('', '**Callback ledger**', '', '| time | wait | outcome | from |', '|---|---|---|---|');
     for (const e of state.ledger.slice(-20)) {
-      lines.push(`| ${e.at} | ${e.wait} | ${e.outcome} | ${e.source.kind}${e.source.ip ? ` ${e.source.ip}` : ''} |`);
+      const from = e.source.operator ? `operator ${e.source.operator}` : [e.source.kind, e.source.ip, e.source.userAgent].filter(Boolean).join(' ');
+      lines.push(`| ${e.at} | ${e.wait} | ${e.outcome} | ${from} |`);
     }
   }
   if (state.customerMessages.length > 0) lines.push('', `${state.customerMessages.length} customer message(s) recorded while waiting.`);

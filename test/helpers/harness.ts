@@ -32,6 +32,8 @@ const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() 
 export interface HarnessOptions {
   readonly procedures?: readonly AnyProcedure[];
   readonly workflowsPath?: string;
+  /** Serve the dev server's Web UI on this port. */
+  readonly uiPort?: number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -42,7 +44,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   if (!bundles.has(workflowsPath)) bundles.set(workflowsPath, bundleWorkflowCode({ workflowsPath, logger: quiet }));
   const bundle = bundles.get(workflowsPath);
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path }, searchAttributes: [...HOOKWAIT_SEARCH_ATTRIBUTES] },
+    server: {
+      executable: { type: 'existing-path', path },
+      searchAttributes: [...HOOKWAIT_SEARCH_ATTRIBUTES],
+      ...(options.uiPort !== undefined ? { uiPort: options.uiPort } : {}),
+    },
   });
   const keyring = parseKeyring(generateKeyringSpec('t1'));
   const gatewayLog: string[] = [];
