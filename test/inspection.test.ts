@@ -187,3 +187,26 @@ describe('metrics', () => {
     }
   });
 });
+
+describe('hookwait setup on a namespace without the search attributes', () => {
+  test('registers the four attributes once, then says they are there', async () => {
+    const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+    const bare = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH as string } } });
+    try {
+      const env = { TEMPORAL_ADDRESS: bare.address };
+      let out = '';
+      const io = { out: (s: string) => (out += s), err: (s: string) => (out += s) };
+      expect(await runCli(['setup'], env, io)).toBe(0);
+      expect(out).toMatch(/Registered: HookwaitProcedure, HookwaitStatus, HookwaitWaitingFor, HookwaitDeadline/);
+      const listed = await bare.client.connection.operatorService.listSearchAttributes({ namespace: 'default' });
+      expect(Object.keys(listed.customAttributes ?? {})).toEqual(
+        expect.arrayContaining(['HookwaitProcedure', 'HookwaitStatus', 'HookwaitWaitingFor', 'HookwaitDeadline']),
+      );
+      out = '';
+      expect(await runCli(['setup'], env, io)).toBe(0);
+      expect(out).toMatch(/already registered/);
+    } finally {
+      await bare.teardown();
+    }
+  });
+});
