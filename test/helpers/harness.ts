@@ -34,6 +34,8 @@ export interface HarnessOptions {
   readonly workflowsPath?: string;
   /** Serve the dev server's Web UI on this port. */
   readonly uiPort?: number;
+  /** Persist to this SQLite file (default: in memory). */
+  readonly dbFilename?: string;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -48,6 +50,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       executable: { type: 'existing-path', path },
       searchAttributes: [...HOOKWAIT_SEARCH_ATTRIBUTES],
       ...(options.uiPort !== undefined ? { uiPort: options.uiPort } : {}),
+      ...(options.dbFilename !== undefined ? { dbFilename: options.dbFilename, extraArgs: ['--sqlite-pragma', 'journal_mode=WAL'] } : {}),
     },
   });
   const keyring = parseKeyring(generateKeyringSpec('t1'));
