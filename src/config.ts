@@ -37,6 +37,12 @@ export const envSchema = z.object({
   HOOKWAIT_HELPDESK_TOKEN: z.string().min(1).optional(),
   HOOKWAIT_SEARCH_ATTRIBUTES: bool.default(true),
   HOOKWAIT_WORKER_METRICS_PORT: int(1, 65535).optional(),
+  HOOKWAIT_RATE_LIMIT_PER_IP: int(0, 1_000_000).default(600),
+  HOOKWAIT_RATE_LIMIT_PER_TOKEN: int(0, 1_000_000).default(60),
+  HOOKWAIT_RATE_LIMIT_WINDOW_MS: int(1_000, 3_600_000).default(60_000),
+  HOOKWAIT_TRUST_PROXY: int(0, 10).default(0),
+  HOOKWAIT_HEADERS_TIMEOUT_MS: int(1_000, 120_000).default(10_000),
+  HOOKWAIT_REQUEST_TIMEOUT_MS: int(1_000, 600_000).default(30_000),
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -57,6 +63,12 @@ export interface HookwaitConfig {
   readonly bodyLimitBytes: number;
   readonly helpdesk?: { readonly url: string; readonly token?: string };
   readonly searchAttributes: boolean;
+  /** Requests per window per client address and per callback URL; 0 turns a limit off. */
+  readonly rateLimits: { readonly perIp: number; readonly perToken: number; readonly windowMs: number };
+  /** How many proxy hops to trust for the client address (X-Forwarded-For); 0 = the socket's address. */
+  readonly trustProxyHops: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
   /** Where the worker serves the Temporal SDK's Prometheus metrics (`/metrics`); off when unset. */
   readonly workerMetricsPort?: number;
   readonly port: number;
@@ -121,6 +133,10 @@ export function loadConfig(
       ? { helpdesk: { url: e.HOOKWAIT_HELPDESK_URL.replace(/\/+$/, ''), ...(e.HOOKWAIT_HELPDESK_TOKEN ? { token: e.HOOKWAIT_HELPDESK_TOKEN } : {}) } }
       : {}),
     searchAttributes: e.HOOKWAIT_SEARCH_ATTRIBUTES,
+    rateLimits: { perIp: e.HOOKWAIT_RATE_LIMIT_PER_IP, perToken: e.HOOKWAIT_RATE_LIMIT_PER_TOKEN, windowMs: e.HOOKWAIT_RATE_LIMIT_WINDOW_MS },
+    trustProxyHops: e.HOOKWAIT_TRUST_PROXY,
+    headersTimeoutMs: e.HOOKWAIT_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.HOOKWAIT_REQUEST_TIMEOUT_MS,
     ...(e.HOOKWAIT_WORKER_METRICS_PORT !== undefined ? { workerMetricsPort: e.HOOKWAIT_WORKER_METRICS_PORT } : {}),
     port: e.PORT,
     host: e.HOST,

@@ -42,7 +42,7 @@ describe('a callback is durably accepted while no worker runs', () => {
     const workflowId = `nw0-${randomUUID()}`;
     const handle = await h.env.client.workflow.start(approval, { taskQueue: `${h.taskQueue}-later`, workflowId, args: [{}] });
     // The URL is deterministic for (namespace, workflow id, run id, wait): the worker would mint this same one.
-    const token = mintCallbackToken(h.keyring, { namespace: 'default', workflowId, runId: handle.firstExecutionRunId, wait: 'approval' });
+    const token = mintCallbackToken(h.keyring, { namespace: 'default', procedure: 'approval', workflowId, runId: handle.firstExecutionRunId, wait: 'approval' });
     const res = await postCallback(`${h.gatewayUrl}/callbacks/${token}`, { decision: 'rejected', refund: { amount: 1 }, approver: { email: 'y@example.com' } });
     expect(res.status).toBe(202);
     await handle.terminate('test done');
@@ -68,7 +68,7 @@ describe('Temporal unreachable', () => {
   });
 
   test('a valid callback gets 503 with Retry-After, never 500', async () => {
-    const token = mintCallbackToken(keyring, { namespace: 'default', workflowId: 'w', runId: randomUUID(), wait: approvalProcedure.waits.approval.name });
+    const token = mintCallbackToken(keyring, { namespace: 'default', procedure: 'approval', workflowId: 'w', runId: randomUUID(), wait: approvalProcedure.waits.approval.name });
     const res = await postCallback(`${url}/callbacks/${token}`, { decision: 'approved' });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');

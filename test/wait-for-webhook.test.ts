@@ -191,7 +191,7 @@ describe('Wait for Webhook through the gateway', () => {
     const token = newUrl.slice(newUrl.lastIndexOf('/') + 1);
     const [v, kid, payload, mac] = token.split('.') as [string, string, string, string];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as string[];
-    const otherRunPayload = Buffer.from(JSON.stringify([claims[0], claims[1], first.firstExecutionRunId, claims[3]])).toString('base64url');
+    const otherRunPayload = Buffer.from(JSON.stringify([claims[0], claims[1], claims[2], first.firstExecutionRunId, claims[4]])).toString('base64url');
     const flipped = mac.slice(0, 10) + (mac[10] === 'A' ? 'B' : 'A') + mac.slice(11);
     const bad = [
       `${v}.${kid}.${payload}.${flipped}`, // forged MAC

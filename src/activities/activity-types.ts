@@ -2,6 +2,7 @@ import type { Assignee } from '../definitions/wait-point';
 
 export interface MintCallbackUrlsInput {
   readonly namespace: string;
+  readonly procedure: string;
   readonly workflowId: string;
   readonly runId: string;
   readonly waits: readonly string[];

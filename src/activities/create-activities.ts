@@ -39,10 +39,10 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
   const logger = options.logger.child({ component: 'activities' });
   return {
     // Local activity: the signing key stays in the worker's configuration, never in workflow arguments.
-    async hookwaitMintCallbackUrls({ namespace, workflowId, runId, waits }) {
+    async hookwaitMintCallbackUrls({ namespace, procedure, workflowId, runId, waits }) {
       const urls: Record<string, string> = {};
       for (const wait of waits) {
-        urls[wait] = callbackUrl(options.publicBaseUrl, mintCallbackToken(options.keyring, { namespace, workflowId, runId, wait }));
+        urls[wait] = callbackUrl(options.publicBaseUrl, mintCallbackToken(options.keyring, { namespace, procedure, workflowId, runId, wait }));
       }
       return { urls, searchAttributes: options.searchAttributes ?? true };
     },

@@ -1,3 +1,5 @@
+import { parseStrictJson, StrictJsonError } from './strict-json';
+
 /** Why a callback body could not be read; the gateway answers with `status`. */
 export class CallbackBodyError extends Error {
   constructor(
@@ -46,16 +48,19 @@ export function parseCallbackBody(raw: Buffer, type: CallbackBodyType): Record<s
     let count = 0;
     for (const [key, value] of params) {
       if (++count > MAX_FORM_FIELDS) throw new CallbackBodyError(413, `more than ${MAX_FORM_FIELDS} form fields`);
-      // First occurrence wins; defineProperty keeps keys such as __proto__ as plain own data.
-      if (!Object.prototype.hasOwnProperty.call(out, key)) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      // A field sent twice is ambiguous: refuse rather than guess. defineProperty keeps __proto__ as plain own data.
+      if (Object.prototype.hasOwnProperty.call(out, key)) throw new CallbackBodyError(400, `form field ${JSON.stringify(key.slice(0, 64))} appears more than once`);
+      if (key.includes('\0') || value.includes('\0')) throw new CallbackBodyError(400, 'NUL character in a form field');
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
     }
     return out;
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseStrictJson(text);
   } catch (err) {
-    throw new CallbackBodyError(400, `malformed JSON: ${(err as Error).message}`);
+    if (err instanceof StrictJsonError) throw new CallbackBodyError(400, `malformed JSON: ${err.message}`);
+    throw err;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new CallbackBodyError(400, `the JSON body must be an object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);

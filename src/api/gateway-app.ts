@@ -5,7 +5,10 @@ import { createGatewayMetrics } from './gateway-metrics';
 import { sendProblem } from './problem';
 import { RETRY_AFTER_SECONDS } from './temporal-errors';
 
-export type GatewayAppOptions = CallbackRouterOptions;
+export interface GatewayAppOptions extends CallbackRouterOptions {
+  /** Proxy hops to trust for the client address (rate limits, the ledger); default 0: the socket's address. */
+  readonly trustProxyHops?: number;
+}
 
 interface HttpError {
   readonly status?: number;
@@ -23,6 +26,8 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
   const logger = (options.logger ?? silentLogger).child({ component: 'gateway' });
   const metrics = options.metrics ?? createGatewayMetrics();
   app.disable('x-powered-by');
+  // A hop count, never `true`: a client must not choose its own address by sending X-Forwarded-For.
+  app.set('trust proxy', options.trustProxyHops ?? 0);
   app.set('etag', false);
 
   app.get('/healthz', (_req, res) => {

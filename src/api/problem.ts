@@ -16,12 +16,14 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 /** The problems the gateway answers with, by slug; `type` is `urn:hookwait:problem:<slug>`. */
 export const PROBLEMS = {
   'bad-request': { status: 400, title: 'Bad request' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   gone: { status: 410, title: 'Gone' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'invalid-attributes': { status: 422, title: 'Payload does not fit the declared attributes' },
+  'too-many-requests': { status: 429, title: 'Too many requests' },
   'temporal-unavailable': { status: 503, title: 'Temporarily unavailable' },
   internal: { status: 500, title: 'Internal error' },
 } as const;

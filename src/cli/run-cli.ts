@@ -9,6 +9,7 @@ import { type CliContext, type CliIo, ConflictError, EXIT, NotFoundError, UsageE
 import { completeCommand } from './commands/complete';
 import { expireCommand } from './commands/expire';
 import { listCommand } from './commands/list';
+import { revokeCommand } from './commands/revoke';
 import { showCommand } from './commands/show';
 import { startCommand } from './commands/start';
 
@@ -27,6 +28,8 @@ Commands:
         Complete a wait as an operator (the data is checked like a callback).
   expire <workflowId> <wait> [--json]
         Take a wait's timeout path now.
+  revoke <workflowId> [wait] [--json]
+        Revoke the run's callback URLs (or one wait's): they answer 410 from now on.
   setup
         Register hookwait's search attributes on the namespace.
 
@@ -51,6 +54,7 @@ const COMMANDS: Record<string, (args: string[], ctx: CliContext) => Promise<numb
   show: showCommand,
   complete: completeCommand,
   expire: expireCommand,
+  revoke: revokeCommand,
   setup: setupCommand,
 };
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DefinitionError } from './definition-error';
+import { UnsafeNumber } from './unsafe-number';
 
 /** A captured attribute value. Response attributes are scalars only, as in Intercom's "Wait for Webhook". */
 export type Scalar = string | number | boolean;
@@ -127,7 +128,13 @@ function fromFormString(v: string): unknown {
   return undefined;
 }
 
-function checkOne(attribute: NormalizedAttribute, raw: unknown, form: boolean): { value?: Scalar | undefined; error?: string } {
+function checkOne(attribute: NormalizedAttribute, rawIn: unknown, form: boolean): { value?: Scalar | undefined; error?: string } {
+  let raw = rawIn;
+  if (raw instanceof UnsafeNumber) {
+    // Exact digits are fine as a string; as a number they would silently change.
+    if (attribute.schema.safeParse(raw.text).success) raw = raw.text;
+    else return { error: `is a number (${raw.text.slice(0, 40)}) beyond ±2^53 that cannot be kept exactly; send it as a string` };
+  }
   if (raw !== undefined && raw !== null && typeof raw === 'object') {
     return { error: `must be a scalar (string, number or boolean), got ${Array.isArray(raw) ? 'an array' : 'an object'}` };
   }

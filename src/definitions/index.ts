@@ -5,3 +5,5 @@ export * from './duration';
 export * from './procedure';
 export * from './wait-point';
 export * from './zod-issues';
+export * from './sender-auth';
+export * from './unsafe-number';

@@ -1,6 +1,7 @@
 import { type AttributesDecl, type NormalizedAttribute, normalizeAttributes } from './attributes';
 import { DefinitionError } from './definition-error';
 import { type Duration, waitTimeoutToMs } from './duration';
+import { normalizeSenderAuth, type SenderAuth, type SenderAuthDecl } from './sender-auth';
 
 /** Who gets the conversation when a wait escalates: a team or a teammate. */
 export type Assignee = { readonly team: string } | { readonly teammate: string };
@@ -30,6 +31,8 @@ export interface WaitDecl<A extends AttributesDecl = AttributesDecl> {
    */
   readonly onTimeout?: TimeoutAction;
   readonly escalation?: EscalationDecl;
+  /** Optional sender authentication, checked at the gateway before anything reaches Temporal (401 on failure). */
+  readonly auth?: SenderAuthDecl;
 }
 
 /** A wait point after definition-time checks. */
@@ -40,6 +43,7 @@ export interface WaitPoint {
   readonly timeoutMs: number;
   readonly onTimeout: TimeoutAction;
   readonly escalation?: { readonly message: string; readonly assignee: Assignee };
+  readonly auth?: SenderAuth;
 }
 
 export const WAIT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -69,7 +73,8 @@ export function normalizeWait(name: string, decl: WaitDecl, field: string): Wait
   if (onTimeout !== 'escalate' && onTimeout !== 'branch') {
     throw new DefinitionError(`${field}.onTimeout`, `must be 'escalate' or 'branch', got ${JSON.stringify(onTimeout)}`);
   }
-  if (onTimeout === 'branch') return { name, title: decl.title, attributes, timeoutMs, onTimeout };
+  const auth = decl.auth !== undefined ? { auth: normalizeSenderAuth(decl.auth, `${field}.auth`) } : {};
+  if (onTimeout === 'branch') return { name, title: decl.title, attributes, timeoutMs, onTimeout, ...auth };
 
   const missing: string[] = [];
   const message = decl.escalation?.message;
@@ -82,5 +87,5 @@ export function normalizeWait(name: string, decl: WaitDecl, field: string): Wait
     );
   }
   const assignee = checkAssignee(decl.escalation?.assignee, `${field}.escalation.assignee`);
-  return { name, title: decl.title, attributes, timeoutMs, onTimeout, escalation: { message: message as string, assignee } };
+  return { name, title: decl.title, attributes, timeoutMs, onTimeout, escalation: { message: message as string, assignee }, ...auth };
 }

@@ -1,8 +1,10 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** What a callback token binds: one wait of one run, in one namespace. */
+/** What a callback token binds: one wait of one run of one procedure, in one namespace. */
 export interface CallbackTokenClaims {
   readonly namespace: string;
+  /** The procedure (workflow type), so the gateway can check sender auth and payload before calling Temporal. */
+  readonly procedure: string;
   readonly workflowId: string;
   readonly runId: string;
   readonly wait: string;
@@ -36,7 +38,7 @@ function mac(key: Buffer, signed: string): string {
 export function mintCallbackToken(keyring: TokenKeyring, claims: CallbackTokenClaims): string {
   const key = keyring.keys.get(keyring.signingKeyId);
   if (!key) throw new Error(`signing key '${keyring.signingKeyId}' is not in the keyring`);
-  const payload = Buffer.from(JSON.stringify([claims.namespace, claims.workflowId, claims.runId, claims.wait])).toString('base64url');
+  const payload = Buffer.from(JSON.stringify([claims.namespace, claims.procedure, claims.workflowId, claims.runId, claims.wait])).toString('base64url');
   const signed = `${VERSION}.${keyring.signingKeyId}.${payload}`;
   return `${signed}.${mac(key, signed)}`;
 }
@@ -62,9 +64,9 @@ export function verifyCallbackToken(keyring: TokenKeyring, token: string): Verif
   } catch {
     return undefined;
   }
-  if (!Array.isArray(claims) || claims.length !== 4 || !claims.every((c) => typeof c === 'string' && c !== '')) return undefined;
-  const [namespace, workflowId, runId, wait] = claims as [string, string, string, string];
-  return { namespace, workflowId, runId, wait, keyId };
+  if (!Array.isArray(claims) || claims.length !== 5 || !claims.every((c) => typeof c === 'string' && c !== '')) return undefined;
+  const [namespace, procedure, workflowId, runId, wait] = claims as [string, string, string, string, string];
+  return { namespace, procedure, workflowId, runId, wait, keyId };
 }
 
 /** Parses `kid:secret[,kid:secret…]` (secrets base64 or base64url, ≥ 32 bytes); the first key signs. */

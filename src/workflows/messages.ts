@@ -30,7 +30,7 @@ export interface CustomerMessage {
 
 export type WaitStatus = 'pending' | 'waiting' | 'received' | 'timed_out';
 export type ProcedureStatus = 'running' | 'waiting' | 'completed' | 'escalated' | 'failed';
-export type LedgerOutcome = 'accepted' | 'duplicate' | 'late' | 'rejected' | 'unknown-wait' | 'expired';
+export type LedgerOutcome = 'accepted' | 'duplicate' | 'late' | 'rejected' | 'unknown-wait' | 'expired' | 'revoked';
 
 /** One callback that reached the run. */
 export interface LedgerEntry {
@@ -46,6 +46,8 @@ export interface WaitState {
   status: WaitStatus;
   /** An operator asked for the timeout path now (`hookwait expire`). */
   expireRequested?: boolean;
+  /** The wait's callback URL was revoked (`hookwait revoke`): the gateway answers 410. */
+  revoked?: boolean;
   timeoutMs?: number;
   waitingSince?: string;
   deadline?: string;
@@ -73,6 +75,8 @@ export interface HookwaitMemo {
   readonly procedure: string;
   readonly status: ProcedureStatus;
   readonly waits: Record<string, WaitStatus>;
+  /** Waits whose callback URLs were revoked. */
+  readonly revoked?: readonly string[];
 }
 export const MEMO_KEY = 'hookwait';
 
@@ -86,5 +90,14 @@ export interface ExpireSignalArgs {
   readonly at: string;
   readonly source: CallbackSource;
 }
+export interface RevokeSignalArgs {
+  /** One wait, or every wait of the run when absent. */
+  readonly wait?: string;
+  readonly at: string;
+  readonly source: CallbackSource;
+}
+/** Revokes callback URLs of the run: the gateway answers 410 from then on; the waits themselves are unchanged. */
+export const revokeSignal = defineSignal<[RevokeSignalArgs]>('hookwait.revoke');
+
 /** An operator takes a wait's timeout path now (before it is reached, it times out as soon as it is). */
 export const expireSignal = defineSignal<[ExpireSignalArgs]>('hookwait.expire');

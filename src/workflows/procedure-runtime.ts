@@ -24,6 +24,7 @@ import {
   callbackSignal,
   customerMessageSignal,
   expireSignal,
+  revokeSignal,
   type HookwaitMemo,
   type LedgerEntry,
   MEMO_KEY,
@@ -173,6 +174,7 @@ export function procedure<
         procedure: definition.name,
         status: state.status,
         waits: Object.fromEntries(Object.entries(state.waits).map(([k, w]) => [k, w.status])),
+        revoked: Object.entries(state.waits).flatMap(([k, w]) => (w.revoked ? [k] : [])),
       };
       upsertMemo({ [MEMO_KEY]: memo });
       if (searchAttributes) {
@@ -196,6 +198,7 @@ export function procedure<
       // The gateway's request id travels in the signal, so one callback can be followed from HTTP to here.
       log.info('hookwait callback', { wait: base.wait, requestId: base.source.requestId, kind: base.source.kind });
       if (!point || !wait) return record({ ...base, outcome: 'unknown-wait' });
+      if (wait.revoked && base.source.kind === 'http') return record({ ...base, outcome: 'revoked' });
       if (wait.status === 'received') return record({ ...base, outcome: 'duplicate' });
       if (wait.status === 'timed_out' || state.status === 'escalated') return record({ ...base, outcome: 'late' });
       const check = checkCapturedAttributes(point.attributes, cb.attributes);
@@ -215,6 +218,21 @@ export function procedure<
       record({ ...entry, outcome: 'expired' });
       publish();
     });
+    setHandler(revokeSignal, (request) => {
+      const at = typeof request?.at === 'string' ? request.at : now();
+      const source = request?.source ?? { kind: 'operator' as const };
+      const names = request?.wait === undefined ? Object.keys(state.waits) : [String(request.wait)];
+      for (const name of names) {
+        const wait = findWait(definition, name) ? state.waits[name] : undefined;
+        if (!wait) {
+          record({ at, wait: name, source, outcome: 'unknown-wait' });
+          continue;
+        }
+        wait.revoked = true;
+        record({ at, wait: name, source, outcome: 'revoked' });
+      }
+      publish();
+    });
     setHandler(customerMessageSignal, (message) => {
       if (typeof message?.text === 'string') state.customerMessages.push({ text: message.text, at: message.at ?? now() });
     });
@@ -222,6 +240,7 @@ export function procedure<
 
     const minted = await hookwaitMintCallbackUrls({
       namespace: info.namespace,
+      procedure: definition.name,
       workflowId: info.workflowId,
       runId: info.runId,
       waits: waitPoints.map((w) => w.name),

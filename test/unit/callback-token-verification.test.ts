@@ -1,6 +1,6 @@
 import { generateKeyringSpec, mintCallbackToken, parseKeyring, redactToken, verifyCallbackToken } from '../../src/security/callback-token';
 
-const claims = { namespace: 'default', workflowId: 'wf-1', runId: '01a2-run-a', wait: 'kyc' };
+const claims = { namespace: 'default', procedure: 'kycCheck', workflowId: 'wf-1', runId: '01a2-run-a', wait: 'kyc' };
 
 describe('callback tokens', () => {
   const keyring = parseKeyring(generateKeyringSpec('k1'));
@@ -39,7 +39,7 @@ describe('callback tokens', () => {
   });
   test("claims rewritten to another run keep the old MAC and are refused", () => {
     const [v, kid, , mac] = token.split('.') as [string, string, string, string];
-    const forged = Buffer.from(JSON.stringify(['default', 'wf-1', 'run-b', 'kyc'])).toString('base64url');
+    const forged = Buffer.from(JSON.stringify(['default', 'kycCheck', 'wf-1', 'run-b', 'kyc'])).toString('base64url');
     expect(verifyCallbackToken(keyring, `${v}.${kid}.${forged}.${mac}`)).toBeUndefined();
   });
   test('another key, or an unknown key id, is refused', () => {

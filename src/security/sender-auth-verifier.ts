@@ -1,0 +1,84 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { ConfigError } from '../config';
+import type { AnyProcedure } from '../definitions/procedure';
+import type { SenderAuth } from '../definitions/sender-auth';
+
+/** Checks one request's sender proof over the raw bytes received; true when it passes. */
+export type SenderVerifier = (raw: Buffer, header: (name: string) => string | undefined) => boolean;
+
+/** Equal-time comparison of two strings of any length (digests first, so lengths never leak or throw). */
+function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+function secrets(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function verifier(auth: SenderAuth, secretValue: string): SenderVerifier {
+  const keys = secrets(secretValue);
+  switch (auth.type) {
+    case 'apiKey':
+      return (_raw, header) => {
+        const given = header(auth.header);
+        // Every key is compared, so the time taken does not say which one matched.
+        return given !== undefined && keys.map((k) => sameSecret(given, k)).includes(true);
+      };
+    case 'hmacSha256':
+      return (raw, header) => {
+        const given = header(auth.header);
+        if (given === undefined || !/^sha256=[0-9a-fA-F]{64}$/.test(given)) return false;
+        return keys.map((k) => sameSecret(given.toLowerCase(), `sha256=${createHmac('sha256', k).update(raw).digest('hex')}`)).includes(true);
+      };
+    case 'standardWebhooks': {
+      // The library checks the ±5 minute tolerance and every signature in the header (sender-side rotation).
+      const hooks = keys.map((k) => new Webhook(k));
+      return (raw, header) => {
+        const headers = {
+          'webhook-id': header('webhook-id') ?? '',
+          'webhook-timestamp': header('webhook-timestamp') ?? '',
+          'webhook-signature': header('webhook-signature') ?? '',
+        };
+        if (!headers['webhook-id'] || !headers['webhook-timestamp'] || !headers['webhook-signature']) return false;
+        return hooks.some((hook) => {
+          try {
+            hook.verify(raw, headers);
+            return true;
+          } catch {
+            return false;
+          }
+        });
+      };
+    }
+  }
+}
+
+/**
+ * Builds the sender checks of every wait that declares `auth`, reading each secret from the environment once, at
+ * start-up. @throws {@link ConfigError} naming every variable that is missing or unusable.
+ */
+export function buildSenderVerifiers(procedures: readonly AnyProcedure[], env: Record<string, string | undefined>): Map<string, SenderVerifier> {
+  const out = new Map<string, SenderVerifier>();
+  const problems: string[] = [];
+  for (const p of procedures) {
+    for (const w of Object.values(p.waits)) {
+      if (!w.auth) continue;
+      const value = env[w.auth.secret];
+      if (!value || secrets(value).length === 0) {
+        problems.push(`${w.auth.secret}: required by ${p.name}.${w.name} (${w.auth.type} sender auth)`);
+        continue;
+      }
+      try {
+        out.set(`${p.name}/${w.name}`, verifier(w.auth, value));
+      } catch (err) {
+        problems.push(`${w.auth.secret}: ${(err as Error).message}`);
+      }
+    }
+  }
+  if (problems.length > 0) {
+    const settings = [...new Set(problems.map((x) => x.slice(0, x.indexOf(':'))))];
+    throw new ConfigError(settings, `invalid configuration: ${problems.join('; ')}`);
+  }
+  return out;
+}
