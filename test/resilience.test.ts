@@ -8,7 +8,7 @@ import { generateKeyringSpec, mintCallbackToken, parseKeyring } from '../src/sec
 import { stateQuery } from '../src/workflows/messages';
 import { approvalProcedure, testProcedures } from './fixtures/procedures';
 import { approval } from './fixtures/workflows';
-import { startHarness, type Harness } from './helpers/harness';
+import { startHarness, TEST_SECRETS, type Harness } from './helpers/harness';
 import { eventually, postCallback } from './helpers/http';
 
 describe('a callback is durably accepted while no worker runs', () => {
@@ -56,7 +56,7 @@ describe('Temporal unreachable', () => {
   beforeAll(async () => {
     // Nothing listens on this port: every call to Temporal fails.
     const client = lazyClient({ address: '127.0.0.1:1', namespace: 'default', taskQueue: 'x', callTimeoutMs: 1_000 });
-    const app = createGatewayApp({ client, namespace: 'default', procedures: testProcedures, keyring, logger: silentLogger, temporalTimeoutMs: 1_000 });
+    const app = createGatewayApp({ client, namespace: 'default', procedures: testProcedures, keyring, logger: silentLogger, temporalTimeoutMs: 1_000, secrets: TEST_SECRETS });
     server = await new Promise((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createGatewayApp } from '../../src/api/gateway-app';
+import type { RateLimits } from '../../src/api/callback-route';
 import type { ConversationChannel } from '../../src/activities/conversation-channel';
 import type { AnyProcedure } from '../../src/definitions/procedure';
 import { hookwaitPlugin } from '../../src/plugin';
@@ -36,7 +37,16 @@ export interface HarnessOptions {
   readonly uiPort?: number;
   /** Persist to this SQLite file (default: in memory). */
   readonly dbFilename?: string;
+  /** The gateway's rate limits (default: off, so tests are not throttled by each other). */
+  readonly rateLimits?: RateLimits;
 }
+
+/** Sender-auth secrets of the secured fixture procedure, as the gateway's environment would hold them. */
+export const TEST_SECRETS = {
+  TEST_API_KEYS: 'old-api-key-0123456789,new-api-key-9876543210',
+  TEST_WHSEC: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  TEST_HMAC_SECRET: 'hmac-secret-for-tests',
+};
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const procedures = options.procedures ?? testProcedures;
@@ -56,7 +66,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const keyring = parseKeyring(generateKeyringSpec('t1'));
   const gatewayLog: string[] = [];
   const logger = createLogger({ level: 'debug', write: (line) => gatewayLog.push(line) });
-  const app = createGatewayApp({ client: env.client, namespace: env.namespace ?? 'default', procedures, keyring, logger });
+  const app = createGatewayApp({
+    client: env.client,
+    namespace: env.namespace ?? 'default',
+    procedures,
+    keyring,
+    logger,
+    secrets: TEST_SECRETS,
+    rateLimits: options.rateLimits ?? false,
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -1,0 +1,338 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { gzipSync } from 'node:zlib';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import fc from 'fast-check';
+import { Webhook } from 'standardwebhooks';
+import { createGatewayApp } from '../src/api/gateway-app';
+import { runCli } from '../src/cli/run-cli';
+import { silentLogger } from '../src/logging/logger';
+import { type ProcedureState, stateQuery } from '../src/workflows/messages';
+import { testProcedures } from './fixtures/procedures';
+import { approval, secured, stockCheck } from './fixtures/workflows';
+import { startHarness, TEST_SECRETS, type Harness } from './helpers/harness';
+import { eventually, postCallback } from './helpers/http';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+  await h.startWorker();
+});
+afterAll(async () => {
+  await h?.teardown();
+});
+
+const id = (p: string): string => `${p}-${randomUUID()}`;
+const state = (handle: WorkflowHandle): Promise<ProcedureState> => handle.query(stateQuery);
+async function urls(handle: WorkflowHandle): Promise<Record<string, string>> {
+  return eventually(async () => {
+    const s = await state(handle);
+    return Object.keys(s.callbackUrls).length > 0 && Object.values(s.waits).some((w) => w.status === 'waiting') ? s.callbackUrls : undefined;
+  });
+}
+async function startSecured(): Promise<{ handle: WorkflowHandle; url: Record<string, string> }> {
+  const handle = await h.env.client.workflow.start(secured, { taskQueue: h.taskQueue, workflowId: id('sec'), args: [{}] });
+  return { handle, url: await urls(handle) };
+}
+const hmac = (body: string, secret = TEST_SECRETS.TEST_HMAC_SECRET): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+function swHeaders(body: string, at: Date = new Date(), secret = TEST_SECRETS.TEST_WHSEC, msgId = `msg_${randomUUID()}`): Record<string, string> {
+  const signature = new Webhook(secret).sign(msgId, at, body);
+  return { 'webhook-id': msgId, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signature };
+}
+const unauthorized = { status: 401, body: expect.objectContaining({ type: 'urn:hookwait:problem:unauthorized', detail: 'the request could not be authenticated' }) };
+
+describe('sender authentication, decided before any call to Temporal', () => {
+  test('API key in a header: missing or wrong is 401 with no hint; either key of a rotation passes', async () => {
+    const { handle, url } = await startSecured();
+    const body = { v: 'k' };
+    expect(await postCallback(url.byKey as string, body)).toMatchObject(unauthorized);
+    expect(await postCallback(url.byKey as string, body, { headers: { 'x-api-key': 'old-api-key-012345678' } })).toMatchObject(unauthorized);
+    expect((await postCallback(url.byKey as string, body, { headers: { 'x-api-key': 'old-api-key-0123456789' } })).status).toBe(202);
+    // The second is a duplicate: 200 once the run has recorded the first, 202 if it arrives before that; never applied twice.
+    expect([200, 202]).toContain((await postCallback(url.byKey as string, body, { headers: { 'x-api-key': 'new-api-key-9876543210' } })).status);
+    // Refused requests never reached the run: only the two authenticated ones are on its ledger.
+    await eventually(async () => ((await state(handle)).ledger.length === 2 ? true : undefined));
+    expect((await state(handle)).ledger.map((e) => e.outcome)).toEqual(['accepted', 'duplicate']);
+    await handle.terminate('test done');
+  });
+
+  test('Standard Webhooks: verified over the raw bytes, ±5 minutes, several signatures (rotation)', async () => {
+    const { handle, url } = await startSecured();
+    const target = url.bySignature as string;
+    const raw = '{"v":"signed",  "extra": [1, 2]}';
+    const headers = swHeaders(raw);
+    // Re-serialized (same JSON, other bytes) with the original bytes' signature: refused.
+    expect(await postCallback(target, JSON.stringify(JSON.parse(raw)), { headers })).toMatchObject(unauthorized);
+    expect(await postCallback(target, raw, { headers: swHeaders(raw, new Date(Date.now() - 301_000)) })).toMatchObject(unauthorized);
+    expect(await postCallback(target, raw, { headers: swHeaders(raw, new Date(Date.now() + 301_000)) })).toMatchObject(unauthorized);
+    expect(await postCallback(target, raw, { headers: swHeaders(raw, new Date(), 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') })).toMatchObject(unauthorized);
+    expect(await postCallback(target, raw, { headers: { ...headers, 'webhook-signature': 'v1,' } })).toMatchObject(unauthorized);
+    expect(await postCallback(target, raw, { headers: { 'webhook-id': 'x' } })).toMatchObject(unauthorized);
+    // A rotation: a stale signature first, the valid one second.
+    const rotated = { ...headers, 'webhook-signature': `v1,${Buffer.alloc(32, 7).toString('base64')} ${headers['webhook-signature']}` };
+    expect((await postCallback(target, raw, { headers: rotated })).status).toBe(202);
+    expect((await postCallback(await eventually(async () => (await state(handle)).callbackUrls.byKey), { v: 'k' }, { headers: { 'x-api-key': 'new-api-key-9876543210' } })).status).toBe(202);
+    await eventually(async () => ((await state(handle)).waits.bySignature?.attributes?.v === 'signed' ? true : undefined));
+    await handle.terminate('test done');
+  });
+
+  test('generic HMAC (sha256=<hex> of the raw body); numbers past 2^53 are exact as strings and refused as numbers', async () => {
+    const { handle, url } = await startSecured();
+    const target = url.byHmac as string;
+    const bigAsNumber = '{"v":"h","big":12345678901234567890,"ids":{"big":12345678901234567890}}';
+    expect(await postCallback(target, bigAsNumber, { headers: { 'x-hub-signature-256': hmac(bigAsNumber, 'wrong') } })).toMatchObject(unauthorized);
+    expect(await postCallback(target, bigAsNumber, { headers: { 'x-hub-signature-256': 'sha256=abc' } })).toMatchObject(unauthorized);
+    const tooBig = await postCallback(target, bigAsNumber, { headers: { 'x-hub-signature-256': hmac(bigAsNumber) } });
+    expect(tooBig.status).toBe(422);
+    expect(tooBig.body.errors).toEqual([expect.objectContaining({ field: 'big', message: expect.stringMatching(/beyond ±2\^53/) })]);
+    const exact = '{"v":"h","ids":{"big":12345678901234567890}}';
+    expect((await postCallback(target, exact, { headers: { 'x-hub-signature-256': hmac(exact).toUpperCase().replace('SHA256=', 'sha256=') } })).status).toBe(202);
+    await eventually(async () => ((await state(handle)).waits.byHmac?.status === 'received' ? true : undefined));
+    expect((await state(handle)).waits.byHmac?.attributes).toEqual({ v: 'h', id: '12345678901234567890' });
+    await handle.terminate('test done');
+  });
+
+  test('the Standard Webhooks known-answer vector verifies; one flipped body byte does not', () => {
+    const wh = new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+    const at = new Date(1614265330 * 1000);
+    expect(wh.sign('msg_p5jXN8AQM9LWM0D4loKWxJek', at, '{"test": 2432232314}')).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+  });
+
+  test('a missing sender-auth secret stops the gateway at start-up, naming the variable', () => {
+    expect(() =>
+      createGatewayApp({ client: h.env.client, namespace: 'default', procedures: testProcedures, keyring: h.keyring, logger: silentLogger, secrets: { TEST_API_KEYS: 'k' } }),
+    ).toThrow(/TEST_WHSEC: required by secured\.bySignature.*TEST_HMAC_SECRET: required by secured\.byHmac/);
+  });
+});
+
+describe('revocation', () => {
+  test('hookwait revoke makes the run\'s callback URLs answer 410, recorded on the ledger', async () => {
+    const handle = await h.env.client.workflow.start(stockCheck, { taskQueue: h.taskQueue, workflowId: id('revoke'), args: [{}] });
+    const url = await urls(handle);
+    const env = { TEMPORAL_ADDRESS: h.env.address, HOOKWAIT_PROCEDURES_MODULE: require.resolve('./fixtures/procedures'), HOOKWAIT_OPERATOR: 'sec-ops' };
+    let out = '';
+    const io = { out: (s: string) => (out += s), err: (s: string) => (out += s) };
+    expect(await runCli(['revoke', handle.workflowId, 'stock'], env, io)).toBe(0);
+    expect(out).toMatch(/Revoked the callback URL of wait 'stock'/);
+    const res = await eventually(async () => {
+      const r = await postCallback(url.stock as string, { in_stock: '1' });
+      return r.status === 410 ? r : undefined;
+    });
+    expect(res.body).toMatchObject({ detail: 'this callback URL has been revoked' });
+    expect((await postCallback(url.confirm as string, { ok: 'y' })).status).toBe(202); // the other wait is untouched
+    expect((await state(handle)).ledger.find((e) => e.outcome === 'revoked')?.source.operator).toBe('sec-ops');
+    expect(await runCli(['revoke', 'no-such-run'], env, io)).toBe(3);
+    await handle.terminate('test done');
+  });
+});
+
+describe('hostile input: each a clear 4xx, never a 5xx', () => {
+  let url: string;
+  let handle: WorkflowHandle;
+  beforeAll(async () => {
+    handle = await h.env.client.workflow.start(approval, { taskQueue: h.taskQueue, workflowId: id('hostile'), args: [{}] });
+    url = (await urls(handle)).approval as string;
+  });
+  afterAll(async () => {
+    await handle.terminate('test done');
+  });
+
+  const raw = (method: string, headers: Record<string, string>, chunks: Buffer[]): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest(url, { method, headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      for (const c of chunks) req.write(c);
+      req.end();
+    });
+
+  test('over the limit by Content-Length, by chunked streaming, and as a gzip bomb: 413', async () => {
+    expect(await raw('POST', { 'content-type': 'application/json', 'content-length': String(300 * 1024) }, [Buffer.alloc(300 * 1024, 0x20)])).toBe(413);
+    expect(await raw('POST', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, Array.from({ length: 40 }, () => Buffer.alloc(8 * 1024, 0x20)))).toBe(413);
+    const bomb = gzipSync(Buffer.from(`{"decision":"approved","pad":"${'a'.repeat(20 * 1024 * 1024)}"}`));
+    expect(bomb.length).toBeLessThan(100 * 1024);
+    expect(await raw('POST', { 'content-type': 'application/json', 'content-encoding': 'gzip' }, [bomb])).toBe(413);
+    expect(await raw('POST', { 'content-type': 'application/json', 'content-encoding': 'compress' }, [Buffer.from('{}')])).toBe(415);
+  });
+
+  test.each<[string, string, number]>([
+    ['text/xml', '<a/>', 415],
+    ['multipart/form-data; boundary=x', '--x--', 415],
+    ['application/json; charset=latin1', '{}', 415],
+    ['application/json', '{"decision": ', 400],
+    ['application/json', '[{"decision":"approved"}]', 400],
+    ['application/json', '"approved"', 400],
+    ['application/json', '42', 400],
+    ['application/json', '{"a":1,"a":2}', 400],
+    ['application/json', `${'['.repeat(1000)}${']'.repeat(1000)}`, 400],
+    ['application/json', `{"decision":"appr\\u0000oved"}`, 400],
+    ['application/json', '', 400],
+    ['application/x-www-form-urlencoded', 'decision=a&decision=b', 400],
+    ['application/x-www-form-urlencoded', 'decision=a%00b', 400],
+    ['application/x-www-form-urlencoded', Array.from({ length: 1001 }, (_, i) => `f${i}=x`).join('&'), 413],
+  ])('%s, case %#: answered with the expected 4xx', async (contentType, body, status) => {
+    const res = await postCallback(url, body, { contentType });
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  test('invalid UTF-8 and raw NUL bytes: 400', async () => {
+    expect(await raw('POST', { 'content-type': 'application/json' }, [Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])])).toBe(400);
+    expect(await raw('POST', { 'content-type': 'application/json' }, [Buffer.from('{"decision":"a\0b"}')])).toBe(400);
+  });
+
+  test('__proto__ and constructor keys pollute nothing; arrays or objects where a scalar is declared: 422', async () => {
+    const res = await postCallback(url, '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"decision":{"x":1},"refund":{"amount":[1]},"approver":{"email":"a"}}');
+    expect(res.status).toBe(422);
+    expect((res.body.errors as { field: string }[]).map((e) => e.field)).toEqual(['decision', 'amount']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  test('truncated, over-long and re-encoded tokens: 404; a wrong method: 405 with Allow', async () => {
+    const token = url.slice(url.lastIndexOf('/') + 1);
+    const base = url.slice(0, url.lastIndexOf('/') + 1);
+    // Re-encoded: the same bytes in standard base64 (+ and /, percent-encoded in the path), or with padding.
+    const standard = encodeURIComponent(token.replace(/-/g, '+').replace(/_/g, '/'));
+    for (const bad of [token.slice(0, -1), `${token}${'A'.repeat(5000)}`, `${token}=`, standard === token ? `${token}%3D` : standard]) {
+      expect((await postCallback(base + bad, { decision: 'approved' })).status).toBe(404);
+    }
+    for (const method of ['GET', 'DELETE', 'PATCH']) {
+      const res = await fetch(url, { method });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('POST, PUT');
+    }
+  });
+
+  test('none of it reached the run', async () => {
+    expect((await state(handle)).ledger).toEqual([]);
+  });
+});
+
+describe('abuse', () => {
+  /** A client that counts every call the gateway makes to Temporal. */
+  function countingClient(client: Client): { client: Client; calls: () => number } {
+    let calls = 0;
+    const workflow = new Proxy(client.workflow, {
+      get(target, prop, receiver) {
+        if (prop === 'getHandle') return (...args: Parameters<Client['workflow']['getHandle']>) => (calls++, target.getHandle(...args));
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    return { client: new Proxy(client, { get: (t, p, r) => (p === 'workflow' ? workflow : (Reflect.get(t, p, r) as unknown)) }), calls: () => calls };
+  }
+
+  test('1,000 forged requests never reach Temporal; per-address and per-token limits answer 429 with Retry-After', async () => {
+    const counting = countingClient(h.env.client);
+    const app = createGatewayApp({
+      client: counting.client,
+      namespace: 'default',
+      procedures: testProcedures,
+      keyring: h.keyring,
+      logger: silentLogger,
+      secrets: TEST_SECRETS,
+      rateLimits: { perIp: 1_000_000, perToken: 3, windowMs: 60_000 },
+    });
+    const server = await new Promise<import('node:http').Server>((r) => {
+      const s = app.listen(0, '127.0.0.1', () => r(s));
+    });
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const forged = await fc.sample(fc.string({ minLength: 1, maxLength: 200 }), { numRuns: 1000, seed: 42 });
+      for (let i = 0; i < forged.length; i += 50) {
+        const statuses = await Promise.all(forged.slice(i, i + 50).map(async (t) => (await postCallback(`${base}/callbacks/hw1.t1.${encodeURIComponent(t)}.${'A'.repeat(43)}`, {})).status));
+        expect(statuses.every((s) => s === 404)).toBe(true);
+      }
+      expect(counting.calls()).toBe(0);
+
+      const handle = await h.env.client.workflow.start(stockCheck, { taskQueue: h.taskQueue, workflowId: id('rate'), args: [{}] });
+      const target = (await urls(handle)).stock as string;
+      const local = `${base}${new URL(target).pathname}`;
+      const answers = [];
+      for (let i = 0; i < 5; i++) answers.push(await postCallback(local, 'not json', { contentType: 'application/json' }));
+      expect(answers.map((a) => a.status)).toEqual([400, 400, 400, 429, 429]);
+      expect(Number(answers[3]?.headers.get('retry-after'))).toBeGreaterThan(0);
+      await handle.terminate('test done');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    const perIp = createGatewayApp({ client: h.env.client, namespace: 'default', procedures: testProcedures, keyring: h.keyring, secrets: TEST_SECRETS, rateLimits: { perIp: 2, perToken: 100, windowMs: 60_000 } });
+    const s2 = await new Promise<import('node:http').Server>((r) => {
+      const s = perIp.listen(0, '127.0.0.1', () => r(s));
+    });
+    try {
+      const b = `http://127.0.0.1:${(s2.address() as { port: number }).port}/callbacks/x`;
+      expect([(await postCallback(b, {})).status, (await postCallback(b, {})).status, (await postCallback(b, {})).status]).toEqual([404, 404, 429]);
+    } finally {
+      await new Promise((r) => s2.close(r));
+    }
+  });
+
+  test('fuzzing the callback route (5,000 cases): no 5xx, no crash, every accepted callback captured exactly once', async () => {
+    const runs = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const handle = await h.env.client.workflow.start(stockCheck, { taskQueue: h.taskQueue, workflowId: id('fuzz'), args: [{}] });
+        return { handle, url: (await urls(handle)).stock as string };
+      }),
+    );
+    const accepted = new Map<string, number>();
+    const token = fc.oneof(
+      fc.constantFrom(...runs.map((r) => r.url.slice(r.url.lastIndexOf('/') + 1))),
+      fc.string({ maxLength: 300 }).map((s) => encodeURIComponent(s) || 'x'),
+      fc.tuple(fc.constantFrom(...runs.map((r) => r.url.slice(r.url.lastIndexOf('/') + 1))), fc.nat(300), fc.string({ minLength: 1, maxLength: 1 })).map(([t, i, c]) => encodeURIComponent(t.slice(0, i % t.length) + c + t.slice((i % t.length) + 1))),
+    );
+    const body = fc.oneof(
+      fc.record({ in_stock: fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string())) }).map((o) => JSON.stringify(o)),
+      fc.json(),
+      fc.string(),
+      fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString('latin1')),
+    );
+    const method = fc.constantFrom('POST', 'PUT', 'POST', 'PUT', 'GET', 'DELETE', 'PATCH');
+    const contentType = fc.constantFrom('application/json', 'application/x-www-form-urlencoded', 'text/plain', 'application/json; charset=utf-8', 'application/vnd.api+json', '');
+    const base = h.gatewayUrl;
+    await fc.assert(
+      fc.asyncProperty(method, token, body, contentType, async (m, t, b, ct) => {
+        const res = await fetch(`${base}/callbacks/${t}`, {
+          method: m,
+          headers: ct ? { 'content-type': ct } : {},
+          ...(m === 'GET' ? {} : { body: b }),
+        });
+        await res.arrayBuffer();
+        if (res.status >= 500) return false;
+        if (res.status === 202) accepted.set(t, (accepted.get(t) ?? 0) + 1);
+        return true;
+      }),
+      { numRuns: 5000, seed: 20261123 },
+    );
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    for (const r of runs) {
+      const t = r.url.slice(r.url.lastIndexOf('/') + 1);
+      const s = await state(r.handle);
+      const captured = s.ledger.filter((e) => e.wait === 'stock' && e.outcome === 'accepted').length;
+      expect(captured).toBe(accepted.get(t) ?? 0);
+      expect(captured).toBeLessThanOrEqual(1);
+      await r.handle.terminate('fuzz done');
+    }
+    expect([...accepted.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  }, 180_000);
+
+  test('the same callback sent 20 times concurrently: every reply 2xx, captured once', async () => {
+    const handle = await h.env.client.workflow.start(stockCheck, { taskQueue: h.taskQueue, workflowId: id('burst'), args: [{}] });
+    const target = (await urls(handle)).stock as string;
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => postCallback(target, { in_stock: `copy-${i}` })));
+    expect(replies.every((r) => r.status === 200 || r.status === 202)).toBe(true);
+    await eventually(async () => ((await state(handle)).ledger.filter((e) => e.wait === 'stock').length === 20 ? true : undefined));
+    const s = await state(handle);
+    expect(s.ledger.filter((e) => e.wait === 'stock' && e.outcome === 'accepted')).toHaveLength(1);
+    expect(s.waits.stock?.attributes?.in_stock).toMatch(/^copy-\d+$/);
+    await handle.terminate('test done');
+  });
+
+  test('tokens and secrets never appear in the gateway\'s logs', () => {
+    const log = h.gatewayLog.join('\n');
+    expect(log.length).toBeGreaterThan(0);
+    for (const v of Object.values(TEST_SECRETS).flatMap((s) => s.split(','))) expect(log).not.toContain(v);
+    expect(log).not.toMatch(/hw1\.t1\.[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{43}/);
+  });
+});
