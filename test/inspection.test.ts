@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { runCli } from '../src/cli/run-cli';
 import { generateKeyringSpec } from '../src/security/callback-token';
-import { type ProcedureState, stateQuery } from '../src/workflows/messages';
 import { HookwaitDeadline, HookwaitProcedure, HookwaitStatus, HookwaitWaitingFor } from '../src/workflows/search-attributes';
 import { approval, stockCheck } from './fixtures/workflows';
 import { startHarness, type Harness } from './helpers/harness';
 import { eventually, postCallback } from './helpers/http';
+import { runState, uniqueId } from './helpers/runs';
 
 let h: Harness;
 let cliEnv: NodeJS.ProcessEnv;
@@ -27,8 +26,8 @@ afterAll(async () => {
   await h?.teardown();
 });
 
-const id = (p: string): string => `${p}-${randomUUID()}`;
-const state = (handle: WorkflowHandle): Promise<ProcedureState> => handle.query(stateQuery);
+const id = uniqueId;
+const state = runState;
 async function waiting(handle: WorkflowHandle, wait: string): Promise<string> {
   return eventually(async () => {
     const s = await state(handle);

@@ -7,11 +7,11 @@ import { Webhook } from 'standardwebhooks';
 import { createGatewayApp } from '../src/api/gateway-app';
 import { runCli } from '../src/cli/run-cli';
 import { silentLogger } from '../src/logging/logger';
-import { type ProcedureState, stateQuery } from '../src/workflows/messages';
 import { testProcedures } from './fixtures/procedures';
 import { approval, secured, stockCheck } from './fixtures/workflows';
 import { startHarness, TEST_SECRETS, type Harness } from './helpers/harness';
 import { eventually, postCallback } from './helpers/http';
+import { runState, uniqueId } from './helpers/runs';
 
 let h: Harness;
 beforeAll(async () => {
@@ -22,8 +22,8 @@ afterAll(async () => {
   await h?.teardown();
 });
 
-const id = (p: string): string => `${p}-${randomUUID()}`;
-const state = (handle: WorkflowHandle): Promise<ProcedureState> => handle.query(stateQuery);
+const id = uniqueId;
+const state = runState;
 async function urls(handle: WorkflowHandle): Promise<Record<string, string>> {
   return eventually(async () => {
     const s = await state(handle);

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { customerMessageSignal, type ProcedureState, stateQuery } from '../src/workflows/messages';
+import { customerMessageSignal } from '../src/workflows/messages';
 import { approval, stockCheck } from './fixtures/workflows';
 import { startHarness, type Harness } from './helpers/harness';
 import { eventually, postCallback } from './helpers/http';
+import { callbackUrlOf, runState, uniqueId, untilWaitStatus } from './helpers/runs';
 
 let h: Harness;
 
@@ -15,17 +16,10 @@ afterAll(async () => {
   await h?.teardown();
 });
 
-const id = (p: string): string => `${p}-${randomUUID()}`;
-
-async function state(handle: WorkflowHandle): Promise<ProcedureState> {
-  return handle.query(stateQuery);
-}
-async function callbackUrl(handle: WorkflowHandle, wait: string): Promise<string> {
-  return eventually(async () => (await state(handle)).callbackUrls[wait]);
-}
-async function waitStatus(handle: WorkflowHandle, wait: string, status: string): Promise<void> {
-  await eventually(async () => ((await state(handle)).waits[wait]?.status === status ? true : undefined));
-}
+const id = uniqueId;
+const state = runState;
+const callbackUrl = callbackUrlOf;
+const waitStatus = untilWaitStatus;
 const approvalBody = { decision: 'approved', refund: { amount: 42.5 }, approver: { email: 'ann@example.com' } };
 
 describe('Wait for Webhook through the gateway', () => {

@@ -1,26 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { stateQuery } from '../src/workflows/messages';
 import { approval } from './fixtures/workflows';
+import { freePort } from './helpers/free-port';
 import { startHarness, type Harness } from './helpers/harness';
 import { eventually, postCallback } from './helpers/http';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', 'test-artifacts');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Text of the page and of every frame (the UI renders current details as markdown in a sandboxed frame). */
 async function allText(page: Page): Promise<string> {
