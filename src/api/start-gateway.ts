@@ -1,18 +1,61 @@
-import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { HookwaitConfig } from '../config';
 import type { AnyProcedure } from '../definitions/procedure';
 import type { Logger } from '../logging/logger';
 import { createGatewayApp } from './gateway-app';
+import { PROBLEM_CONTENT_TYPE } from './problem';
+import { RETRY_AFTER_SECONDS } from './temporal-errors';
+
+/**
+ * How long `stop()` lets requests in flight finish (they await Temporal, each call bounded by
+ * `HOOKWAIT_TEMPORAL_TIMEOUT_MS`) before it closes their connections. Below the 30 s that orchestrators
+ * usually grant between SIGTERM and SIGKILL, so the process still exits by itself.
+ */
+export const DRAIN_TIMEOUT_MS = 25_000;
 
 export interface StartedGateway {
   readonly server: Server;
   readonly url: string;
-  stop(): Promise<void>;
+  /** Requests being handled now. */
+  inFlight(): number;
+  /** Whether `stop()` ran out of drain time and closed connections with requests still in flight. */
+  forced(): boolean;
+  /**
+   * Graceful stop: stops accepting connections, closes idle keep-alive connections, lets requests in flight
+   * finish (their answers carry `Connection: close`), answers any request that still arrives on an open
+   * connection with 503, `Retry-After` and `Connection: close`, and after `drainTimeoutMs` closes whatever is
+   * left. Resolves once every connection is closed; calling it again returns the same promise.
+   */
+  stop(options?: { readonly drainTimeoutMs?: number }): Promise<void>;
 }
 
-/** Listens with webhook-friendly timeouts; `stop()` stops accepting and lets requests in flight finish. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The answer to a request that arrives while the gateway drains: nothing was sent to Temporal, retry elsewhere. */
+function refuseWhileDraining(req: IncomingMessage, res: ServerResponse): void {
+  const given = req.headers['x-request-id'];
+  const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  const body = JSON.stringify({
+    type: 'urn:hookwait:problem:shutting-down',
+    title: 'Temporarily unavailable',
+    status: 503,
+    detail: 'this gateway is shutting down; retry later',
+    requestId,
+  });
+  res.writeHead(503, {
+    'content-type': PROBLEM_CONTENT_TYPE,
+    'content-length': Buffer.byteLength(body),
+    'retry-after': String(RETRY_AFTER_SECONDS),
+    'x-request-id': requestId,
+    connection: 'close',
+  });
+  res.end(body);
+}
+
+/** Listens with webhook-friendly timeouts; `stop()` drains gracefully (see {@link StartedGateway.stop}). */
 export async function startGateway(config: HookwaitConfig, client: Client, procedures: readonly AnyProcedure[], logger: Logger): Promise<StartedGateway> {
   const app = createGatewayApp({
     client,
@@ -21,24 +64,58 @@ export async function startGateway(config: HookwaitConfig, client: Client, proce
     keyring: config.keyring,
     bodyLimitBytes: config.bodyLimitBytes,
     temporalTimeoutMs: config.temporal.callTimeoutMs,
+    rateLimits: config.rateLimits,
+    trustProxyHops: config.trustProxyHops,
     logger,
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
+  const log = logger.child({ component: 'gateway' });
+  let draining = false;
+  const active = new Set<ServerResponse>();
+
+  const server = createServer((req, res) => {
+    if (draining) return refuseWhileDraining(req, res);
+    active.add(res);
+    res.once('close', () => {
+      active.delete(res);
+      // An answer sent with keep-alive before the drain began leaves its connection idle: close it now.
+      if (draining) setImmediate(() => server.closeIdleConnections());
+    });
+    app(req, res);
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  server.headersTimeout = config.headersTimeoutMs;
+  server.requestTimeout = config.requestTimeoutMs;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
   logger.info('gateway listening', { url, publicBaseUrl: config.publicBaseUrl });
-  return {
-    server,
-    url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
+
+  let stopping: Promise<void> | undefined;
+  let forced = false;
+  const stop = (options: { readonly drainTimeoutMs?: number } = {}): Promise<void> => {
+    if (stopping) return stopping;
+    draining = true;
+    // Answers not yet begun close their connection, so the sender does not reuse it.
+    for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
+    stopping = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        forced = true;
+        log.warn('drain timeout: closing the remaining connections', { remaining: active.size, drainTimeoutMs: options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS });
+        server.closeAllConnections();
+      }, options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
+      server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+    return stopping;
   };
+
+  return { server, url, inFlight: () => active.size, forced: () => forced, stop };
 }
