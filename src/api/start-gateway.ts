@@ -72,7 +72,8 @@ export async function startGateway(config: HookwaitConfig, client: Client, proce
   let draining = false;
   const active = new Set<ServerResponse>();
 
-  const server = createServer((req, res) => {
+  // Timeouts are enforced when connections are checked: every second, so a slow sender is cut close to its limit.
+  const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
     if (draining) return refuseWhileDraining(req, res);
     active.add(res);
     res.once('close', () => {

@@ -1,0 +1,50 @@
+import { connect } from 'node:net';
+import { lazyClient } from '../src/app/temporal-connection';
+import { startGateway, type StartedGateway } from '../src/api/start-gateway';
+import { loadConfig } from '../src/config';
+import { silentLogger } from '../src/logging/logger';
+import { generateKeyringSpec } from '../src/security/callback-token';
+import { testProcedures } from './fixtures/procedures';
+import { TEST_SECRETS } from './helpers/harness';
+
+describe('slow senders', () => {
+  let gateway: StartedGateway;
+  beforeAll(async () => {
+    const config = loadConfig({
+      HOOKWAIT_TOKEN_KEYS: generateKeyringSpec('s1'),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      HOOKWAIT_HEADERS_TIMEOUT_MS: '1000',
+      HOOKWAIT_REQUEST_TIMEOUT_MS: '2000',
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      ...TEST_SECRETS,
+    });
+    process.env = { ...process.env, ...TEST_SECRETS };
+    gateway = await startGateway(config, lazyClient(config.temporal), testProcedures, silentLogger);
+  });
+  afterAll(async () => {
+    await gateway?.stop({ drainTimeoutMs: 100 });
+  });
+
+  test('headers dribbled past the headers timeout: 408 and the connection is closed', async () => {
+    const port = Number(new URL(gateway.url).port);
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      let received = '';
+      socket.on('data', (b) => (received += b.toString()));
+      socket.on('close', () => resolve(received));
+      socket.on('error', reject);
+      socket.write('POST /callbacks/x HTTP/1.1\r\nHost: localhost\r\n');
+      // One header byte every 200 ms, never finishing the headers (bounded: stops after 15 s).
+      let n = 0;
+      const timer = setInterval(() => {
+        if (socket.destroyed || ++n > 75) return clearInterval(timer);
+        socket.write('X');
+      }, 200);
+    });
+    const elapsed = Date.now() - started;
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(elapsed).toBeLessThan(5_000);
+  });
+});
