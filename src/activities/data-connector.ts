@@ -42,18 +42,21 @@ async function readLimited(res: Response): Promise<string> {
     size += value.byteLength;
     if (size > MAX_RESPONSE_BYTES) {
       await reader.cancel();
-      throw new Error(`response over ${MAX_RESPONSE_BYTES} bytes`);
+      throw new ResponseTooLarge(`response over ${MAX_RESPONSE_BYTES} bytes`);
     }
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Without the query string, which may carry keys. */
+/** Without the query string and any user:password part, which may carry keys. */
 function safeUrl(url: string): string {
   const i = url.indexOf('?');
-  return i < 0 ? url : `${url.slice(0, i)}?…`;
+  const noQuery = i < 0 ? url : `${url.slice(0, i)}?…`;
+  return noQuery.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1…@');
 }
+
+class ResponseTooLarge extends Error {}
 
 /**
  * Makes one attempt at a connector's HTTP call. Temporal's retry policy (set from the declaration) makes the
@@ -83,6 +86,13 @@ export async function callConnector(point: ConnectorPoint, variables: Record<str
   if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:') {
     throw fail(CONNECTOR_MISCONFIGURED, `${where}: only http(s) URLs are called, got ${parsedUrl.protocol}`, true);
   }
+  // Credentials belong in headers (from env), never in a URL that ends up in messages and logs.
+  if (parsedUrl.username !== '' || parsedUrl.password !== '') {
+    throw fail(CONNECTOR_MISCONFIGURED, `${where}: the URL must not carry credentials; send them in a header`, true);
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (/[\r\n\0]/.test(value)) throw fail(CONNECTOR_MISCONFIGURED, `${where}: header ${name} would contain a line break or NUL`, true);
+  }
   if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
     headers['content-type'] = 'application/json';
   }
@@ -100,6 +110,7 @@ export async function callConnector(point: ConnectorPoint, variables: Record<str
     });
     text = await readLimited(res);
   } catch (err) {
+    if (err instanceof ResponseTooLarge) throw fail(CONNECTOR_BAD_RESPONSE, `${where}: ${target}: ${err.message}`, true);
     ctx.logger.warn('connector call failed', { connector: point.name, target, error: err });
     throw fail(CONNECTOR_UNAVAILABLE, `${where}: ${target} failed: ${(err as Error).message}`, false);
   }

@@ -45,7 +45,10 @@ export function renderJson(template: JsonTemplate, vars: Record<string, unknown>
   if (Array.isArray(template)) return template.map((t, i) => renderJson(t as JsonTemplate, vars, `${where}[${i}]`));
   if (typeof template === 'object' && template !== null) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(template)) out[k] = renderJson(v as JsonTemplate, vars, `${where}.${k}`);
+    // defineProperty: a key such as __proto__ stays a plain key of the body.
+    for (const [k, v] of Object.entries(template)) {
+      Object.defineProperty(out, k, { value: renderJson(v as JsonTemplate, vars, `${where}.${k}`), enumerable: true, writable: true, configurable: true });
+    }
     return out;
   }
   return template;

@@ -56,6 +56,8 @@ export type AttributeCheck =
 export const MAX_ATTRIBUTES_PER_WAIT = 50;
 const MAX_PATH_DEPTH = 32;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+// Assigning `__proto__` sets a prototype instead of a field: the one name an attribute cannot have.
+const RESERVED = new Set(['__proto__']);
 const PATH_SEGMENT = /^[A-Za-z0-9_$-]{1,128}$/;
 
 const scalarString = z
@@ -77,8 +79,8 @@ export function normalizeAttributes(decl: AttributesDecl, field: string): Normal
   const seen = new Set<string>();
   return entries.map(([name, d]) => {
     const f = `${field}.${name}`;
-    if (typeof name !== 'string' || !NAME.test(name)) {
-      throw new DefinitionError(f, 'attribute names are 1-64 letters, digits or underscores, not starting with a digit');
+    if (typeof name !== 'string' || !NAME.test(name) || RESERVED.has(name)) {
+      throw new DefinitionError(f, 'attribute names are 1-64 letters, digits or underscores, not starting with a digit, and not __proto__');
     }
     if (seen.has(name)) throw new DefinitionError(f, 'declared twice');
     seen.add(name);

@@ -62,6 +62,8 @@ describe('defineProcedure: errors at definition time name the field', () => {
       'waits.w.attributes.a.path',
     );
     expect(definitionError(() => defineProcedure({ name: 'p', waits: { w: wait({ attributes: [] }) } })).field).toBe('waits.w.attributes');
+    // An attribute named __proto__ would vanish on assignment: refused at definition time.
+    expect(definitionError(() => defineProcedure({ name: 'p', waits: { w: wait({ attributes: ['__proto__'] }) } })).field).toBe('waits.w.attributes.__proto__');
   });
   test('procedure name, waits and connectors are checked', () => {
     expect(definitionError(() => defineProcedure({ name: 'not a name', waits: { w: wait() } })).field).toBe('name');

@@ -1,0 +1,78 @@
+import { DefinitionError } from '../../src/definitions/definition-error';
+import { durationToMs, MIN_WAIT_TIMEOUT_MS, waitTimeoutToMs } from '../../src/definitions/duration';
+
+function definitionError(fn: () => unknown): DefinitionError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof DefinitionError) return err;
+    throw err;
+  }
+  throw new Error('expected a DefinitionError');
+}
+
+describe('durationToMs', () => {
+  test.each([
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['10m', 600_000],
+    ['2h', 7_200_000],
+    ['7d', 604_800_000],
+    ['1.5s', 1_500],
+    ['0.5h', 1_800_000],
+    [' 3 s ', 3_000],
+    ['0s', 0],
+  ])('%j is %d ms', (text, ms) => {
+    expect(durationToMs(text, 'f')).toBe(ms);
+  });
+
+  test('numbers are milliseconds, rounded', () => {
+    expect(durationToMs(0, 'f')).toBe(0);
+    expect(durationToMs(1234, 'f')).toBe(1234);
+    expect(durationToMs(1.6, 'f')).toBe(2);
+    expect(durationToMs(1.4, 'f')).toBe(1);
+  });
+
+  test('fractional units are rounded to whole ms', () => {
+    expect(durationToMs('2.5ms', 'f')).toBe(3);
+    expect(durationToMs('0.25s', 'f')).toBe(250);
+  });
+
+  test.each([-1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])('the number %p is refused, naming the field', (n) => {
+    const err = definitionError(() => durationToMs(n, 'waits.w.timeout'));
+    expect(err.field).toBe('waits.w.timeout');
+    expect(err.message).toMatch(/^waits\.w\.timeout: must be a non-negative number of milliseconds/);
+  });
+
+  test.each(['', 'soon', '10', '10 minutes', '1w', '-5s', '5S', '1e3ms', '.5s', 's', '10m10s'])('the string %j is refused', (text) => {
+    const err = definitionError(() => durationToMs(text, 'connectors.c.timeout'));
+    expect(err.field).toBe('connectors.c.timeout');
+    expect(err.message).toContain('must be a duration');
+    expect(err.message).toContain(JSON.stringify(text));
+  });
+
+  test.each([undefined, null, true, {}, ['1s']])('a non-duration value %p is refused', (value) => {
+    expect(() => durationToMs(value, 'f')).toThrow(DefinitionError);
+  });
+});
+
+describe('waitTimeoutToMs', () => {
+  test('the minimum is 1s', () => {
+    expect(MIN_WAIT_TIMEOUT_MS).toBe(1000);
+    expect(waitTimeoutToMs('1s', 'f')).toBe(1000);
+    expect(waitTimeoutToMs(1000, 'f')).toBe(1000);
+    expect(waitTimeoutToMs('1000ms', 'f')).toBe(1000);
+    expect(waitTimeoutToMs('4h', 'f')).toBe(14_400_000);
+  });
+
+  test.each(['999ms', 999, '0s', 0, '0.5s'])('%p is shorter than 1s and refused, naming the field', (value) => {
+    const err = definitionError(() => waitTimeoutToMs(value, 'waits.kyc.timeout'));
+    expect(err.field).toBe('waits.kyc.timeout');
+    expect(err.message).toContain('at least 1s');
+  });
+
+  test('a malformed timeout is refused with the duration message, not the minimum one', () => {
+    const err = definitionError(() => waitTimeoutToMs('forever', 'waits.kyc.timeout'));
+    expect(err.message).toContain('must be a duration');
+  });
+});

@@ -1,0 +1,129 @@
+import { renderJson, renderString, TemplateError } from '../../src/activities/template';
+
+const vars = {
+  input: { id: 'a b/c?d=1&e#f', n: 42, ok: true, nothing: null, list: [{ sku: 'S0' }, { sku: 'S1' }], nested: { x: 1 }, unicode: 'ü€' },
+  callbackUrls: { kyc: 'https://hooks.example.test/callbacks/hw1.k1.abc.def' },
+  vars: { note: 'hello' },
+  env: { BASE_URL: 'https://api.example.test/v1', TOKEN: 's3cr et/+' },
+};
+
+function templateError(fn: () => unknown): TemplateError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof TemplateError) return err;
+    throw err;
+  }
+  throw new Error('expected a TemplateError');
+}
+
+describe('renderString', () => {
+  test('fills placeholders, with or without inner spaces', () => {
+    expect(renderString('id={{input.id}} note={{ vars.note }} n={{  input.n  }}', vars, 'w')).toBe('id=a b/c?d=1&e#f note=hello n=42');
+  });
+
+  test('non-strings are written as JSON', () => {
+    expect(renderString('{{input.ok}}|{{input.nothing}}|{{input.nested}}|{{input.list.1}}', vars, 'w')).toBe('true|null|{"x":1}|{"sku":"S1"}');
+  });
+
+  test('array indexes in paths', () => {
+    expect(renderString('{{input.list.0.sku}}', vars, 'w')).toBe('S0');
+  });
+
+  test('text without placeholders, and malformed braces, are left alone', () => {
+    expect(renderString('plain {single} {{ }} {{has space}}', vars, 'w')).toBe('plain {single} {{ }} {{has space}}');
+  });
+
+  test('URL encoding: values are encoded, env.* values are not', () => {
+    expect(renderString('{{env.BASE_URL}}/cases/{{input.id}}?u={{input.unicode}}', vars, 'w', true)).toBe(
+      'https://api.example.test/v1/cases/a%20b%2Fc%3Fd%3D1%26e%23f?u=%C3%BC%E2%82%AC',
+    );
+    expect(renderString('{{env.TOKEN}}', vars, 'w', true)).toBe('s3cr et/+');
+  });
+
+  test('without encode, values are inserted raw', () => {
+    expect(renderString('{{input.id}}', vars, 'w')).toBe('a b/c?d=1&e#f');
+  });
+
+  test('a path that merely starts with "env" but is not env.* is encoded', () => {
+    expect(renderString('{{environment.x}}', { environment: { x: 'a/b' } }, 'w', true)).toBe('a%2Fb');
+  });
+
+  test('a missing variable throws a TemplateError naming the placeholder and where', () => {
+    const err = templateError(() => renderString('x {{input.missing}} y', vars, 'connector c.url'));
+    expect(err.name).toBe('TemplateError');
+    expect(err.message).toContain('connector c.url');
+    expect(err.message).toContain('{{input.missing}}');
+    expect(err.message).toContain('input, callbackUrls, vars, env');
+  });
+
+  test('a missing top-level variable, and a path through a scalar, are errors', () => {
+    expect(templateError(() => renderString('{{nope}}', vars, 'w')).message).toContain('{{nope}}');
+    expect(templateError(() => renderString('{{input.id.length}}', vars, 'w')).message).toContain('{{input.id.length}}');
+    expect(templateError(() => renderString('{{input.nothing.x}}', vars, 'w')).message).toContain('{{input.nothing.x}}');
+  });
+
+  test('an own property that is undefined is an error', () => {
+    expect(templateError(() => renderString('{{a}}', { a: undefined }, 'w')).message).toMatch(/\{\{a\}\} is undefined/);
+  });
+
+  test('inherited properties are not variables', () => {
+    for (const p of ['input.toString', 'input.constructor', '__proto__', 'input.__proto__', 'constructor.name']) {
+      expect(() => renderString(`{{${p}}}`, vars, 'w')).toThrow(TemplateError);
+    }
+  });
+
+  test('the message lists variable names but no values', () => {
+    const err = templateError(() => renderString('{{missing}}', vars, 'w'));
+    expect(err.message).not.toContain('s3cr');
+    expect(err.message).not.toContain('api.example.test');
+  });
+});
+
+describe('renderJson', () => {
+  test('a string that is exactly one placeholder keeps the value’s type', () => {
+    expect(renderJson('{{input.n}}', vars, 'b')).toBe(42);
+    expect(renderJson('{{ input.ok }}', vars, 'b')).toBe(true);
+    expect(renderJson('{{input.nothing}}', vars, 'b')).toBeNull();
+    expect(renderJson('{{input.nested}}', vars, 'b')).toEqual({ x: 1 });
+    expect(renderJson('{{input.list}}', vars, 'b')).toEqual(vars.input.list);
+  });
+
+  test('a placeholder inside other text makes a string', () => {
+    expect(renderJson('n={{input.n}}', vars, 'b')).toBe('n=42');
+    expect(renderJson('{{input.n}}{{input.n}}', vars, 'b')).toBe('4242');
+    expect(renderJson(' {{input.n}}', vars, 'b')).toBe(' 42');
+  });
+
+  test('objects and arrays are rendered deeply; keys are not templates; other values pass through', () => {
+    const out = renderJson(
+      { id: '{{input.id}}', '{{input.n}}': 'k', list: ['{{input.n}}', 'x-{{vars.note}}', 1, false, null], deep: { url: '{{callbackUrls.kyc}}' } },
+      vars,
+      'b',
+    );
+    expect(out).toEqual({
+      id: 'a b/c?d=1&e#f',
+      '{{input.n}}': 'k',
+      list: [42, 'x-hello', 1, false, null],
+      deep: { url: 'https://hooks.example.test/callbacks/hw1.k1.abc.def' },
+    });
+  });
+
+  test('JSON values are never URL-encoded', () => {
+    expect(renderJson({ a: 'x {{input.id}}' }, vars, 'b')).toEqual({ a: 'x a b/c?d=1&e#f' });
+  });
+
+  test('errors name where in the template, with array indexes and keys', () => {
+    expect(templateError(() => renderJson({ a: [1, { b: '{{input.nope}}' }] }, vars, 'connector c.body')).message).toMatch(
+      /^connector c\.body\.a\[1\]\.b: \{\{input\.nope\}\}/,
+    );
+    expect(templateError(() => renderJson({ a: 'x{{nope}}' }, vars, 'body')).message).toMatch(/^body\.a: /);
+  });
+
+  test('the template itself is not modified', () => {
+    const t = { a: '{{input.n}}', l: ['{{vars.note}}'] };
+    const copy = JSON.parse(JSON.stringify(t));
+    renderJson(t, vars, 'b');
+    expect(t).toEqual(copy);
+  });
+});
