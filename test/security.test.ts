@@ -246,6 +246,16 @@ describe('abuse', () => {
       }
       expect(counting.calls()).toBe(0);
 
+      // A valid URL without the sender's proof: 401, also decided without calling Temporal.
+      const securedRun = await startSecured();
+      const before = counting.calls();
+      for (const wait of ['byKey', 'bySignature', 'byHmac']) {
+        const local = `${base}${new URL(securedRun.url[wait] as string).pathname}`;
+        expect((await postCallback(local, { v: 'x' }, { headers: { 'x-api-key': 'nope', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` } })).status).toBe(401);
+      }
+      expect(counting.calls()).toBe(before);
+      await securedRun.handle.terminate('test done');
+
       const handle = await h.env.client.workflow.start(stockCheck, { taskQueue: h.taskQueue, workflowId: id('rate'), args: [{}] });
       const target = (await urls(handle)).stock as string;
       const local = `${base}${new URL(target).pathname}`;
