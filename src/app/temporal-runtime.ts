@@ -13,7 +13,9 @@ export function installTemporalRuntime(logger: Logger, options: { readonly metri
       const fields = { ...(entry.meta ?? {}) };
       if (entry.level === 'ERROR') sdk.error(entry.message, fields);
       else if (entry.level === 'WARN') sdk.warn(entry.message, fields);
-      else sdk.info(entry.message, fields);
+      // Workflow logs (each applied callback, with its request id) are ours; the SDK's own chatter is debug.
+      else if ((fields as { sdkComponent?: unknown }).sdkComponent === 'workflow') sdk.info(entry.message, fields);
+      else sdk.debug(entry.message, fields);
     }),
     ...(options.metricsPort !== undefined
       ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${options.metricsPort}` } } } }
