@@ -1,3 +1,4 @@
+import { definitionError } from '../helpers/definitions';
 import { z } from 'zod';
 import {
   type AttributeCheck,
@@ -6,18 +7,8 @@ import {
   MAX_ATTRIBUTES_PER_WAIT,
   normalizeAttributes,
 } from '../../src/definitions/attributes';
-import { DefinitionError } from '../../src/definitions/definition-error';
 import { UnsafeNumber } from '../../src/definitions/unsafe-number';
 
-function definitionError(fn: () => unknown): DefinitionError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DefinitionError) return err;
-    throw err;
-  }
-  throw new Error('expected a DefinitionError');
-}
 function ok(r: AttributeCheck): Record<string, unknown> {
   if (!r.ok) throw new Error(`expected ok, got ${JSON.stringify(r.errors)}`);
   return r.attributes;

@@ -1,16 +1,7 @@
+import { definitionError } from '../helpers/definitions';
 import { z } from 'zod';
 import { type ConnectorDecl, normalizeConnector } from '../../src/definitions/connector';
-import { DefinitionError } from '../../src/definitions/definition-error';
 
-function definitionError(fn: () => unknown): DefinitionError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DefinitionError) return err;
-    throw err;
-  }
-  throw new Error('expected a DefinitionError');
-}
 const field = 'connectors.c';
 const norm = (decl: Partial<ConnectorDecl>, name = 'c') => normalizeConnector(name, { url: 'https://api.example.test/x', ...decl } as ConnectorDecl, field);
 

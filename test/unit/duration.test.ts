@@ -1,15 +1,7 @@
+import { definitionError } from '../helpers/definitions';
 import { DefinitionError } from '../../src/definitions/definition-error';
 import { durationToMs, MIN_WAIT_TIMEOUT_MS, waitTimeoutToMs } from '../../src/definitions/duration';
 
-function definitionError(fn: () => unknown): DefinitionError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DefinitionError) return err;
-    throw err;
-  }
-  throw new Error('expected a DefinitionError');
-}
 
 describe('durationToMs', () => {
   test.each([

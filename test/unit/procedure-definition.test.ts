@@ -1,25 +1,9 @@
+import { definitionError, escalatingWait } from '../helpers/definitions';
 import { z } from 'zod';
-import { DefinitionError } from '../../src/definitions/definition-error';
 import { defineProcedure, findWait } from '../../src/definitions/procedure';
-import type { WaitDecl } from '../../src/definitions/wait-point';
 
-const wait = (overrides: Partial<WaitDecl> = {}): WaitDecl => ({
-  title: 'Wait for it',
-  attributes: ['status'],
-  timeout: '1m',
-  escalation: { message: 'A teammate will follow up.', assignee: { team: 'support' } },
-  ...overrides,
-});
+const wait = escalatingWait;
 
-function definitionError(fn: () => unknown): DefinitionError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DefinitionError) return err;
-    throw err;
-  }
-  throw new Error('expected a DefinitionError');
-}
 
 describe('defineProcedure: escalation errors name the wait', () => {
   test('missing escalation message', () => {

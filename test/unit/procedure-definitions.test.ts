@@ -1,22 +1,8 @@
+import { definitionError, escalatingWait } from '../helpers/definitions';
 import { z } from 'zod';
-import { DefinitionError, defineProcedure, type WaitDecl } from '../../src/definitions';
+import { defineProcedure } from '../../src/definitions';
 
-const wait = (overrides: Partial<WaitDecl> = {}): WaitDecl => ({
-  title: 'Wait for it',
-  attributes: ['status'],
-  timeout: '1m',
-  escalation: { message: 'A teammate will follow up.', assignee: { team: 'support' } },
-  ...overrides,
-});
-function definitionError(fn: () => unknown): DefinitionError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DefinitionError) return err;
-    throw err;
-  }
-  throw new Error('expected a DefinitionError');
-}
+const wait = escalatingWait;
 
 describe('defineProcedure: errors at definition time name the field', () => {
   test('escalate (the default) without an escalation message', () => {

@@ -1,15 +1,6 @@
-import { DefinitionError } from '../../src/definitions/definition-error';
+import { definitionError } from '../helpers/definitions';
 import { normalizeSenderAuth } from '../../src/definitions/sender-auth';
 
-function definitionError(fn: () => unknown): DefinitionError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DefinitionError) return err;
-    throw err;
-  }
-  throw new Error('expected a DefinitionError');
-}
 const f = 'waits.w.auth';
 
 describe('normalizeSenderAuth', () => {

@@ -1,3 +1,4 @@
+import { definitionError } from '../helpers/definitions';
 import { z } from 'zod';
 import { DefinitionError } from '../../src/definitions/definition-error';
 import { assigneeLabel, normalizeWait, type WaitDecl, WAIT_NAME } from '../../src/definitions/wait-point';
@@ -10,15 +11,6 @@ const base = (overrides: Partial<WaitDecl> = {}): WaitDecl => ({
   ...overrides,
 });
 
-function definitionError(fn: () => unknown): DefinitionError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DefinitionError) return err;
-    throw err;
-  }
-  throw new Error('expected a DefinitionError');
-}
 
 describe('normalizeWait: a complete escalating wait', () => {
   test('is normalized with its escalation, timeout in ms and attributes', () => {
