@@ -92,10 +92,17 @@ describe('sender authentication, decided before any call to Temporal', () => {
     await handle.terminate('test done');
   });
 
-  test('the Standard Webhooks known-answer vector verifies; one flipped body byte does not', () => {
-    const wh = new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
-    const at = new Date(1614265330 * 1000);
-    expect(wh.sign('msg_p5jXN8AQM9LWM0D4loKWxJek', at, '{"test": 2432232314}')).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+  // The spec's known-answer vector runs through the same verifier in test/unit/sender-auth-verifier.test.ts.
+  test('Standard Webhooks signs bytes, not JSON: a signed form body is accepted, a signed malformed body is 400', async () => {
+    const { handle, url } = await startSecured();
+    const target = url.bySignature as string;
+    const malformed = '{"v": "signed",';
+    const bad = await postCallback(target, malformed, { headers: swHeaders(malformed) });
+    expect(bad).toMatchObject({ status: 400, body: expect.objectContaining({ type: 'urn:hookwait:problem:bad-request' }) });
+    const form = 'v=form-signed&ignored=1';
+    expect((await postCallback(target, form, { contentType: 'application/x-www-form-urlencoded', headers: swHeaders(form) })).status).toBe(202);
+    await eventually(async () => ((await state(handle)).waits.bySignature?.attributes?.v === 'form-signed' ? true : undefined));
+    await handle.terminate('test done');
   });
 
   test('a missing sender-auth secret stops the gateway at start-up, naming the variable', () => {
@@ -157,30 +164,36 @@ describe('hostile input: each a clear 4xx, never a 5xx', () => {
     expect(await raw('POST', { 'content-type': 'application/json', 'content-encoding': 'compress' }, [Buffer.from('{}')])).toBe(415);
   });
 
-  test.each<[string, string, number]>([
-    ['text/xml', '<a/>', 415],
-    ['multipart/form-data; boundary=x', '--x--', 415],
-    ['application/json; charset=latin1', '{}', 415],
-    ['application/json', '{"decision": ', 400],
-    ['application/json', '[{"decision":"approved"}]', 400],
-    ['application/json', '"approved"', 400],
-    ['application/json', '42', 400],
-    ['application/json', '{"a":1,"a":2}', 400],
-    ['application/json', `${'['.repeat(1000)}${']'.repeat(1000)}`, 400],
-    ['application/json', `{"decision":"appr\\u0000oved"}`, 400],
-    ['application/json', '', 400],
-    ['application/x-www-form-urlencoded', 'decision=a&decision=b', 400],
-    ['application/x-www-form-urlencoded', 'decision=a%00b', 400],
-    ['application/x-www-form-urlencoded', Array.from({ length: 1001 }, (_, i) => `f${i}=x`).join('&'), 413],
-  ])('%s, case %#: answered with the expected 4xx', async (contentType, body, status) => {
+  // Each case asserts the problem's detail too, so that a case refused for some other reason fails.
+  test.each<[string, string, number, RegExp]>([
+    ['text/xml', '<a/>', 415, /text\/xml is not accepted/],
+    ['multipart/form-data; boundary=x', '--x--', 415, /multipart\/form-data is not accepted/],
+    ['application/json; charset=latin1', '{}', 415, /charset latin1 is not supported/],
+    ['application/json', '{"decision": ', 400, /malformed JSON: unexpected end of input/],
+    ['application/json', '[{"decision":"approved"}]', 400, /must be an object, got an array/],
+    ['application/json', '"approved"', 400, /must be an object, got string/],
+    ['application/json', '42', 400, /must be an object, got number/],
+    ['application/json', '{"a":1,"a":2}', 400, /duplicate key "a"/],
+    ['application/json', `${'{"a":'.repeat(1000)}1${'}'.repeat(1000)}`, 400, /nested deeper than 32 levels/],
+    ['application/json', `{"decision":"appr\\u0000oved"}`, 400, /NUL character in a string/],
+    ['application/json', '', 400, /the request body is empty/],
+    ['application/x-www-form-urlencoded', 'decision=a&decision=b', 400, /form field "decision" appears more than once/],
+    ['application/x-www-form-urlencoded', 'decision=a%00b', 400, /NUL character in a form field/],
+    ['application/x-www-form-urlencoded', Array.from({ length: 1001 }, (_, i) => `f${i}=x`).join('&'), 413, /more than 1000 form fields/],
+  ])('%s, case %#: answered with the expected 4xx', async (contentType, body, status, detail) => {
     const res = await postCallback(url, body, { contentType });
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body.detail).toMatch(detail);
   });
 
   test('invalid UTF-8 and raw NUL bytes: 400', async () => {
-    expect(await raw('POST', { 'content-type': 'application/json' }, [Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])])).toBe(400);
-    expect(await raw('POST', { 'content-type': 'application/json' }, [Buffer.from('{"decision":"a\0b"}')])).toBe(400);
+    // Valid JSON but for one byte, so that only the UTF-8 check can refuse it.
+    const notUtf8 = Buffer.concat([Buffer.from('{"decision":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const res = await postCallback(url, new Uint8Array(notUtf8));
+    expect(res).toMatchObject({ status: 400, body: expect.objectContaining({ detail: 'the request body is not valid UTF-8' }) });
+    const nul = await postCallback(url, '{"decision":"a\0b"}');
+    expect(nul).toMatchObject({ status: 400, body: expect.objectContaining({ detail: expect.stringMatching(/control character|NUL/) }) });
   });
 
   test('__proto__ and constructor keys pollute nothing; arrays or objects where a scalar is declared: 422', async () => {
@@ -188,6 +201,10 @@ describe('hostile input: each a clear 4xx, never a 5xx', () => {
     expect(res.status).toBe(422);
     expect((res.body.errors as { field: string }[]).map((e) => e.field)).toEqual(['decision', 'amount']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // A value hidden under __proto__ is not an attribute: were the key turned into a prototype, decision would be found.
+    const hidden = await postCallback(url, '{"__proto__":{"decision":"approved"},"refund":{"amount":5},"approver":{"email":"a@x"}}');
+    expect(hidden.status).toBe(422);
+    expect(hidden.body.errors).toEqual([expect.objectContaining({ field: 'decision', message: 'is required' })]);
   });
 
   test('truncated, over-long and re-encoded tokens: 404; a wrong method: 405 with Allow', async () => {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { ConfigError } from '../config';
@@ -41,9 +42,13 @@ function verifier(auth: SenderAuth, secretValue: string): SenderVerifier {
           'webhook-signature': header('webhook-signature') ?? '',
         };
         if (!headers['webhook-id'] || !headers['webhook-timestamp'] || !headers['webhook-signature']) return false;
+        // The library signs the body as text: bytes that are not UTF-8 would be decoded lossily, so two different
+        // bodies could share one signature. Such a body cannot be verified over its exact bytes: refused.
+        if (!isUtf8(raw)) return false;
         return hooks.some((hook) => {
           try {
-            hook.verify(raw, headers);
+            // jsonParse off: the signature is about bytes; whether they are JSON or a form is decided later (400/415).
+            hook.verify(raw, headers, { jsonParse: false });
             return true;
           } catch {
             return false;
