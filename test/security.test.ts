@@ -120,15 +120,35 @@ describe('revocation', () => {
     let out = '';
     const io = { out: (s: string) => (out += s), err: (s: string) => (out += s) };
     expect(await runCli(['revoke', handle.workflowId, 'stock'], env, io)).toBe(0);
-    expect(out).toMatch(/Revoked the callback URL of wait 'stock'/);
-    const res = await eventually(async () => {
-      const r = await postCallback(url.stock as string, { in_stock: '1' });
-      return r.status === 410 ? r : undefined;
-    });
-    expect(res.body).toMatchObject({ detail: 'this callback URL has been revoked' });
+    expect(out).toMatch(/Revoked the callback URL of wait 'stock' of .*: it answers 410 from now on/);
+    // The command returns once a worker has applied it: the very next callback is refused.
+    const res = await postCallback(url.stock as string, { in_stock: '1' }, { headers: { 'user-agent': 'late-sender/1' } });
+    expect(res).toMatchObject({ status: 410, body: expect.objectContaining({ detail: 'this callback URL has been revoked' }) });
     expect((await postCallback(url.confirm as string, { ok: 'y' })).status).toBe(202); // the other wait is untouched
-    expect((await state(handle)).ledger.find((e) => e.outcome === 'revoked')?.source.operator).toBe('sec-ops');
+    const ledger = await eventually(async () => {
+      const l = (await state(handle)).ledger;
+      return l.some((e) => e.source.kind === 'http' && e.outcome === 'revoked') ? l : undefined;
+    });
+    expect(ledger.filter((e) => e.wait === 'stock').map((e) => [e.outcome, e.source.kind, e.source.operator ?? e.source.userAgent])).toEqual([
+      ['revoked', 'operator', 'sec-ops'],
+      ['revoked', 'http', 'late-sender/1'],
+    ]);
+    expect((await state(handle)).waits.stock?.status).toBe('waiting'); // never applied
     expect(await runCli(['revoke', 'no-such-run'], env, io)).toBe(3);
+    await handle.terminate('test done');
+  });
+
+  test('hookwait revoke <workflowId> revokes every wait of the run; --json says it was applied', async () => {
+    const handle = await h.env.client.workflow.start(stockCheck, { taskQueue: h.taskQueue, workflowId: id('revoke-all'), args: [{}] });
+    const url = await urls(handle);
+    const env = { TEMPORAL_ADDRESS: h.env.address, HOOKWAIT_PROCEDURES_MODULE: require.resolve('./fixtures/procedures') };
+    let out = '';
+    const io = { out: (s: string) => (out += s), err: (s: string) => (out += s) };
+    expect(await runCli(['revoke', handle.workflowId, '--json'], env, io)).toBe(0);
+    expect(JSON.parse(out)).toEqual({ workflowId: handle.workflowId, revoked: 'all', applied: true });
+    expect((await postCallback(url.stock as string, { in_stock: '1' })).status).toBe(410);
+    expect((await postCallback(url.confirm as string, { ok: 'y' })).status).toBe(410);
+    expect((await state(handle)).waits.confirm?.status).not.toBe('received');
     await handle.terminate('test done');
   });
 });

@@ -176,7 +176,7 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
     } catch (err) {
       return temporalError(res, 'describe', err);
     }
-    if (memo?.revoked?.includes(wait.name)) return refuse(res, 'revoked', 'gone', 'this callback URL has been revoked');
+    const revoked = memo?.revoked?.includes(wait.name) ?? false;
 
     const receivedAt = new Date().toISOString();
     const source: CallbackSource = {
@@ -186,13 +186,14 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
       ...(req.get('user-agent') ? { userAgent: String(req.get('user-agent')).slice(0, 256) } : {}),
     };
     const waitStatus = memo?.waits?.[wait.name];
-    if (waitStatus === 'timed_out' || waitStatus === 'received') {
+    if (revoked || waitStatus === 'timed_out' || waitStatus === 'received') {
       // Recorded on the run (the ledger) but never applied: no attributes travel with it.
       try {
         await withDeadline(() => handle.signal(callbackSignal, { wait: wait.name, receivedAt, source }));
       } catch (err) {
         if (classifyTemporalError(err) === 'unavailable') return temporalError(res, 'signal', err);
       }
+      if (revoked) return refuse(res, 'revoked', 'gone', 'this callback URL has been revoked');
       if (waitStatus === 'timed_out') return refuse(res, 'late', 'gone', 'this wait has already timed out');
       locals(res).outcome = 'duplicate';
       log.info('callback duplicate', { outcome: 'duplicate' });
