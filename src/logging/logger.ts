@@ -1,4 +1,9 @@
-/** Structured JSON logs, one object per line. Callback tokens and secrets are never passed in whole. */
+import { redactTokensIn } from '../security/callback-token';
+
+/**
+ * Structured JSON logs, one object per line. Callback tokens and secrets are never passed in whole; as a last
+ * guard, a token that reaches a line anyway (a message text, a URL in an error) is redacted there.
+ */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
 
@@ -31,7 +36,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     if (ORDER[level] < min) return;
     const entry: LogFields = { time: new Date().toISOString(), level, msg, ...bindings };
     for (const [k, v] of Object.entries(fields ?? {})) entry[k] = errorFields(v);
-    write(JSON.stringify(entry));
+    write(redactTokensIn(JSON.stringify(entry)));
   };
   return {
     debug: (m, f) => log('debug', m, f),

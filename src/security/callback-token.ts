@@ -97,3 +97,10 @@ export function generateKeyringSpec(keyId = 'dev1'): string {
 export function redactToken(token: string): string {
   return token.length <= 12 ? '…' : `${token.slice(0, 12)}…`;
 }
+
+const TOKEN_ANYWHERE = /hw1\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]{8,4000}\.[A-Za-z0-9_-]{43}/g;
+
+/** Redacts every callback token inside free text (a message, a URL, a log line), wherever it appears. */
+export function redactTokensIn(text: string): string {
+  return text.includes('hw1.') ? text.replace(TOKEN_ANYWHERE, redactToken) : text;
+}
