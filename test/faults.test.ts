@@ -32,13 +32,16 @@ import { postCallback } from './helpers/http';
 import { TEST_SECRETS } from './helpers/harness';
 import { RecordingChannel } from './helpers/recording-channel';
 
-// Faults against real processes: a Temporal dev server on a SQLite file that is stopped and restarted under a
-// waiting procedure, and the standalone gateway (`node lib/src/api/main.js`) stopped with SIGTERM mid-burst.
+// Faults against real processes: a standalone worker (`node lib/src/worker/main.js`) killed under a waiting
+// procedure, a Temporal dev server on a SQLite file that is stopped and restarted under one, and the standalone
+// gateway (`node lib/src/api/main.js`) stopped with SIGTERM mid-burst.
 // One dev server and one worker serve the whole file; the worker is never replaced (test 1 checks it survives).
 
 const LIB = resolve(__dirname, '../lib');
 const GATEWAY_MAIN = join(LIB, 'src/api/main.js');
 const LIB_PROCEDURES = join(LIB, 'test/fixtures/procedures.js');
+const LIB_WORKFLOWS = join(LIB, 'test/fixtures/workflows.js');
+const WORKER_MAIN = join(LIB, 'src/worker/main.js');
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const body = (n: number) => ({ decision: 'approved', refund: { amount: n }, approver: { email: `a${n}@example.com` } });
 const expected = (n: number) => ({ decision: 'approved', amount: n, approver: `a${n}@example.com` });
@@ -76,8 +79,8 @@ describe('faults', () => {
   };
 
   /** Starts a run of `approval` and waits (bounded) until it is parked at its wait; returns its callback token. */
-  const park = async (prefix: string): Promise<{ handle: ApprovalHandle; token: string }> => {
-    const handle: ApprovalHandle = await client!.workflow.start<typeof approval>('approval', { taskQueue, workflowId: `${prefix}-${randomUUID()}`, args: [{}] });
+  const park = async (prefix: string, queue = taskQueue): Promise<{ handle: ApprovalHandle; token: string }> => {
+    const handle: ApprovalHandle = await client!.workflow.start<typeof approval>('approval', { taskQueue: queue, workflowId: `${prefix}-${randomUUID()}`, args: [{}] });
     for (let i = 0; i < 200; i++) {
       const s = await handle.query(stateQuery).catch(() => undefined);
       const url = s?.waits.approval?.status === 'waiting' ? s.callbackUrls.approval : undefined;
@@ -153,6 +156,40 @@ describe('faults', () => {
     await step('client', () => client?.connection.close());
     await step('dev server', () => stopServer());
     rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  test('the worker process is killed (SIGKILL) while the procedure waits; the callback arrives; a new worker process resumes it with the payload', async () => {
+    // A standalone worker (`node lib/src/worker/main.js`) on a task queue of its own, so the shared worker stays out.
+    const queue = `${taskQueue}-killed`;
+    const env = {
+      TEMPORAL_ADDRESS: server!.address,
+      TEMPORAL_TASK_QUEUE: queue,
+      HOOKWAIT_TOKEN_KEYS: keyringSpec,
+      HOOKWAIT_PROCEDURES_MODULE: LIB_PROCEDURES,
+      HOOKWAIT_WORKFLOWS_MODULE: LIB_WORKFLOWS,
+      HOOKWAIT_PUBLIC_BASE_URL: gatewayUrl,
+      LOG_LEVEL: 'info',
+    };
+    const workers = [spawnNode(WORKER_MAIN, env)];
+    try {
+      await workers[0]!.waitForLog('worker running', 60_000);
+      const { handle, token } = await park('killed', queue);
+      workers[0]!.child.kill('SIGKILL');
+      expect((await workers[0]!.exited).signal).toBe('SIGKILL');
+
+      // No worker runs: the gateway still accepts the callback durably (a signal in the run's history).
+      expect((await postCallback(`${gatewayUrl}/callbacks/${token}`, body(11))).status).toBe(202);
+      const events = (await handle.fetchHistory()).events ?? [];
+      expect(events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'hookwait.callback')).toHaveLength(1);
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+
+      workers.push(spawnNode(WORKER_MAIN, env));
+      const result = await within(60_000, 'the run to complete on the new worker process', handle.result());
+      expect(result).toEqual({ status: 'completed', output: expected(11), attributes: { approval: expected(11) } });
+      expect((await ledgerOf(handle)).map((e) => e.outcome)).toEqual(['accepted']);
+    } finally {
+      for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+    }
   }, 120_000);
 
   test('Temporal dev server restarted on the same SQLite file mid-wait: the procedure survives and completes, on the same worker', async () => {
