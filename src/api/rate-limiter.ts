@@ -19,10 +19,17 @@ export class FixedWindowLimiter {
     if (!w || w.resetAt <= now) {
       if (this.windows.size >= this.maxKeys || now - this.lastSweep > this.windowMs) this.sweep(now);
       w = { count: 0, resetAt: now + this.windowMs };
+      // Re-inserted, not updated in place: Map order is then oldest window first, which the sweep relies on.
+      this.windows.delete(key);
       this.windows.set(key, w);
     }
     w.count++;
     return w.count > this.limit ? w.resetAt - now : 0;
+  }
+
+  /** How many keys are tracked (bounded by `maxKeys`). */
+  get size(): number {
+    return this.windows.size;
   }
 
   private sweep(now: number): void {
