@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { callbackUrlsOf, ProcedureInputError, startProcedure } from '../src/client/start-procedure';
 import { runCli } from '../src/cli/run-cli';
 import { generateKeyringSpec } from '../src/security/callback-token';
 import { HookwaitDeadline, HookwaitProcedure, HookwaitStatus, HookwaitWaitingFor } from '../src/workflows/search-attributes';
+import { stockProcedure } from './fixtures/procedures';
 import { approval, stockCheck } from './fixtures/workflows';
 import { startHarness, type Harness } from './helpers/harness';
 import { eventually, postCallback } from './helpers/http';
@@ -86,6 +88,28 @@ describe('in the Web UI: search attributes, summaries, current details', () => {
     const summary = timer?.userMetadata?.summary?.data;
     expect(summary && Buffer.from(summary).toString()).toBe('"Wait for refund approval (approval)"');
     await handle.terminate('test done');
+  });
+});
+
+describe('startProcedure: how code outside the CLI starts a run that reads well', () => {
+  test('a static summary from the procedure title, the search attributes from the first moment, the callback URLs', async () => {
+    const handle = await startProcedure(h.env.client, stockProcedure, { waitTimeout: '1h' }, { taskQueue: h.taskQueue, workflowId: id('start-api'), summary: 'order 42' });
+    const description = await handle.describe();
+    expect(await description.staticSummary()).toBe(`${stockProcedure.title}: order 42`);
+    expect(description.typedSearchAttributes.get(HookwaitProcedure)).toBe('stockCheck');
+    const urls = await callbackUrlsOf(handle);
+    expect(Object.keys(urls ?? {})).toEqual(['stock', 'confirm']);
+    expect((await postCallback(urls?.stock as string, { in_stock: 'yes' })).status).toBe(202);
+    await handle.terminate('test done');
+  });
+
+  test('input that does not fit the procedure is a typed error naming the field, and nothing starts', async () => {
+    const workflowId = id('start-bad');
+    const err = await startProcedure(h.env.client, stockProcedure, { waitTimeout: 5 } as unknown as { waitTimeout: string }, { taskQueue: h.taskQueue, workflowId }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProcedureInputError);
+    expect((err as ProcedureInputError).fields).toEqual(['waitTimeout']);
+    expect((err as Error).message).toMatch(/^invalid input for stockCheck: input.waitTimeout: /);
+    await expect(h.env.client.workflow.getHandle(workflowId).describe()).rejects.toThrow(/not found/i);
   });
 });
 

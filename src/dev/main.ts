@@ -4,6 +4,7 @@ import { loadProcedures, procedureModules } from '../app/procedure-modules';
 import { ensureSearchAttributes } from '../app/search-attribute-setup';
 import { connectClient, lazyClient } from '../app/temporal-connection';
 import { startGateway } from '../api/start-gateway';
+import { startProcedure } from '../client/start-procedure';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logging/logger';
 import { installTemporalRuntime } from '../app/temporal-runtime';
@@ -89,11 +90,13 @@ async function main(): Promise<void> {
 
   if (env.HOOKWAIT_DEMO !== 'false') {
     const workflowId = `identityVerification-demo-${Date.now()}`;
-    const handle = await admin.workflow.start('identityVerification', {
+    const demo = procedures.find((p) => p.name === 'identityVerification');
+    if (!demo) throw new Error(`HOOKWAIT_PROCEDURES_MODULE has no 'identityVerification' procedure for the demo run (set HOOKWAIT_DEMO=false)`);
+    const handle = await startProcedure(admin, demo, { customerId: 'c1', kyc: { mode: 'auto', delayMs: 2000 } }, {
       taskQueue: config.temporal.taskQueue,
       workflowId,
-      args: [{ customerId: 'c1', kyc: { mode: 'auto', delayMs: 2000 } }],
-      staticSummary: 'Demo: identity verification for customer c1',
+      summary: 'demo for customer c1',
+      searchAttributes: config.searchAttributes,
     });
     say(`Demo run started: ${workflowId} (the mock KYC provider calls back in 2s)`);
     const result = await handle.result();

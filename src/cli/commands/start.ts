@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { formatZodIssues } from '../../definitions/zod-issues';
-import type { ProcedureState } from '../../workflows/messages';
-import { type CliContext, EXIT, NotFoundError, queryState, UsageError } from '../cli-support';
+import { callbackUrlsOf, checkProcedureInput, ProcedureInputError, startProcedure } from '../../client/start-procedure';
+import { type CliContext, EXIT, NotFoundError, UsageError } from '../cli-support';
 
 /** `start <procedure> --input <json> [--id <workflowId>] [--json]` */
 export async function startCommand(args: string[], ctx: CliContext): Promise<number> {
@@ -20,25 +18,22 @@ export async function startCommand(args: string[], ctx: CliContext): Promise<num
       throw new UsageError(`start: --input is not valid JSON: ${(err as Error).message}`);
     }
   }
-  const parsed = procedure.input.safeParse(raw);
-  if (!parsed.success) throw new UsageError(`start: invalid --input: ${formatZodIssues(parsed.error, 'input')}`);
-  const client = await ctx.client();
-  const workflowId = values.id ?? `${procedure.name}-${randomUUID()}`;
-  const handle = await client.workflow.start(procedure.name, {
-    taskQueue: ctx.config.temporal.taskQueue,
-    workflowId,
-    args: [raw],
-    staticSummary: `${procedure.title} (started from the CLI)`,
-  });
-  // The URLs are minted by the run itself; a worker answers within moments.
-  let state: ProcedureState | undefined;
-  const deadline = Date.now() + 10_000;
-  const minted = (): boolean => !!state && Object.keys(state.callbackUrls).length > 0;
-  while (!minted() && Date.now() < deadline) {
-    state = await queryState(client, workflowId, handle.firstExecutionRunId, 2_000);
-    if (!minted()) await new Promise((r) => setTimeout(r, 200));
+  try {
+    checkProcedureInput(procedure, raw);
+  } catch (err) {
+    if (err instanceof ProcedureInputError) throw new UsageError(`start: invalid --input: ${err.issues}`);
+    throw err;
   }
-  const urls = state?.callbackUrls ?? {};
+  const client = await ctx.client();
+  const handle = await startProcedure(client, procedure, raw, {
+    taskQueue: ctx.config.temporal.taskQueue,
+    ...(values.id !== undefined ? { workflowId: values.id } : {}),
+    summary: 'started from the CLI',
+    searchAttributes: ctx.config.searchAttributes,
+  });
+  const workflowId = handle.workflowId;
+  // The URLs are minted by the run itself; a worker answers within moments.
+  const urls = (await callbackUrlsOf(handle, 10_000)) ?? {};
   if (values.json) {
     ctx.io.out(`${JSON.stringify({ workflowId, runId: handle.firstExecutionRunId, callbackUrls: urls })}\n`);
     return EXIT.ok;
