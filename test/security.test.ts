@@ -4,6 +4,8 @@ import { gzipSync } from 'node:zlib';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
+import express from 'express';
+import { createCallbackRouter } from '../src/api/callback-route';
 import { createGatewayApp } from '../src/api/gateway-app';
 import { runCli } from '../src/cli/run-cli';
 import { silentLogger } from '../src/logging/logger';
@@ -239,6 +241,33 @@ describe('hostile input: each a clear 4xx, never a 5xx', () => {
       const res = await fetch(url, { method });
       expect(res.status).toBe(405);
       expect(res.headers.get('allow')).toBe('POST, PUT');
+    }
+  });
+
+  test('the router mounted in a host app answers body errors itself (problem+json 4xx), never through the host\'s handler', async () => {
+    const host = express();
+    host.use(createCallbackRouter({ client: h.env.client, namespace: 'default', procedures: testProcedures, keyring: h.keyring, logger: silentLogger, secrets: TEST_SECRETS }));
+    // A careless host error handler: were a sender's mistake to reach it, the answer would be a 500.
+    host.use((_err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(500).send('host error');
+    });
+    const server = await new Promise<import('node:http').Server>((r) => {
+      const s = host.listen(0, '127.0.0.1', () => r(s));
+    });
+    try {
+      const local = `http://127.0.0.1:${(server.address() as { port: number }).port}${new URL(url).pathname}`;
+      const cases: [Record<string, string>, Buffer, number][] = [
+        [{ 'content-type': 'application/json' }, Buffer.alloc(300 * 1024, 0x20), 413],
+        [{ 'content-type': 'application/json', 'content-encoding': 'gzip' }, Buffer.from('not gzip at all'), 400],
+        [{ 'content-type': 'application/json', 'content-encoding': 'compress' }, Buffer.from('{}'), 415],
+      ];
+      for (const [headers, payload, status] of cases) {
+        const res = await fetch(local, { method: 'POST', headers, body: payload });
+        expect([status, res.status, res.headers.get('content-type')]).toEqual([status, status, expect.stringContaining('application/problem+json')]);
+        await res.arrayBuffer();
+      }
+    } finally {
+      await new Promise((r) => server.close(r));
     }
   });
 

@@ -10,6 +10,7 @@ import { buildSenderVerifiers } from '../security/sender-auth-verifier';
 import { callbackSignal, type CallbackSignalArgs, type CallbackSource, type HookwaitMemo, MEMO_KEY } from '../workflows/messages';
 import { CallbackBodyError, type CallbackBodyType, callbackBodyType, parseCallbackBody } from './callback-body';
 import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics';
+import { problemErrorHandler } from './error-handler';
 import { type ProblemSlug, sendProblem } from './problem';
 import { FixedWindowLimiter } from './rate-limiter';
 import { classifyTemporalError, RETRY_AFTER_SECONDS } from './temporal-errors';
@@ -20,6 +21,8 @@ export interface RateLimits {
   readonly perToken: number;
   readonly windowMs: number;
 }
+/** Callback bodies above this many bytes (after decompression) are refused with 413. */
+export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
 export const DEFAULT_RATE_LIMITS: RateLimits = { perIp: 600, perToken: 60, windowMs: 60_000 };
 
 export interface CallbackRouterOptions {
@@ -81,7 +84,8 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
   const verifiers = buildSenderVerifiers(options.procedures, options.secrets ?? process.env);
   const timeoutMs = options.temporalTimeoutMs ?? 5_000;
   const logger = (options.logger ?? silentLogger).child({ component: 'gateway' });
-  const rawBody = express.raw({ type: () => true, limit: options.bodyLimitBytes ?? 256 * 1024, inflate: true });
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const rawBody = express.raw({ type: () => true, limit: bodyLimit, inflate: true });
   const metrics = options.metrics ?? createGatewayMetrics({ defaultMetrics: false });
   const limits = options.rateLimits === false ? undefined : (options.rateLimits ?? DEFAULT_RATE_LIMITS);
   const perIp = limits && limits.perIp > 0 ? new FixedWindowLimiter(limits.perIp, limits.windowMs) : undefined;
@@ -218,6 +222,9 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
     const body: CallbackAccepted = { status: 'accepted', wait: wait.name, receivedAt, requestId };
     return res.status(202).json(body);
   });
+  // Errors of the callback route (the body reader's 413/415/400) are answered here, as problem+json, whatever app
+  // the router is mounted in.
+  router.use('/callbacks/:token', problemErrorHandler(logger, bodyLimit));
 
   return router;
 }

@@ -1,6 +1,7 @@
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express } from 'express';
 import { silentLogger } from '../logging/logger';
-import { createCallbackRouter, type CallbackRouterOptions } from './callback-route';
+import { createCallbackRouter, type CallbackRouterOptions, DEFAULT_BODY_LIMIT_BYTES } from './callback-route';
+import { problemErrorHandler } from './error-handler';
 import { createGatewayMetrics } from './gateway-metrics';
 import { sendProblem } from './problem';
 import { RETRY_AFTER_SECONDS } from './temporal-errors';
@@ -8,13 +9,6 @@ import { RETRY_AFTER_SECONDS } from './temporal-errors';
 export interface GatewayAppOptions extends CallbackRouterOptions {
   /** Proxy hops to trust for the client address (rate limits, the ledger); default 0: the socket's address. */
   readonly trustProxyHops?: number;
-}
-
-interface HttpError {
-  readonly status?: number;
-  readonly statusCode?: number;
-  readonly type?: string;
-  readonly message?: string;
 }
 
 /**
@@ -51,17 +45,6 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
   app.use(createCallbackRouter({ ...options, metrics }));
   app.use((_req, res) => sendProblem(res, 'not-found', 'no such resource'));
 
-  // Body-reading errors come from the sender (size, encoding, aborted uploads): 4xx, never 500.
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const e = (err ?? {}) as HttpError;
-    const status = e.status ?? e.statusCode;
-    if (res.headersSent) return;
-    res.locals.outcome = status === 413 ? 'payload-too-large' : status === 415 ? 'unsupported-media-type' : status !== undefined && status < 500 ? 'bad-body' : 'error';
-    if (status === 413) return sendProblem(res, 'payload-too-large', `the body is over the limit of ${options.bodyLimitBytes ?? 256 * 1024} bytes`);
-    if (status === 415) return sendProblem(res, 'unsupported-media-type', e.message);
-    if (status !== undefined && status >= 400 && status < 500) return sendProblem(res, 'bad-request', e.message);
-    logger.error('unexpected error', { error: err });
-    return sendProblem(res, 'internal', 'unexpected error');
-  });
+  app.use(problemErrorHandler(logger, options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES));
   return app;
 }
