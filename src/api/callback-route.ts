@@ -211,7 +211,7 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
       log.info('callback refused', { outcome: 'invalid-attributes', fields: check.errors.map((e) => e.field) });
       return sendProblem(res, 'invalid-attributes', check.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors: check.errors });
     }
-    const signal: CallbackSignalArgs = { wait: wait.name, attributes: check.attributes as CallbackSignalArgs['attributes'], receivedAt, source };
+    const signal: CallbackSignalArgs = { wait: wait.name, attributes: check.inputs, receivedAt, source };
     try {
       await withDeadline(() => handle.signal(callbackSignal, signal));
     } catch (err) {

@@ -49,7 +49,16 @@ export interface FieldError {
 }
 
 export type AttributeCheck =
-  | { readonly ok: true; readonly attributes: Record<string, Scalar | undefined> }
+  | {
+      readonly ok: true;
+      /** The captured values: each schema's output. */
+      readonly attributes: Record<string, Scalar | undefined>;
+      /**
+       * The values each schema accepted, before its own transforms: what travels in a signal, so that the workflow,
+       * parsing them with the same schemas, captures exactly `attributes` (a transform applied twice could fail).
+       */
+      readonly inputs: Record<string, Scalar>;
+    }
   | { readonly ok: false; readonly errors: readonly FieldError[] };
 
 /** As in WotNot's Webhook block: at most 50 mapped variables per wait. */
@@ -130,7 +139,7 @@ function fromFormString(v: string): unknown {
   return undefined;
 }
 
-function checkOne(attribute: NormalizedAttribute, rawIn: unknown, form: boolean): { value?: Scalar | undefined; error?: string } {
+function checkOne(attribute: NormalizedAttribute, rawIn: unknown, form: boolean): { value?: Scalar | undefined; input?: Scalar; error?: string } {
   let raw = rawIn;
   if (raw instanceof UnsafeNumber) {
     // Exact digits are fine as a string; as a number they would silently change.
@@ -140,10 +149,14 @@ function checkOne(attribute: NormalizedAttribute, rawIn: unknown, form: boolean)
   if (raw !== undefined && raw !== null && typeof raw === 'object') {
     return { error: `must be a scalar (string, number or boolean), got ${Array.isArray(raw) ? 'an array' : 'an object'}` };
   }
+  let input: unknown = raw;
   let result = attribute.schema.safeParse(raw);
   if (!result.success && form && typeof raw === 'string') {
     const converted = fromFormString(raw);
-    if (converted !== undefined) result = attribute.schema.safeParse(converted);
+    if (converted !== undefined) {
+      result = attribute.schema.safeParse(converted);
+      input = converted;
+    }
   }
   if (!result.success) {
     if (raw === undefined) return { error: 'is required' };
@@ -152,7 +165,7 @@ function checkOne(attribute: NormalizedAttribute, rawIn: unknown, form: boolean)
   const value: unknown = result.data;
   if (value === undefined || value === null) return { value: undefined };
   if (!isScalar(value)) return { error: 'must be a scalar (string, number or boolean)' };
-  return { value };
+  return isScalar(input) ? { value, input } : { value };
 }
 
 function collect(
@@ -162,15 +175,19 @@ function collect(
   withPath: boolean,
 ): AttributeCheck {
   const out: Record<string, Scalar | undefined> = {};
+  const inputs: Record<string, Scalar> = {};
   const errors: FieldError[] = [];
   for (const a of attributes) {
-    const { value, error } = checkOne(a, read(a), form);
+    const { value, input, error } = checkOne(a, read(a), form);
     if (error !== undefined) {
       const path = a.path.join('.');
       errors.push(withPath && path !== a.name ? { field: a.name, path, message: error } : { field: a.name, message: error });
-    } else if (value !== undefined) out[a.name] = value;
+    } else if (value !== undefined) {
+      out[a.name] = value;
+      if (input !== undefined) inputs[a.name] = input;
+    }
   }
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, attributes: out };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, attributes: out, inputs };
 }
 
 /**

@@ -24,7 +24,7 @@ export async function completeCommand(args: string[], ctx: CliContext): Promise<
   requireOpenWait(description, wait.name);
   const signal: CallbackSignalArgs = {
     wait: wait.name,
-    attributes: check.attributes as CallbackSignalArgs['attributes'],
+    attributes: check.inputs,
     receivedAt: new Date().toISOString(),
     source: { kind: 'operator', operator: operatorName(ctx.env) },
   };
