@@ -10,6 +10,7 @@ import { createGatewayApp } from '../src/api/gateway-app';
 import { runCli } from '../src/cli/run-cli';
 import { silentLogger } from '../src/logging/logger';
 import { testProcedures } from './fixtures/procedures';
+import { type HookwaitMemo, MAX_RECORDED_REPEATS, MEMO_KEY } from '../src/workflows/messages';
 import { approval, secured, stockCheck } from './fixtures/workflows';
 import { startHarness, TEST_SECRETS, type Harness } from './helpers/harness';
 import { eventually, postCallback } from './helpers/http';
@@ -430,6 +431,27 @@ describe('abuse', () => {
     const s = await state(handle);
     expect(s.ledger.filter((e) => e.wait === 'stock' && e.outcome === 'accepted')).toHaveLength(1);
     expect(s.waits.stock?.attributes?.in_stock).toBe('yes');
+    await handle.terminate('test done');
+  });
+
+  test('a sender stuck retrying: its repeats are recorded on the run up to a quota, then only answered', async () => {
+    const handle = await h.env.client.workflow.start(stockCheck, { taskQueue: h.taskQueue, workflowId: id('repeats'), args: [{}] });
+    const target = (await urls(handle)).stock as string;
+    expect((await postCallback(target, { in_stock: 'yes' })).status).toBe(202);
+    await eventually(async () => ((await state(handle)).waits.stock?.status === 'received' ? true : undefined));
+    const statuses: number[] = [];
+    for (let i = 0; i < MAX_RECORDED_REPEATS + 15; i++) {
+      statuses.push((await postCallback(target, { in_stock: 'yes' })).status);
+      // Sequential, and each repeat applied before the next, so the gateway sees the memo as it stands.
+      if (i < MAX_RECORDED_REPEATS) await eventually(async () => ((await state(handle)).ledger.length === i + 2 ? true : undefined));
+    }
+    expect(new Set(statuses)).toEqual(new Set([200]));
+    const memo = (await handle.describe()).memo?.[MEMO_KEY] as HookwaitMemo;
+    expect(memo.quiet).toEqual(['stock']);
+    const s = await state(handle);
+    expect(s.ledger.map((e) => e.outcome)).toEqual(['accepted', ...Array.from({ length: MAX_RECORDED_REPEATS }, () => 'duplicate')]);
+    const signals = ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'hookwait.callback');
+    expect(signals).toHaveLength(MAX_RECORDED_REPEATS + 1);
     await handle.terminate('test done');
   });
 

@@ -191,11 +191,16 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
     };
     const waitStatus = memo?.waits?.[wait.name];
     if (revoked || waitStatus === 'timed_out' || waitStatus === 'received') {
-      // Recorded on the run (the ledger) but never applied: no attributes travel with it.
-      try {
-        await withDeadline(() => handle.signal(callbackSignal, { wait: wait.name, receivedAt, source }));
-      } catch (err) {
-        if (classifyTemporalError(err) === 'unavailable') return temporalError(res, 'signal', err);
+      // Recorded on the run (the ledger) but never applied: no attributes travel with it. Past the run's quota of
+      // recorded repeats, only counted and logged here, so retries cannot grow its history without bound.
+      if (memo?.quiet?.includes(wait.name)) {
+        log.info('callback repeat not recorded on the run', { recorded: false });
+      } else {
+        try {
+          await withDeadline(() => handle.signal(callbackSignal, { wait: wait.name, receivedAt, source }));
+        } catch (err) {
+          if (classifyTemporalError(err) === 'unavailable') return temporalError(res, 'signal', err);
+        }
       }
       if (revoked) return refuse(res, 'revoked', 'gone', 'this callback URL has been revoked');
       if (waitStatus === 'timed_out') return refuse(res, 'late', 'gone', 'this wait has already timed out');

@@ -48,6 +48,8 @@ export interface WaitState {
   expireRequested?: boolean;
   /** The wait's callback URL was revoked (`hookwait revoke`): the gateway answers 410. */
   revoked?: boolean;
+  /** Callbacks recorded on the ledger but not applied (duplicate, late, revoked). */
+  repeats?: number;
   timeoutMs?: number;
   waitingSince?: string;
   deadline?: string;
@@ -77,7 +79,13 @@ export interface HookwaitMemo {
   readonly waits: Record<string, WaitStatus>;
   /** Waits whose callback URLs were revoked. */
   readonly revoked?: readonly string[];
+  /**
+   * Waits that have recorded {@link MAX_RECORDED_REPEATS} repeats: the gateway answers further repeats without
+   * signalling the run, so a sender stuck in a retry loop cannot grow its history without bound.
+   */
+  readonly quiet?: readonly string[];
 }
+export const MAX_RECORDED_REPEATS = 20;
 export const MEMO_KEY = 'hookwait';
 
 export const callbackSignal = defineSignal<[CallbackSignalArgs]>('hookwait.callback');

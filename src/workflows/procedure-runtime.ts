@@ -27,6 +27,7 @@ import {
   revokeSignal,
   type HookwaitMemo,
   type LedgerEntry,
+  MAX_RECORDED_REPEATS,
   MEMO_KEY,
   type ProcedureState,
   stateQuery,
@@ -175,6 +176,7 @@ export function procedure<
         status: state.status,
         waits: Object.fromEntries(Object.entries(state.waits).map(([k, w]) => [k, w.status])),
         revoked: Object.entries(state.waits).flatMap(([k, w]) => (w.revoked ? [k] : [])),
+        quiet: Object.entries(state.waits).flatMap(([k, w]) => ((w.repeats ?? 0) >= MAX_RECORDED_REPEATS ? [k] : [])),
       };
       upsertMemo({ [MEMO_KEY]: memo });
       if (searchAttributes) {
@@ -198,9 +200,15 @@ export function procedure<
       // The gateway's request id travels in the signal, so one callback can be followed from HTTP to here.
       log.info('hookwait callback', { wait: base.wait, requestId: base.source.requestId, kind: base.source.kind });
       if (!point || !wait) return record({ ...base, outcome: 'unknown-wait' });
-      if (wait.revoked && base.source.kind === 'http') return record({ ...base, outcome: 'revoked' });
-      if (wait.status === 'received') return record({ ...base, outcome: 'duplicate' });
-      if (wait.status === 'timed_out' || state.status === 'escalated') return record({ ...base, outcome: 'late' });
+      const repeat = (outcome: 'revoked' | 'duplicate' | 'late'): void => {
+        record({ ...base, outcome });
+        wait.repeats = (wait.repeats ?? 0) + 1;
+        // From now on the gateway stops signalling this wait's repeats (see HookwaitMemo.quiet).
+        if (wait.repeats === MAX_RECORDED_REPEATS) publish();
+      };
+      if (wait.revoked && base.source.kind === 'http') return repeat('revoked');
+      if (wait.status === 'received') return repeat('duplicate');
+      if (wait.status === 'timed_out' || state.status === 'escalated') return repeat('late');
       const check = checkCapturedAttributes(point.attributes, cb.attributes);
       if (!check.ok) return record({ ...base, outcome: 'rejected', errors: check.errors });
       wait.status = 'received';
