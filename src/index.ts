@@ -2,7 +2,8 @@
  * hookwait: durable "Wait for Webhook" procedures on Temporal.
  *
  * - Declare procedures with {@link defineProcedure} in a pure module (shared by workflows and the gateway).
- * - Implement them with `procedure(...)` from `hookwait/workflow` in your workflows module.
+ * - Implement them with {@link procedure} in your workflows module, importing it from `hookwait/workflow`
+ *   (the same function, without the gateway's and worker's node dependencies in the workflow bundle).
  * - Add {@link hookwaitPlugin} to your worker; mount {@link createCallbackRouter} in your Express app
  *   or run {@link createGatewayApp}.
  */
@@ -20,7 +21,9 @@ export type {
   WaitStatus,
 } from './workflows/messages';
 export { callbackSignal, customerMessageSignal, stateQuery, MEMO_KEY } from './workflows/messages';
-export type { ProcedureResult, ProcedureRun, WaitOutcome, WaitSuccess, WaitTimeout } from './workflows/procedure-runtime';
+// Also here so that the whole public API is in one place; a workflows module should import it from
+// `hookwait/workflow`, which keeps express and node modules out of the workflow bundle.
+export { procedure, type ProcedureResult, type ProcedureRun, type WaitOutcome, type WaitSuccess, type WaitTimeout } from './workflows/procedure-runtime';
 export * from './workflows/search-attributes';
 export { redactCallbackUrl } from './workflows/current-details';
 export * from './activities/activity-types';
