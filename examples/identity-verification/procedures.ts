@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineProcedure } from '../../src/definitions';
+import { defineProcedure, waitTimeoutInput } from '../../src/definitions';
 
 /**
  * The demo procedure's declaration: pure, imported by the workflow (to run it) and the gateway (to check
@@ -20,7 +20,7 @@ export const identityVerificationProcedure = defineProcedure({
       })
       .default({ mode: 'auto', delayMs: 2_000, outcome: 'verified' }),
     /** Overrides the wait's timeout for this run, e.g. "5s". */
-    waitTimeout: z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, { error: 'must be a duration such as "5s" or "10m"' }).optional(),
+    waitTimeout: waitTimeoutInput.optional(),
   }),
   connectors: {
     startVerification: {

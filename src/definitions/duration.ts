@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { DefinitionError } from './definition-error';
 
 /** A duration: milliseconds as a number, or a string such as `'500ms'`, `'30s'`, `'10m'`, `'2h'`, `'7d'`. */
@@ -27,3 +28,15 @@ export function waitTimeoutToMs(value: unknown, field: string): number {
   if (ms < MIN_WAIT_TIMEOUT_MS) throw new DefinitionError(field, `must be at least 1s, got ${JSON.stringify(value)}`);
   return ms;
 }
+
+/**
+ * A procedure input field that overrides a wait's timeout for one run (`"5s"`, `"10m"`, or milliseconds): checked
+ * when the run starts, so a bad value fails the run before its first step rather than at the wait.
+ */
+export const waitTimeoutInput = z.union([z.string(), z.number()]).superRefine((value, ctx) => {
+  try {
+    waitTimeoutToMs(value, 'waitTimeout');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^waitTimeout: /, '') });
+  }
+});

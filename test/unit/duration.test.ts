@@ -1,6 +1,6 @@
 import { definitionError } from '../helpers/definitions';
 import { DefinitionError } from '../../src/definitions/definition-error';
-import { durationToMs, MIN_WAIT_TIMEOUT_MS, waitTimeoutToMs } from '../../src/definitions/duration';
+import { durationToMs, MIN_WAIT_TIMEOUT_MS, waitTimeoutInput, waitTimeoutToMs } from '../../src/definitions/duration';
 
 
 describe('durationToMs', () => {
@@ -66,5 +66,16 @@ describe('waitTimeoutToMs', () => {
   test('a malformed timeout is refused with the duration message, not the minimum one', () => {
     const err = definitionError(() => waitTimeoutToMs('forever', 'waits.kyc.timeout'));
     expect(err.message).toContain('must be a duration');
+  });
+});
+
+describe('waitTimeoutInput, for a per-run override in a procedure input', () => {
+  test('accepts durations of at least 1s and milliseconds; refuses shorter or malformed values with a reason', () => {
+    expect(waitTimeoutInput.safeParse('5s').success).toBe(true);
+    expect(waitTimeoutInput.safeParse(1000).success).toBe(true);
+    const short = waitTimeoutInput.safeParse('500ms');
+    expect(short.success).toBe(false);
+    expect(short.error?.issues[0]?.message).toBe('must be at least 1s, got "500ms"');
+    expect(waitTimeoutInput.safeParse('soon').error?.issues[0]?.message).toMatch(/^must be a duration such as/);
   });
 });
