@@ -45,6 +45,29 @@ describe('slow senders', () => {
     });
     const elapsed = Date.now() - started;
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(answer).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/);
+    expect(answer).toContain('"type":"urn:hookwait:problem:request-timeout"');
     expect(elapsed).toBeLessThan(5_000);
+  });
+
+  /** Writes raw bytes on a fresh connection and returns everything the server sent before closing it. */
+  const exchange = (bytes: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const socket = connect(Number(new URL(gateway.url).port), '127.0.0.1');
+      let received = '';
+      socket.on('data', (b) => (received += b.toString()));
+      socket.on('close', () => resolve(received));
+      socket.on('error', reject);
+      socket.end(bytes);
+    });
+
+  test('requests Node\'s parser refuses are answered as problem+json too: malformed HTTP 400, oversized headers 431', async () => {
+    const malformed = await exchange('POST /callbacks/x HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n');
+    expect(malformed).toMatch(/^HTTP\/1\.1 400 /);
+    expect(malformed).toContain('"type":"urn:hookwait:problem:bad-request"');
+    const huge = await exchange(`POST /callbacks/x HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20 * 1024)}\r\n\r\n`);
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+    expect(huge).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/);
+    expect(huge).toContain('"status":431');
   });
 });

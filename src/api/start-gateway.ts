@@ -1,3 +1,4 @@
+import { answerClientError } from './client-error-answer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -83,6 +84,7 @@ export async function startGateway(config: HookwaitConfig, client: Client, proce
     });
     app(req, res);
   });
+  server.on('clientError', answerClientError);
   server.headersTimeout = config.headersTimeoutMs;
   server.requestTimeout = config.requestTimeoutMs;
   await new Promise<void>((resolve, reject) => {
