@@ -95,8 +95,16 @@ describe('faults', () => {
     const cli = process.env.TEMPORAL_CLI_PATH;
     if (!cli) throw new Error('TEMPORAL_CLI_PATH is not set: run through jest (test/global-setup.ts)');
     const bundle = bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/workflows'), logger: quiet });
-    serverOptions = { cli, dbFile: join(dir, 't.db'), port: await freePort(), uiPort: await freePort(), log: () => undefined };
-    await startServer();
+    // Free ports can be taken by another process between the check and the bind: a few tries with fresh ones.
+    for (let attempt = 1; ; attempt++) {
+      serverOptions = { cli, dbFile: join(dir, 't.db'), port: await freePort(), uiPort: await freePort(), log: () => undefined };
+      try {
+        await startServer();
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !/address already in use/.test(String(err))) throw err;
+      }
+    }
     client = new Client({ connection: await Connection.connect({ address: server!.address }) });
     nativeConnection = await NativeConnection.connect({ address: server!.address });
 
