@@ -115,6 +115,25 @@ describe('Wait for Webhook through the gateway', () => {
     expect(late.status).toBe(410);
   });
 
+  test('escalation whose helpdesk answers are lost after delivery: retried with the same idempotency keys, so delivered once', async () => {
+    h.channel.loseAnswers = { message: 1, assign: 1 };
+    const workflowId = id('esc-lost');
+    const conversationId = `conv-${workflowId}`;
+    const handle = await h.env.client.workflow.start(approval, { taskQueue: h.taskQueue, workflowId, args: [{ waitTimeout: '1s', conversationId }] });
+    expect(await handle.result()).toEqual({ status: 'escalated', wait: 'approval', attributes: {} });
+    const attempts = h.channel.attempts.filter((a) => a.conversationId === conversationId);
+    for (const kind of ['message', 'assign'] as const) {
+      const mine = attempts.filter((a) => a.kind === kind);
+      expect([kind, mine.length]).toEqual([kind, 2]); // the first answer was lost, so the activity ran again
+      expect(new Set(mine.map((a) => a.key)).size).toBe(1);
+    }
+    expect(h.channel.messages.filter((m) => m.conversationId === conversationId)).toHaveLength(1);
+    expect(h.channel.assignments.filter((a) => a.conversationId === conversationId)).toHaveLength(1);
+    expect(h.channel.loseAnswers).toEqual({ message: 0, assign: 0 });
+    // The procedure did not continue past the escalation: nothing else reached the customer.
+    expect((await runState(handle)).status).toBe('escalated');
+  });
+
   test('timeout with branch: the wait returns { ok: false }, the procedure goes on; a late callback gets 410 and is recorded', async () => {
     const handle = await h.env.client.workflow.start(stockCheck, { taskQueue: h.taskQueue, workflowId: id('branch'), args: [{ waitTimeout: '1s' }] });
     const stockUrl = await callbackUrl(handle, 'stock');
