@@ -40,12 +40,25 @@ describe('a callback is durably accepted while no worker runs', () => {
 
   test('no worker has ever run the procedure: the callback is kept and the wait returns at once', async () => {
     const workflowId = `nw0-${randomUUID()}`;
-    const handle = await h.env.client.workflow.start(approval, { taskQueue: `${h.taskQueue}-later`, workflowId, args: [{}] });
-    // The URL is deterministic for (namespace, workflow id, run id, wait): the worker would mint this same one.
+    const later = `${h.taskQueue}-later`;
+    // A wait of an hour: a run that completes within seconds used the early callback, not a timeout.
+    const handle = await h.env.client.workflow.start(approval, { taskQueue: later, workflowId, args: [{ waitTimeout: '1h' }] });
+    // The URL is deterministic for (namespace, workflow id, run id, wait): the worker will mint this same one.
     const token = mintCallbackToken(h.keyring, { namespace: 'default', procedure: 'approval', workflowId, runId: handle.firstExecutionRunId, wait: 'approval' });
     const res = await postCallback(`${h.gatewayUrl}/callbacks/${token}`, { decision: 'rejected', refund: { amount: 1 }, approver: { email: 'y@example.com' } });
     expect(res.status).toBe(202);
-    await handle.terminate('test done');
+    expect((await handle.fetchHistory()).events?.some((e) => e.workflowTaskCompletedEventAttributes)).toBe(false); // no step has run yet
+
+    const stop = await h.startWorker({ taskQueue: later });
+    try {
+      const result = await handle.result();
+      expect(result).toMatchObject({ status: 'completed', output: { decision: 'rejected', amount: 1 }, attributes: { approval: { decision: 'rejected', amount: 1, approver: 'y@example.com' } } });
+      const s = await handle.query(stateQuery);
+      expect(s.callbackUrls.approval).toBe(`${h.gatewayUrl}/callbacks/${token}`);
+      expect(s.ledger.map((e) => e.outcome)).toEqual(['accepted']);
+    } finally {
+      await stop();
+    }
   });
 });
 

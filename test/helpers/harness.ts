@@ -23,7 +23,8 @@ export interface Harness {
   /** Every JSON line the gateway logged. */
   readonly gatewayLog: string[];
   /** Starts a worker with the hookwait plugin; stop it with the returned function. */
-  startWorker(options?: { channel?: ConversationChannel; env?: Record<string, string | undefined> }): Promise<() => Promise<void>>;
+  /** Starts a worker with the plugin (on the harness's task queue unless told another); resolves to its stop. */
+  startWorker(options?: { channel?: ConversationChannel; env?: Record<string, string | undefined>; taskQueue?: string }): Promise<() => Promise<void>>;
   teardown(): Promise<void>;
 }
 
@@ -94,7 +95,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const worker = await Worker.create({
         connection: env.nativeConnection,
         namespace: env.namespace ?? 'default',
-        taskQueue,
+        taskQueue: options.taskQueue ?? taskQueue,
         workflowBundle: await bundle!,
         plugins: [
           hookwaitPlugin({
