@@ -70,7 +70,8 @@ describe('Wait for Webhook through the gateway', () => {
 
     expect((await postCallback(await callbackUrl(handle, 'stock'), { in_stock: '3' })).status).toBe(202);
     const result = await handle.result();
-    expect(result).toMatchObject({ status: 'completed', output: { stock: '3', confirmed: 'yes' } });
+    // The workflow read run.callbackUrl('confirm') on its first line: the very URL the sender used.
+    expect(result).toMatchObject({ status: 'completed', output: { stock: '3', confirmed: 'yes', confirmUrl } });
   });
 
   test('the same wait called twice: 2xx both times, applied once (first wins), recorded on the run', async () => {
