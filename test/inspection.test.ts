@@ -91,6 +91,29 @@ describe('in the Web UI: search attributes, summaries, current details', () => {
   });
 });
 
+describe('summaries on every step', () => {
+  test('every activity (the local one that mints URLs included) and every timer carries a summary', async () => {
+    const handle = await h.env.client.workflow.start(approval, { taskQueue: h.taskQueue, workflowId: id('summaries'), args: [{}] });
+    const url = await waiting(handle, 'approval');
+    expect((await postCallback(url, { decision: 'approved', refund: { amount: 4 }, approver: { email: 'a@b.c' } })).status).toBe(202);
+    await handle.result();
+    const events = (await handle.fetchHistory()).events ?? [];
+    const summaryOf = (e: (typeof events)[number]): string | undefined => {
+      const data = e.userMetadata?.summary?.data;
+      return data ? (JSON.parse(Buffer.from(data).toString()) as string) : undefined;
+    };
+    const activities = events.filter((e) => e.activityTaskScheduledEventAttributes);
+    const localActivities = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+    const timers = events.filter((e) => e.timerStartedEventAttributes);
+    expect(localActivities.length).toBeGreaterThanOrEqual(1); // minting the callback URLs
+    expect(activities.length).toBeGreaterThanOrEqual(1); // the message after approval
+    expect(timers.length).toBeGreaterThanOrEqual(1);
+    const summaries = [...activities, ...localActivities, ...timers].map(summaryOf);
+    expect(summaries.every((x) => typeof x === 'string' && x.length > 0)).toBe(true);
+    expect(summaries).toEqual(expect.arrayContaining(['Wait for refund approval (approval)', expect.stringMatching(/message/i)]));
+  });
+});
+
 describe('startProcedure: how code outside the CLI starts a run that reads well', () => {
   test('a static summary from the procedure title, the search attributes from the first moment, the callback URLs', async () => {
     const handle = await startProcedure(h.env.client, stockProcedure, { waitTimeout: '1h' }, { taskQueue: h.taskQueue, workflowId: id('start-api'), summary: 'order 42' });
@@ -183,6 +206,10 @@ describe('metrics', () => {
     expect(text).toMatch(/hookwait_callbacks_total\{outcome="accepted"\} [1-9]/);
     expect(text).toMatch(/hookwait_callback_duration_seconds_bucket\{le="0.005",outcome="not-found"\}/);
     expect(text).toContain('# TYPE hookwait_temporal_errors_total counter');
+    // A rejection at the edge is logged too, with its outcome and request id, never the token in full.
+    const refused = h.gatewayLog.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'callback refused' && l.outcome === 'not-found');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]).toMatchObject({ requestId: expect.any(String) });
   });
 
   test("the standalone worker serves the Temporal SDK's metrics on HOOKWAIT_WORKER_METRICS_PORT", async () => {
