@@ -12,18 +12,23 @@ export type {
   CallbackSignalArgs,
   CallbackSource,
   CustomerMessage,
+  ExpireSignalArgs,
   HookwaitMemo,
   LedgerEntry,
   LedgerOutcome,
   ProcedureState,
   ProcedureStatus,
+  RevokeSignalArgs,
   WaitState,
   WaitStatus,
-} from './workflows/messages';
-export { callbackSignal, customerMessageSignal, stateQuery, MEMO_KEY } from './workflows/messages';
+} from './core/run-state';
+export { MEMO_KEY, waitId } from './core/run-state';
+export { callbackSignal, callbackUrlsUpdate, customerMessageSignal, expireSignal, revokeSignal, stateQuery, syncUpdate } from './workflows/messages';
 // Also here so that the whole public API is in one place; a workflows module should import it from
 // `hookwait/workflow`, which keeps express and node modules out of the workflow bundle.
 export { procedure, type ProcedureResult, type ProcedureRun, type WaitOutcome, type WaitSuccess, type WaitTimeout } from './workflows/procedure-runtime';
+export { createCallback, type Callback, type CallbackOutcome, type CreateCallbackOptions } from './workflows/callback';
+export { WaitEscalated } from './workflows/runtime';
 export * from './workflows/search-attributes';
 export { redactCallbackUrl } from './workflows/current-details';
 export * from './activities/activity-types';
@@ -32,9 +37,18 @@ export { createHookwaitActivities, callbackUrl, type HookwaitActivitiesOptions }
 export { CONNECTOR_BAD_RESPONSE, CONNECTOR_MISCONFIGURED, CONNECTOR_REJECTED, CONNECTOR_UNAVAILABLE } from './activities/data-connector';
 export { hookwaitPlugin, type HookwaitPluginOptions } from './plugin';
 export { callbackUrlsOf, checkProcedureInput, ProcedureInputError, startProcedure, type StartProcedureOptions } from './client/start-procedure';
-export { createCallbackRouter, type CallbackAccepted, type CallbackRouterOptions } from './api/callback-route';
+export {
+  createCallbackService,
+  type CallbackAccepted,
+  type CallbackAnswer,
+  type CallbackRequest,
+  type CallbackService,
+  type CallbackServiceOptions,
+  type RateLimits,
+} from './service/callback-service';
+export { OUTCOMES, problemOf, type Outcome, type OutcomeSpec, type Problem } from './service/outcomes';
+export { createCallbackRouter, type CallbackRouterOptions } from './api/callback-route';
 export { createGatewayApp, type GatewayAppOptions } from './api/gateway-app';
-export type { Problem } from './api/problem';
 export {
   generateKeyringSpec,
   mintCallbackToken,

@@ -89,7 +89,7 @@ describe('faults', () => {
     }
     throw new Error(`${handle.workflowId} never reached its wait`);
   };
-  const ledgerOf = async (handle: ApprovalHandle): Promise<LedgerEntry[]> => (await handle.query(stateQuery)).ledger;
+  const ledgerOf = async (handle: ApprovalHandle): Promise<readonly LedgerEntry[]> => (await handle.query(stateQuery)).ledger;
 
   beforeAll(async () => {
     const cli = process.env.TEMPORAL_CLI_PATH;

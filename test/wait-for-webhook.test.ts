@@ -23,7 +23,7 @@ const waitStatus = untilWaitStatus;
 const approvalBody = { decision: 'approved', refund: { amount: 42.5 }, approver: { email: 'ann@example.com' } };
 
 describe('Wait for Webhook through the gateway', () => {
-  test('happy path: nested and typed attributes captured, the procedure resumes; a later callback gets 410', async () => {
+  test('happy path: nested and typed attributes captured, the procedure resumes; a later callback gets 410, the same one again 200', async () => {
     const handle = await h.env.client.workflow.start(approval, { taskQueue: h.taskQueue, workflowId: id('ap'), args: [{}] });
     const url = await callbackUrl(handle, 'approval');
     expect(url.startsWith(`${h.gatewayUrl}/callbacks/hw1.t1.`)).toBe(true);
@@ -41,7 +41,11 @@ describe('Wait for Webhook through the gateway', () => {
       attributes: { approval: { decision: 'approved', amount: 42.5, approver: 'ann@example.com' } },
     });
 
-    const after = await postCallback(url, approvalBody);
+    // The sender retries after its 202 was lost, once the run has finished: the same callback is still a duplicate.
+    const again = await postCallback(url, approvalBody);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ status: 'duplicate', wait: 'approval' });
+    const after = await postCallback(url, { ...approvalBody, decision: 'rejected' });
     expect(after.status).toBe(410);
     expect(after.headers.get('content-type')).toContain('application/problem+json');
     expect(after.body).toMatchObject({ status: 410, type: 'urn:hookwait:problem:gone' });

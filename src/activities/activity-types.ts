@@ -6,6 +6,8 @@ export interface MintCallbackUrlsInput {
   readonly workflowId: string;
   readonly runId: string;
   readonly waits: readonly string[];
+  /** Keys of keyed waits to mint too; their URLs come back under `<wait>:<key>`. */
+  readonly keyed?: readonly { readonly wait: string; readonly key: string }[];
 }
 export interface MintCallbackUrlsResult {
   readonly urls: Record<string, string>;

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { waitId } from '../core/run-state';
 import type { AnyProcedure } from '../definitions/procedure';
 import type { Logger } from '../logging/logger';
 import { mintCallbackToken, type TokenKeyring } from '../security/callback-token';
@@ -39,10 +40,13 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
   const logger = options.logger.child({ component: 'activities' });
   return {
     // Local activity: the signing key stays in the worker's configuration, never in workflow arguments.
-    async hookwaitMintCallbackUrls({ namespace, procedure, workflowId, runId, waits }) {
+    async hookwaitMintCallbackUrls({ namespace, procedure, workflowId, runId, waits, keyed }) {
       const urls: Record<string, string> = {};
       for (const wait of waits) {
         urls[wait] = callbackUrl(options.publicBaseUrl, mintCallbackToken(options.keyring, { namespace, procedure, workflowId, runId, wait }));
+      }
+      for (const { wait, key } of keyed ?? []) {
+        urls[waitId(wait, key)] = callbackUrl(options.publicBaseUrl, mintCallbackToken(options.keyring, { namespace, procedure, workflowId, runId, wait, key }));
       }
       return { urls, searchAttributes: options.searchAttributes ?? true };
     },

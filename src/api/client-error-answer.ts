@@ -1,12 +1,12 @@
 import type { Socket } from 'node:net';
-import { PROBLEM_CONTENT_TYPE } from './problem';
+import { type Outcome, PROBLEM_CONTENT_TYPE, problemOf } from '../service/outcomes';
 
 /** What Node's HTTP parser reports, and how we answer it: the request never reached Express. */
-const ANSWERS: Record<string, { status: number; reason: string; slug: string; title: string; detail: string }> = {
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'Request Timeout', slug: 'request-timeout', title: 'Request timeout', detail: 'the request did not arrive in time' },
-  HPE_HEADER_OVERFLOW: { status: 431, reason: 'Request Header Fields Too Large', slug: 'headers-too-large', title: 'Request header fields too large', detail: 'the request headers are too large' },
+const ANSWERS: Record<string, { outcome: Outcome; reason: string; detail: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: { outcome: 'request-timeout', reason: 'Request Timeout', detail: 'the request did not arrive in time' },
+  HPE_HEADER_OVERFLOW: { outcome: 'headers-too-large', reason: 'Request Header Fields Too Large', detail: 'the request headers are too large' },
 };
-const MALFORMED = { status: 400, reason: 'Bad Request', slug: 'bad-request', title: 'Bad request', detail: 'the request is not valid HTTP/1.1' };
+const MALFORMED = { outcome: 'bad-body' as const, reason: 'Bad Request', detail: 'the request is not valid HTTP/1.1' };
 
 /**
  * A `clientError` listener for the gateway's HTTP server: requests Node's parser refuses (slow or oversized
@@ -20,8 +20,9 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
     return;
   }
   const a = (err.code && ANSWERS[err.code]) || MALFORMED;
-  const body = JSON.stringify({ type: `urn:hookwait:problem:${a.slug}`, title: a.title, status: a.status, detail: a.detail });
+  const problem = problemOf(a.outcome, a.detail);
+  const body = JSON.stringify(problem);
   socket.end(
-    `HTTP/1.1 ${a.status} ${a.reason}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${problem.status} ${a.reason}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

@@ -1,10 +1,9 @@
 import express, { type Express } from 'express';
 import { silentLogger } from '../logging/logger';
-import { createCallbackRouter, type CallbackRouterOptions, DEFAULT_BODY_LIMIT_BYTES } from './callback-route';
-import { problemErrorHandler } from './error-handler';
+import { createCallbackRouter, type CallbackRouterOptions, DEFAULT_BODY_LIMIT_BYTES, problemErrorHandler } from './callback-route';
 import { createGatewayMetrics } from './gateway-metrics';
 import { sendProblem } from './problem';
-import { RETRY_AFTER_SECONDS } from './temporal-errors';
+import { RETRY_AFTER_SECONDS } from '../service/outcomes';
 
 export interface GatewayAppOptions extends CallbackRouterOptions {
   /** Proxy hops to trust for the client address (rate limits, the ledger); default 0: the socket's address. */
@@ -36,7 +35,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
     } catch (err) {
       metrics.temporalErrors.inc({ operation: 'ready' });
       logger.warn('not ready', { error: err });
-      sendProblem(res, 'temporal-unavailable', 'Temporal is not reachable', { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } });
+      sendProblem(res, 'unavailable', 'Temporal is not reachable', { 'Retry-After': String(RETRY_AFTER_SECONDS) });
     }
   });
   app.get('/metrics', async (_req, res) => {

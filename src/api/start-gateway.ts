@@ -8,7 +8,7 @@ import type { AnyProcedure } from '../definitions/procedure';
 import type { Logger } from '../logging/logger';
 import { createGatewayApp } from './gateway-app';
 import { PROBLEM_CONTENT_TYPE } from './problem';
-import { RETRY_AFTER_SECONDS } from './temporal-errors';
+import { problemOf, RETRY_AFTER_SECONDS } from '../service/outcomes';
 
 /**
  * How long `stop()` lets requests in flight finish (they await Temporal, each call bounded by
@@ -39,13 +39,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 function refuseWhileDraining(req: IncomingMessage, res: ServerResponse): void {
   const given = req.headers['x-request-id'];
   const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-  const body = JSON.stringify({
-    type: 'urn:hookwait:problem:shutting-down',
-    title: 'Temporarily unavailable',
-    status: 503,
-    detail: 'this gateway is shutting down; retry later',
-    requestId,
-  });
+  const body = JSON.stringify(problemOf('shutting-down', 'this gateway is shutting down; retry later', { requestId }));
   res.writeHead(503, {
     'content-type': PROBLEM_CONTENT_TYPE,
     'content-length': Buffer.byteLength(body),

@@ -48,6 +48,44 @@ export interface WaitPoint {
 
 export const WAIT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
+/**
+ * A checked wait declaration with its name, made by {@link defineWait}: usable in any workflow with
+ * `createCallback` (from `hookwait/workflow`) and known to the gateway, which checks callbacks against it.
+ * The type parameters carry the declaration, so `await callback.wait()` is typed from it.
+ */
+export interface WaitDefinition<N extends string = string, A extends AttributesDecl = AttributesDecl, T extends TimeoutAction = TimeoutAction>
+  extends WaitPoint {
+  readonly name: N;
+  readonly onTimeout: T;
+  /** Type-level only: the attributes as declared. */
+  readonly declaredAttributes?: A;
+}
+
+/**
+ * Declares a wait for a callback, like Temporal's `defineSignal`: in a pure module that both your workflows and the
+ * gateway import. Checked at once; a mistake throws a {@link DefinitionError} naming the field.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod';
+ * import { defineWait } from 'hookwait/workflow';
+ *
+ * export const idVerified = defineWait({
+ *   name: 'idVerified',
+ *   title: 'Wait for the KYC provider',
+ *   attributes: { status: z.enum(['verified', 'rejected']), reference: { path: 'data.reference.id' } },
+ *   timeout: '1h',
+ *   onTimeout: 'branch',
+ * });
+ * ```
+ */
+export function defineWait<const N extends string, const A extends AttributesDecl, const T extends TimeoutAction = 'escalate'>(
+  decl: WaitDecl<A> & { readonly name: N; readonly onTimeout?: T },
+): WaitDefinition<N, A, T> {
+  if (typeof decl !== 'object' || decl === null) throw new DefinitionError('wait', 'must be a wait declaration');
+  return normalizeWait(decl.name, decl, typeof decl.name === 'string' && WAIT_NAME.test(decl.name) ? decl.name : 'name') as WaitDefinition<N, A, T>;
+}
+
 export function assigneeLabel(a: Assignee): string {
   return 'team' in a ? `team ${a.team}` : `teammate ${a.teammate}`;
 }

@@ -8,6 +8,8 @@ export interface CallbackTokenClaims {
   readonly workflowId: string;
   readonly runId: string;
   readonly wait: string;
+  /** The key of a keyed wait (one URL per item); absent for a plain wait. */
+  readonly key?: string;
 }
 export interface VerifiedCallbackToken extends CallbackTokenClaims {
   readonly keyId: string;
@@ -38,7 +40,8 @@ function mac(key: Buffer, signed: string): string {
 export function mintCallbackToken(keyring: TokenKeyring, claims: CallbackTokenClaims): string {
   const key = keyring.keys.get(keyring.signingKeyId);
   if (!key) throw new Error(`signing key '${keyring.signingKeyId}' is not in the keyring`);
-  const payload = Buffer.from(JSON.stringify([claims.namespace, claims.procedure, claims.workflowId, claims.runId, claims.wait])).toString('base64url');
+  const fields = [claims.namespace, claims.procedure, claims.workflowId, claims.runId, claims.wait, ...(claims.key !== undefined ? [claims.key] : [])];
+  const payload = Buffer.from(JSON.stringify(fields)).toString('base64url');
   const signed = `${VERSION}.${keyring.signingKeyId}.${payload}`;
   return `${signed}.${mac(key, signed)}`;
 }
@@ -52,10 +55,10 @@ export function verifyCallbackToken(keyring: TokenKeyring, token: string): Verif
   const m = TOKEN.exec(token);
   if (!m) return undefined;
   const [, keyId, payload, given] = m as unknown as [string, string, string, string];
-  const key = keyring.keys.get(keyId);
-  if (!key) return undefined;
+  const secret = keyring.keys.get(keyId);
+  if (!secret) return undefined;
   // Comparing the encoded strings (not decoded bytes) also refuses a MAC with altered padding bits.
-  const expected = Buffer.from(mac(key, `${VERSION}.${keyId}.${payload}`));
+  const expected = Buffer.from(mac(secret, `${VERSION}.${keyId}.${payload}`));
   const actual = Buffer.from(given);
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return undefined;
   let claims: unknown;
@@ -64,9 +67,10 @@ export function verifyCallbackToken(keyring: TokenKeyring, token: string): Verif
   } catch {
     return undefined;
   }
-  if (!Array.isArray(claims) || claims.length !== 5 || !claims.every((c) => typeof c === 'string' && c !== '')) return undefined;
-  const [namespace, procedure, workflowId, runId, wait] = claims as [string, string, string, string, string];
-  return { namespace, procedure, workflowId, runId, wait, keyId };
+  // Five claims; a sixth, the key, for a keyed wait (tokens minted before keyed waits existed still verify).
+  if (!Array.isArray(claims) || (claims.length !== 5 && claims.length !== 6) || !claims.every((c) => typeof c === 'string' && c !== '')) return undefined;
+  const [namespace, procedure, workflowId, runId, wait, key] = claims as [string, string, string, string, string, string | undefined];
+  return { namespace, procedure, workflowId, runId, wait, ...(key !== undefined ? { key } : {}), keyId };
 }
 
 /** Parses `kid:secret[,kid:secret…]` (secrets base64 or base64url, ≥ 32 bytes); the first key signs. */

@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { ConfigError } from '../config';
-import type { AnyProcedure } from '../definitions/procedure';
+import type { WaitPoint } from '../definitions/wait-point';
 import type { SenderAuth } from '../definitions/sender-auth';
 
 /** Checks one request's sender proof over the raw bytes received; true when it passes. */
@@ -63,22 +63,23 @@ function verifier(auth: SenderAuth, secretValue: string): SenderVerifier {
  * Builds the sender checks of every wait that declares `auth`, reading each secret from the environment once, at
  * start-up. @throws {@link ConfigError} naming every variable that is missing or unusable.
  */
-export function buildSenderVerifiers(procedures: readonly AnyProcedure[], env: Record<string, string | undefined>): Map<string, SenderVerifier> {
+export function buildSenderVerifiers(
+  waits: Iterable<{ readonly scope: string; readonly label: string; readonly point: WaitPoint }>,
+  env: Record<string, string | undefined>,
+): Map<string, SenderVerifier> {
   const out = new Map<string, SenderVerifier>();
   const problems: string[] = [];
-  for (const p of procedures) {
-    for (const w of Object.values(p.waits)) {
-      if (!w.auth) continue;
-      const value = env[w.auth.secret];
-      if (!value || secrets(value).length === 0) {
-        problems.push(`${w.auth.secret}: required by ${p.name}.${w.name} (${w.auth.type} sender auth)`);
-        continue;
-      }
-      try {
-        out.set(`${p.name}/${w.name}`, verifier(w.auth, value));
-      } catch (err) {
-        problems.push(`${w.auth.secret}: ${(err as Error).message}`);
-      }
+  for (const { scope, label, point: w } of waits) {
+    if (!w.auth) continue;
+    const value = env[w.auth.secret];
+    if (!value || secrets(value).length === 0) {
+      problems.push(`${w.auth.secret}: required by ${label} (${w.auth.type} sender auth)`);
+      continue;
+    }
+    try {
+      out.set(scope, verifier(w.auth, value));
+    } catch (err) {
+      problems.push(`${w.auth.secret}: ${(err as Error).message}`);
     }
   }
   if (problems.length > 0) {

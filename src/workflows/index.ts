@@ -1,4 +1,6 @@
+export * from './callback';
 export * from './current-details';
 export * from './messages';
 export * from './procedure-runtime';
+export { WaitEscalated } from './runtime';
 export * from './search-attributes';

@@ -1,111 +1,29 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { FieldError, Scalar } from '../definitions/attributes';
-
-/** Where a callback came from, as the gateway (or an operator tool) saw it. */
-export interface CallbackSource {
-  readonly kind: 'http' | 'operator' | 'client';
-  /** Who, for an operator's action. */
-  readonly operator?: string;
-  readonly ip?: string;
-  readonly userAgent?: string;
-  readonly requestId?: string;
-}
-
 /**
- * The signal the gateway sends for each callback. `attributes` holds only the declared attributes
- * (already extracted from the payload); it is absent when the gateway knows the callback cannot apply.
+ * hookwait's messages on a run: what the gateway, the client and operators send, and what they read back. The
+ * types live in the pure core (`src/core/run-state.ts`); this module gives them their Temporal names.
  */
-export interface CallbackSignalArgs {
-  readonly wait: string;
-  readonly attributes?: Record<string, Scalar>;
-  /** ISO time the callback reached the gateway. */
-  readonly receivedAt: string;
-  readonly source: CallbackSource;
-}
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CallbackSignalArgs, CustomerMessage, ExpireSignalArgs, ProcedureState, RevokeSignalArgs } from '../core/run-state';
 
-export interface CustomerMessage {
-  readonly text: string;
-  readonly at?: string;
-}
+export * from '../core/run-state';
 
-export type WaitStatus = 'pending' | 'waiting' | 'received' | 'timed_out';
-export type ProcedureStatus = 'running' | 'waiting' | 'completed' | 'escalated' | 'failed';
-export type LedgerOutcome = 'accepted' | 'duplicate' | 'late' | 'rejected' | 'unknown-wait' | 'expired' | 'revoked';
-
-/** One callback that reached the run. */
-export interface LedgerEntry {
-  readonly at: string;
-  readonly wait: string;
-  readonly outcome: LedgerOutcome;
-  readonly source: CallbackSource;
-  readonly errors?: readonly FieldError[];
-}
-
-export interface WaitState {
-  readonly title: string;
-  status: WaitStatus;
-  /** An operator asked for the timeout path now (`hookwait expire`). */
-  expireRequested?: boolean;
-  /** The wait's callback URL was revoked (`hookwait revoke`): the gateway answers 410. */
-  revoked?: boolean;
-  /** Callbacks recorded on the ledger but not applied (duplicate, late, revoked). */
-  repeats?: number;
-  timeoutMs?: number;
-  waitingSince?: string;
-  deadline?: string;
-  receivedAt?: string;
-  attributes?: Record<string, Scalar>;
-}
-
-/** The whole readable state of a run, served by {@link stateQuery}. */
-export interface ProcedureState {
-  readonly procedure: string;
-  readonly workflowId: string;
-  readonly runId: string;
-  readonly conversationId: string;
-  status: ProcedureStatus;
-  readonly startedAt: string;
-  callbackUrls: Record<string, string>;
-  readonly waits: Record<string, WaitState>;
-  readonly customerMessages: CustomerMessage[];
-  readonly ledger: LedgerEntry[];
-  escalatedAt?: { readonly wait: string; readonly at: string };
-}
-
-/** Memo kept in step with the run, so the gateway can tell "wait timed out" (410) without a worker. */
-export interface HookwaitMemo {
-  readonly procedure: string;
-  readonly status: ProcedureStatus;
-  readonly waits: Record<string, WaitStatus>;
-  /** Waits whose callback URLs were revoked. */
-  readonly revoked?: readonly string[];
-  /**
-   * Waits that have recorded {@link MAX_RECORDED_REPEATS} repeats: the gateway answers further repeats without
-   * signalling the run, so a sender stuck in a retry loop cannot grow its history without bound.
-   */
-  readonly quiet?: readonly string[];
-}
-export const MAX_RECORDED_REPEATS = 20;
-export const MEMO_KEY = 'hookwait';
-
+/** A callback for one wait (sent by the gateway, or by an operator's `complete`); durable with no worker up. */
 export const callbackSignal = defineSignal<[CallbackSignalArgs]>('hookwait.callback');
 /** Customer messages get no reply while the procedure waits; they are recorded in its state. */
 export const customerMessageSignal = defineSignal<[CustomerMessage]>('hookwait.customerMessage');
-export const stateQuery = defineQuery<ProcedureState>('hookwait.state');
-
-export interface ExpireSignalArgs {
-  readonly wait: string;
-  readonly at: string;
-  readonly source: CallbackSource;
-}
-export interface RevokeSignalArgs {
-  /** One wait, or every wait of the run when absent. */
-  readonly wait?: string;
-  readonly at: string;
-  readonly source: CallbackSource;
-}
 /** Revokes callback URLs of the run: the gateway answers 410 from then on; the waits themselves are unchanged. */
 export const revokeSignal = defineSignal<[RevokeSignalArgs]>('hookwait.revoke');
-
 /** An operator takes a wait's timeout path now (before it is reached, it times out as soon as it is). */
 export const expireSignal = defineSignal<[ExpireSignalArgs]>('hookwait.expire');
+/** The run's whole readable state: waits, captured attributes, callback URLs, the ledger. */
+export const stateQuery = defineQuery<ProcedureState>('hookwait.state');
+/**
+ * Resolves to the run's callback URLs once it has minted them (a procedure mints every wait's at its start). Used with
+ * update-with-start, so a client gets a fresh run's URLs in one round trip.
+ */
+export const callbackUrlsUpdate = defineUpdate<Readonly<Record<string, string>>>('hookwait.callbackUrls');
+/**
+ * Resolves to the run's state once a worker has applied every message sent before it (signals are applied before
+ * updates): how a client learns that its revoke, expire or complete took effect.
+ */
+export const syncUpdate = defineUpdate<ProcedureState>('hookwait.sync');

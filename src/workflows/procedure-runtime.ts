@@ -1,52 +1,18 @@
-import {
-  ApplicationFailure,
-  condition,
-  log,
-  proxyActivities,
-  proxyLocalActivities,
-  setCurrentDetails,
-  setHandler,
-  upsertMemo,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { HookwaitActivities } from '../activities/activity-types';
-import { checkCapturedAttributes, type AttributesDecl, type CapturedAttributes, type Scalar } from '../definitions/attributes';
+import type { AttributesDecl, CapturedAttributes, Scalar } from '../definitions/attributes';
 import type { ConnectorDecl, ConnectorResult } from '../definitions/connector';
-import { DefinitionError } from '../definitions/definition-error';
-import { type Duration, waitTimeoutToMs } from '../definitions/duration';
+import type { Duration } from '../definitions/duration';
 import { findWait, type Procedure } from '../definitions/procedure';
-import { type Assignee, assigneeLabel, type WaitDecl, type WaitPoint } from '../definitions/wait-point';
+import type { Assignee, WaitDecl, WaitDefinition, WaitPoint } from '../definitions/wait-point';
 import { formatZodIssues } from '../definitions/zod-issues';
-import { renderCurrentDetails } from './current-details';
-import {
-  callbackSignal,
-  customerMessageSignal,
-  expireSignal,
-  revokeSignal,
-  type HookwaitMemo,
-  type LedgerEntry,
-  MAX_RECORDED_REPEATS,
-  MEMO_KEY,
-  type ProcedureState,
-  stateQuery,
-  type WaitStatus,
-} from './messages';
-import { HookwaitDeadline, HookwaitProcedure, HookwaitStatus, HookwaitWaitingFor } from './search-attributes';
+import type { Callback } from './callback';
+import { channel, failure, Runtime, runtime, hasRuntime, WaitEscalated, type WaitSuccess, type WaitTimeout } from './runtime';
+import { waitId } from '../core/run-state';
 
-/** A callback arrived in time. */
-export interface WaitSuccess<A> {
-  readonly ok: true;
-  readonly attributes: A;
-  /** ISO time the callback reached the gateway. */
-  readonly receivedAt: string;
-}
-/** No callback in time, on a wait declared with `onTimeout: 'branch'`. */
-export interface WaitTimeout {
-  readonly ok: false;
-  readonly reason: 'timeout';
-}
+export type { WaitSuccess, WaitTimeout } from './runtime';
+
 /** What `run.wait(name)` resolves to: an escalating wait never returns on timeout (the procedure ends `escalated`). */
 export type WaitOutcome<D> = D extends WaitDecl<infer A extends AttributesDecl>
   ? D['onTimeout'] extends 'branch'
@@ -83,32 +49,11 @@ export interface ProcedureRun<
   sendMessage(text: string): Promise<void>;
   /** Sends the message, assigns the conversation and ends the procedure with status `escalated`. */
   escalate(escalation: { readonly message: string; readonly assignee: Assignee }): Promise<never>;
-}
-
-/** Thrown to unwind the procedure's body after an escalation; the wrapper turns it into the `escalated` result. */
-class EscalationExit extends Error {
-  constructor(readonly wait: string) {
-    super(`escalated at ${wait}`);
-  }
-}
-
-const channelOptions = {
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
-} as const;
-/** Activities are proxied per call so that each carries a summary for the Web UI. */
-function channel(summary: string) {
-  return proxyActivities<Pick<HookwaitActivities, 'hookwaitSendMessage' | 'hookwaitAssign'>>({ ...channelOptions, summary });
-}
-const { hookwaitMintCallbackUrls } = proxyLocalActivities<Pick<HookwaitActivities, 'hookwaitMintCallbackUrls'>>({
-  startToCloseTimeout: '10s',
-  summary: 'Mint callback URLs',
-});
-
-const MAX_LEDGER = 200;
-
-function failure(type: string, message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true });
+  /**
+   * A keyed wait: one callback URL per key of a declared wait (e.g. one approval per line item), each awaited on
+   * its own. `run.createCallback('approval', { key: item.sku })`.
+   */
+  createCallback<K extends keyof W & string>(wait: K, options: { readonly key: string }): Promise<Callback<WaitDefinition<K, W[K]['attributes'], W[K]['onTimeout'] extends 'branch' ? 'branch' : 'escalate'>>>;
 }
 
 /**
@@ -148,172 +93,39 @@ export function procedure<
         ? (input as { conversationId: string }).conversationId
         : info.workflowId;
 
-    const now = (): string => new Date().toISOString();
-    const waitPoints = Object.values(definition.waits) as WaitPoint[];
-    const state: ProcedureState = {
-      procedure: definition.name,
-      workflowId: info.workflowId,
-      runId: info.runId,
-      conversationId,
-      status: 'running',
-      startedAt: now(),
-      callbackUrls: {},
-      waits: Object.fromEntries(waitPoints.map((w) => [w.name, { title: w.title, status: 'pending' as const }])),
-      customerMessages: [],
-      ledger: [],
+    if (hasRuntime()) throw failure('HookwaitRuntimeInUse', 'a procedure must be the workflow itself, not called from another workflow function');
+    const rt: Runtime = runtime(() => ({ procedure: definition.name, conversationId, waits: Object.values(definition.waits) as WaitPoint[] }));
+    rt.procedureMode = true;
+    await rt.mintAll();
+
+    const pointOf = (name: string): WaitPoint => {
+      const point = findWait(definition, name);
+      if (!point) throw failure('UnknownWait', `procedure '${definition.name}' declares no wait '${name}'`);
+      return point;
     };
-    let searchAttributes = false;
     let messagesSent = 0;
-    let current: WaitPoint | undefined;
-
-    const record = (entry: LedgerEntry): void => {
-      state.ledger.push(entry);
-      if (state.ledger.length > MAX_LEDGER) state.ledger.splice(0, state.ledger.length - MAX_LEDGER);
-    };
-    const publish = (): void => {
-      const memo: HookwaitMemo = {
-        procedure: definition.name,
-        status: state.status,
-        waits: Object.fromEntries(Object.entries(state.waits).map(([k, w]) => [k, w.status])),
-        revoked: Object.entries(state.waits).flatMap(([k, w]) => (w.revoked ? [k] : [])),
-        quiet: Object.entries(state.waits).flatMap(([k, w]) => ((w.repeats ?? 0) >= MAX_RECORDED_REPEATS ? [k] : [])),
-      };
-      upsertMemo({ [MEMO_KEY]: memo });
-      if (searchAttributes) {
-        const waiting = current && state.waits[current.name]?.status === 'waiting' ? current : undefined;
-        const deadline = waiting ? state.waits[waiting.name]?.deadline : undefined;
-        upsertSearchAttributes([
-          { key: HookwaitProcedure, value: definition.name },
-          { key: HookwaitStatus, value: state.status },
-          { key: HookwaitWaitingFor, value: waiting ? waiting.name : null },
-          { key: HookwaitDeadline, value: deadline ? new Date(deadline) : null },
-        ]);
-      }
-      setCurrentDetails(renderCurrentDetails(state));
-    };
-
-    // Handlers first: a callback that arrives before its wait (even before the first task) is kept.
-    setHandler(callbackSignal, (cb) => {
-      const base = { at: typeof cb?.receivedAt === 'string' ? cb.receivedAt : now(), wait: String(cb?.wait), source: cb?.source ?? { kind: 'client' } };
-      const point = typeof cb?.wait === 'string' ? findWait(definition, cb.wait) : undefined;
-      const wait = point ? state.waits[point.name] : undefined;
-      // The gateway's request id travels in the signal, so one callback can be followed from HTTP to here.
-      log.info('hookwait callback', { wait: base.wait, requestId: base.source.requestId, kind: base.source.kind });
-      if (!point || !wait) return record({ ...base, outcome: 'unknown-wait' });
-      const repeat = (outcome: 'revoked' | 'duplicate' | 'late'): void => {
-        record({ ...base, outcome });
-        wait.repeats = (wait.repeats ?? 0) + 1;
-        // From now on the gateway stops signalling this wait's repeats (see HookwaitMemo.quiet).
-        if (wait.repeats === MAX_RECORDED_REPEATS) publish();
-      };
-      if (wait.revoked && base.source.kind === 'http') return repeat('revoked');
-      if (wait.status === 'received') return repeat('duplicate');
-      if (wait.status === 'timed_out' || state.status === 'escalated') return repeat('late');
-      const check = checkCapturedAttributes(point.attributes, cb.attributes);
-      if (!check.ok) return record({ ...base, outcome: 'rejected', errors: check.errors });
-      wait.status = 'received';
-      wait.receivedAt = base.at;
-      wait.attributes = check.attributes as Record<string, Scalar>;
-      record({ ...base, outcome: 'accepted' });
-      publish();
-    });
-    setHandler(expireSignal, (request) => {
-      const wait = typeof request?.wait === 'string' && findWait(definition, request.wait) ? state.waits[request.wait] : undefined;
-      const entry = { at: typeof request?.at === 'string' ? request.at : now(), wait: String(request?.wait), source: request?.source ?? { kind: 'operator' as const } };
-      if (!wait) return record({ ...entry, outcome: 'unknown-wait' });
-      if (wait.status === 'received' || wait.status === 'timed_out') return record({ ...entry, outcome: 'late' });
-      wait.expireRequested = true;
-      record({ ...entry, outcome: 'expired' });
-      publish();
-    });
-    setHandler(revokeSignal, (request) => {
-      const at = typeof request?.at === 'string' ? request.at : now();
-      const source = request?.source ?? { kind: 'operator' as const };
-      const names = request?.wait === undefined ? Object.keys(state.waits) : [String(request.wait)];
-      for (const name of names) {
-        const wait = findWait(definition, name) ? state.waits[name] : undefined;
-        if (!wait) {
-          record({ at, wait: name, source, outcome: 'unknown-wait' });
-          continue;
-        }
-        wait.revoked = true;
-        record({ at, wait: name, source, outcome: 'revoked' });
-      }
-      publish();
-    });
-    setHandler(customerMessageSignal, (message) => {
-      if (typeof message?.text === 'string') state.customerMessages.push({ text: message.text, at: message.at ?? now() });
-    });
-    setHandler(stateQuery, () => state);
-
-    const minted = await hookwaitMintCallbackUrls({
-      namespace: info.namespace,
-      procedure: definition.name,
-      workflowId: info.workflowId,
-      runId: info.runId,
-      waits: waitPoints.map((w) => w.name),
-    });
-    state.callbackUrls = minted.urls;
-    searchAttributes = minted.searchAttributes;
-    publish();
-
-    const escalate = async (wait: string, message: string, assignee: Assignee): Promise<never> => {
-      const key = `${info.workflowId}/${info.runId}/escalation/${wait}`;
-      await channel(`Escalation message (${wait})`).hookwaitSendMessage({ conversationId, text: message, idempotencyKey: `${key}/message` });
-      await channel(`Assign to ${assigneeLabel(assignee)} (${wait})`).hookwaitAssign({
-        conversationId,
-        assignee,
-        idempotencyKey: `${key}/assign`,
-        reason: `timeout at ${wait}`,
-      });
-      state.escalatedAt = { wait, at: now() };
-      throw new EscalationExit(wait);
-    };
-
     const run: ProcedureRun<S, W, C> = {
       input,
       conversationId,
       workflowId: info.workflowId,
       callbackUrl(name) {
-        const url = state.callbackUrls[name];
+        const url = rt.state.callbackUrls[pointOf(name).name];
         if (url === undefined) throw failure('UnknownWait', `procedure '${definition.name}' declares no wait '${name}'`);
         return url;
       },
       async wait(name, options) {
-        const point = findWait(definition, name);
-        const wait = point ? state.waits[point.name] : undefined;
-        if (!point || !wait) throw failure('UnknownWait', `procedure '${definition.name}' declares no wait '${name}'`);
-        let timeoutMs = point.timeoutMs;
-        if (options?.timeout !== undefined) {
-          try {
-            timeoutMs = waitTimeoutToMs(options.timeout, `wait(${name}).timeout`);
-          } catch (e) {
-            throw failure('InvalidWaitTimeout', e instanceof DefinitionError ? e.message : String(e));
-          }
-        }
-        if (wait.status === 'pending') {
-          const since = new Date();
-          wait.status = 'waiting';
-          wait.timeoutMs = timeoutMs;
-          wait.waitingSince = since.toISOString();
-          wait.deadline = new Date(since.getTime() + timeoutMs).toISOString();
-          current = point;
-          state.status = 'waiting';
-          publish();
-          await condition(() => wait.status === 'received' || wait.expireRequested === true, timeoutMs, { summary: `${point.title} (${name})` });
-          current = undefined;
-          // A callback applied in the same activation as the timer still wins: it was accepted first.
-          if ((wait.status as WaitStatus) !== 'received') wait.status = 'timed_out';
-          state.status = 'running';
-          publish();
-        } else if (wait.status === 'waiting') {
-          throw failure('WaitInProgress', `wait '${name}' is already being awaited`);
-        }
-        if (wait.status === 'received' && wait.attributes && wait.receivedAt) {
-          return { ok: true, attributes: wait.attributes, receivedAt: wait.receivedAt } as WaitOutcome<W[typeof name]>;
-        }
-        if (point.onTimeout === 'branch' || !point.escalation) return { ok: false, reason: 'timeout' } as WaitOutcome<W[typeof name]>;
-        return escalate(name, point.escalation.message, point.escalation.assignee);
+        return (await rt.await(pointOf(name), undefined, options)) as WaitOutcome<W[typeof name]>;
+      },
+      async createCallback(name, options) {
+        const point = pointOf(name);
+        const url = await rt.declare(point, options.key);
+        return {
+          url,
+          name,
+          key: options.key,
+          id: waitId(name, options.key),
+          wait: (waitOptions?: { readonly timeout?: Duration }) => rt.await(point, options.key, waitOptions),
+        } as never;
       },
       async callConnector(name, vars) {
         const connector = Object.prototype.hasOwnProperty.call(definition.connectors, name) ? definition.connectors[name] : undefined;
@@ -328,13 +140,10 @@ export function procedure<
             backoffCoefficient: 2,
           },
         });
-        const attributes = Object.fromEntries(
-          Object.entries(state.waits).flatMap(([k, w]) => (w.attributes ? [[k, w.attributes]] : [])),
-        );
         const result = await hookwaitCallConnector({
           procedure: definition.name,
           connector: name,
-          variables: { input, callbackUrls: state.callbackUrls, attributes, vars: vars ?? {} },
+          variables: { input, callbackUrls: rt.state.callbackUrls, attributes: attributesSoFar(rt), vars: vars ?? {} },
         });
         return result as ConnectorResult<C[typeof name]>;
       },
@@ -346,31 +155,31 @@ export function procedure<
         });
       },
       escalate({ message, assignee }) {
-        return escalate('(procedure)', message, assignee);
+        return rt.escalate('(procedure)', message, assignee);
       },
     };
 
-    const attributesSoFar = (): Record<string, Record<string, Scalar>> =>
-      Object.fromEntries(Object.entries(state.waits).flatMap(([k, w]) => (w.attributes ? [[k, w.attributes]] : [])));
     try {
       const output = await body(run);
-      state.status = 'completed';
-      publish();
-      return { status: 'completed', output, attributes: attributesSoFar() };
+      rt.apply({ type: 'finish', status: 'completed' });
+      return { status: 'completed', output, attributes: attributesSoFar(rt) };
     } catch (err) {
-      if (err instanceof EscalationExit) {
-        state.status = 'escalated';
-        publish();
-        return { status: 'escalated', wait: err.wait, attributes: attributesSoFar() };
+      if (err instanceof WaitEscalated) {
+        rt.apply({ type: 'finish', status: 'escalated', ...(rt.state.escalatedAt ? { escalatedAt: rt.state.escalatedAt } : {}) });
+        return { status: 'escalated', wait: err.wait, attributes: attributesSoFar(rt) };
       }
-      state.status = 'failed';
-      publish();
+      rt.apply({ type: 'finish', status: 'failed' });
       throw err;
     }
   };
   // Named after the definition, so stack traces and the worker's registry read well.
   Object.defineProperty(workflow, 'name', { value: definition.name });
   return workflow;
+}
+
+/** Captured attributes by wait (keyed waits by `<wait>:<key>`). */
+function attributesSoFar(rt: Runtime): Record<string, Record<string, Scalar>> {
+  return Object.fromEntries(Object.entries(rt.state.waits).flatMap(([k, w]) => (w.attributes ? [[k, w.attributes]] : [])));
 }
 
 /** A short deterministic digest, so two different messages at the same step get different idempotency keys. */

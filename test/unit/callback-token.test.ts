@@ -178,13 +178,15 @@ describe('forgeries are refused', () => {
     expect(verifyCallbackToken(keyring, `${token}${'A'.repeat(MAX_TOKEN_LENGTH)}`)).toBeUndefined();
   });
 
-  test('correctly signed payloads that are not five non-empty strings are refused', () => {
+  test('correctly signed payloads that are not five (or, with a key, six) non-empty strings are refused', () => {
     const key = keyring.keys.get('k1') as Buffer;
     const enc = (s: string) => Buffer.from(s).toString('base64url');
     for (const body of [
       '{"namespace":"default"}',
       '["default","p","wf","run"]',
-      '["default","p","wf","run","w","extra"]',
+      '["default","p","wf","run","w","key","extra"]',
+      '["default","p","wf","run","w",""]',
+      '["default","p","wf","run","w",7]',
       '["default","p","wf","run",5]',
       '["default","p","wf","","w"]',
       'not json at all',
@@ -194,6 +196,17 @@ describe('forgeries are refused', () => {
       expect(verifyCallbackToken(keyring, t)).toBeUndefined();
     }
     expect(verifyCallbackToken(keyring, sign(key, 'k1', enc('["default","p","wf","run","w"]')))).toMatchObject({ runId: 'run', wait: 'w' });
+    expect(verifyCallbackToken(keyring, sign(key, 'k1', enc('["default","p","wf","run","w"]')))).not.toHaveProperty('key');
+    expect(verifyCallbackToken(keyring, sign(key, 'k1', enc('["default","p","wf","run","w","item-1"]')))).toMatchObject({ wait: 'w', key: 'item-1' });
+  });
+
+  test('a keyed token binds its key: same run and wait, other key, other token', () => {
+    const claims = { namespace: 'default', procedure: 'p', workflowId: 'wf', runId: 'run', wait: 'w' };
+    const t1 = mintCallbackToken(keyring, { ...claims, key: 'a' });
+    const t2 = mintCallbackToken(keyring, { ...claims, key: 'b' });
+    expect(t1).not.toBe(t2);
+    expect(verifyCallbackToken(keyring, t1)).toMatchObject({ key: 'a' });
+    expect(verifyCallbackToken(keyring, mintCallbackToken(keyring, claims))).not.toHaveProperty('key');
   });
 });
 

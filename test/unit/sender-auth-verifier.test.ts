@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { defineProcedure } from '../../src/definitions/procedure';
 import { buildSenderVerifiers, type SenderVerifier } from '../../src/security/sender-auth-verifier';
+import { waitCatalog } from '../../src/service/wait-catalog';
 
 // The spec's known-answer vector (standard-webhooks, "Verifying webhooks"): secret, id, timestamp, body, signature.
 const VECTOR = {
@@ -22,7 +23,7 @@ const proc = defineProcedure({
 });
 
 function verifiers(env: Record<string, string>): Map<string, SenderVerifier> {
-  return buildSenderVerifiers([proc], env);
+  return buildSenderVerifiers(waitCatalog([proc]).entries(), env);
 }
 
 const env = { SW: `whsec_${Buffer.from('another-secret-of-some-length').toString('base64')},${VECTOR.secret}`, GH: 'gh-secret', KEY: 'old-key,new-key' };

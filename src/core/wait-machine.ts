@@ -1,0 +1,273 @@
+/**
+ * The pure state machine of a run's waits: every decision about callbacks, expiries, revocations and timeouts.
+ * No Temporal imports and no clock: given a state and an event it returns the new state and what happened, so it is
+ * tested exhaustively without a server (test/unit/wait-machine.test.ts) and the workflow runtime only applies it.
+ *
+ * Rules:
+ * - the first valid callback for a wait wins; a later one is a `duplicate`, never applied;
+ * - `received` and `timed_out` are terminal; a revoked wait refuses HTTP callbacks (`revoked`);
+ * - a callback that arrives before its wait is awaited, or (in a plain workflow) before the wait is even declared,
+ *   is kept and applied as soon as it can be: no accepted callback is lost.
+ */
+import { checkCapturedAttributes } from '../definitions/attributes';
+import type { WaitPoint } from '../definitions/wait-point';
+import {
+  type CallbackSignalArgs,
+  type CustomerMessage,
+  type ExpireSignalArgs,
+  isRevokedBy,
+  type LedgerEntry,
+  type LedgerOutcome,
+  MAX_EARLY,
+  MAX_LEDGER,
+  MAX_RECORDED_REPEATS,
+  type ProcedureState,
+  type ProcedureStatus,
+  type RevokeSignalArgs,
+  waitId,
+  type WaitState,
+} from './run-state';
+
+/** What the machine needs to know about the run's declarations. */
+export interface MachineContext {
+  /** The declared wait of that name, or undefined when the run does not know it (yet). */
+  lookup(wait: string): WaitPoint | undefined;
+  /**
+   * `true` for a procedure, which declares every wait up front: a callback for another name is recorded as
+   * `unknown-wait`. `false` for a plain workflow, which declares waits as it goes: such a callback is kept.
+   */
+  readonly closed: boolean;
+}
+
+export type MachineEvent =
+  | { readonly type: 'callback'; readonly callback: CallbackSignalArgs }
+  | { readonly type: 'expire'; readonly request: ExpireSignalArgs }
+  | { readonly type: 'revoke'; readonly request: RevokeSignalArgs }
+  | { readonly type: 'customer-message'; readonly message: CustomerMessage; readonly at: string }
+  /** The run declares a wait (a key of a keyed wait): kept callbacks for it apply now. */
+  | { readonly type: 'declare'; readonly wait: string; readonly key?: string; readonly url?: string }
+  /** The run starts awaiting a wait; `at` is the workflow's clock. */
+  | { readonly type: 'begin'; readonly id: string; readonly at: string; readonly timeoutMs: number }
+  /** The wait's condition returned: the callback came, an operator expired it, or its timer fired. */
+  | { readonly type: 'end'; readonly id: string }
+  | { readonly type: 'finish'; readonly status: Extract<ProcedureStatus, 'completed' | 'escalated' | 'failed'>; readonly escalatedAt?: { readonly wait: string; readonly at: string } };
+
+export interface Transition {
+  readonly state: ProcedureState;
+  /** Ledger outcomes the event recorded (a revocation of several waits records several). */
+  readonly outcomes: readonly LedgerOutcome[];
+  /** Whether what the gateway reads (memo, search attributes) changed. */
+  readonly publish: boolean;
+}
+
+/** A fresh state for a run. `waits` are the waits declared up front (a procedure's), all pending. */
+export function initialState(init: {
+  readonly procedure: string;
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly conversationId: string;
+  readonly startedAt: string;
+  readonly waits?: readonly WaitPoint[];
+}): ProcedureState {
+  return {
+    procedure: init.procedure,
+    workflowId: init.workflowId,
+    runId: init.runId,
+    conversationId: init.conversationId,
+    status: 'running',
+    startedAt: init.startedAt,
+    callbackUrls: {},
+    waits: Object.fromEntries((init.waits ?? []).map((w) => [w.name, { title: w.title, status: 'pending' as const }])),
+    customerMessages: [],
+    ledger: [],
+  };
+}
+
+const TERMINAL_RUN: readonly ProcedureStatus[] = ['completed', 'escalated', 'failed'];
+
+/** Applies one event. Pure: `state` is not modified. */
+export function step(state: ProcedureState, event: MachineEvent, ctx: MachineContext): Transition {
+  switch (event.type) {
+    case 'callback':
+      return onCallback(state, event.callback, ctx);
+    case 'expire':
+      return onExpire(state, event.request, ctx);
+    case 'revoke':
+      return onRevoke(state, event.request, ctx);
+    case 'customer-message':
+      return { state: { ...state, customerMessages: [...state.customerMessages, { text: event.message.text, at: event.message.at ?? event.at }] }, outcomes: [], publish: false };
+    case 'declare':
+      return onDeclare(state, event, ctx);
+    case 'begin':
+      return onBegin(state, event);
+    case 'end':
+      return onEnd(state, event.id);
+    case 'finish':
+      return { state: { ...state, status: event.status, ...(event.escalatedAt ? { escalatedAt: event.escalatedAt } : {}) }, outcomes: [], publish: true };
+  }
+}
+
+function record(state: ProcedureState, entry: LedgerEntry): ProcedureState {
+  const ledger = [...state.ledger, entry];
+  return { ...state, ledger: ledger.length > MAX_LEDGER ? ledger.slice(ledger.length - MAX_LEDGER) : ledger };
+}
+
+function withWait(state: ProcedureState, id: string, wait: WaitState): ProcedureState {
+  return { ...state, waits: { ...state.waits, [id]: wait } };
+}
+
+function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+}
+
+/** The wait's state, creating a keyed wait's (or a plain workflow's) on first sight when it is declared. */
+function waitOf(state: ProcedureState, point: WaitPoint, key: string | undefined): { id: string; wait: WaitState } {
+  const id = waitId(point.name, key);
+  const existing = own(state.waits, id);
+  if (existing) return { id, wait: existing };
+  const revoked = isRevokedBy(state.revokedRules, point.name);
+  return { id, wait: { title: point.title, status: 'pending', ...(key !== undefined ? { wait: point.name, key } : {}), ...(revoked ? { revoked } : {}) } };
+}
+
+function onCallback(state: ProcedureState, cb: CallbackSignalArgs, ctx: MachineContext): Transition {
+  const wait = typeof cb?.wait === 'string' ? cb.wait : String(cb?.wait);
+  const key = typeof cb?.key === 'string' ? cb.key : undefined;
+  const base = { at: typeof cb?.receivedAt === 'string' ? cb.receivedAt : '', wait: waitId(wait, key), source: cb?.source ?? { kind: 'client' as const } };
+  const point = ctx.lookup(wait);
+  if (!point) {
+    if (ctx.closed || TERMINAL_RUN.includes(state.status)) return done(record(state, { ...base, outcome: 'unknown-wait' }), 'unknown-wait', false);
+    // A plain workflow declares its waits as it goes: keep the callback until it does (bounded).
+    const early = [...(state.early ?? []), cb].slice(-MAX_EARLY);
+    return { state: { ...state, early }, outcomes: [], publish: false };
+  }
+  const { id, wait: w } = waitOf(state, point, key);
+  const repeat = (outcome: 'revoked' | 'duplicate' | 'late'): Transition => {
+    const repeats = (w.repeats ?? 0) + 1;
+    const next = record(withWait(state, id, { ...w, repeats }), { ...base, outcome });
+    // From the quota on, the gateway stops signalling this wait's repeats (see HookwaitMemo.quiet).
+    return done(next, outcome, repeats === MAX_RECORDED_REPEATS);
+  };
+  if (w.revoked && base.source.kind === 'http') return repeat('revoked');
+  if (w.status === 'received') return repeat('duplicate');
+  if (w.status === 'timed_out' || TERMINAL_RUN.includes(state.status)) return repeat('late');
+  const check = checkCapturedAttributes(point.attributes, cb.attributes);
+  if (!check.ok) return done(record(withWait(state, id, w), { ...base, outcome: 'rejected', errors: check.errors }), 'rejected', false);
+  const received: WaitState = {
+    ...w,
+    status: 'received',
+    receivedAt: base.at,
+    attributes: check.attributes as Record<string, string | number | boolean>,
+    ...(typeof cb.digest === 'string' ? { digest: cb.digest.slice(0, 64) } : {}),
+  };
+  return done(record(withWait(state, id, received), { ...base, outcome: 'accepted' }), 'accepted', true);
+}
+
+function onExpire(state: ProcedureState, request: ExpireSignalArgs, ctx: MachineContext): Transition {
+  const wait = String(request?.wait);
+  const key = typeof request?.key === 'string' ? request.key : undefined;
+  const entry = { at: typeof request?.at === 'string' ? request.at : '', wait: waitId(wait, key), source: request?.source ?? { kind: 'operator' as const } };
+  const point = ctx.lookup(wait);
+  if (!point) return done(record(state, { ...entry, outcome: 'unknown-wait' }), 'unknown-wait', false);
+  const { id, wait: w } = waitOf(state, point, key);
+  if (w.status === 'received' || w.status === 'timed_out') return done(record(state, { ...entry, outcome: 'late' }), 'late', false);
+  return done(record(withWait(state, id, { ...w, expireRequested: true }), { ...entry, outcome: 'expired' }), 'expired', true);
+}
+
+function onRevoke(state: ProcedureState, request: RevokeSignalArgs, ctx: MachineContext): Transition {
+  const at = typeof request?.at === 'string' ? request.at : '';
+  const source = request?.source ?? { kind: 'operator' as const };
+  const key = typeof request?.key === 'string' ? request.key : undefined;
+  let next = state;
+  const outcomes: LedgerOutcome[] = [];
+  if (request?.wait === undefined || (key === undefined && ctx.lookup(String(request.wait)))) {
+    // The whole run, or every key of one wait: also those created later.
+    const rule = request?.wait === undefined ? '*' : String(request.wait);
+    if (!isRevokedBy(next.revokedRules, rule)) next = { ...next, revokedRules: [...(next.revokedRules ?? []), rule] };
+  }
+  const targets =
+    request?.wait === undefined
+      ? Object.keys(state.waits)
+      : key !== undefined
+        ? [waitId(String(request.wait), key)]
+        : [String(request.wait), ...Object.entries(state.waits).flatMap(([id, w]) => (w.wait === request.wait ? [id] : []))];
+  for (const id of [...new Set(targets)]) {
+    const name = id.includes(':') ? id.slice(0, id.indexOf(':')) : id;
+    const point = ctx.lookup(name);
+    const existing = own(next.waits, id);
+    if (!point && !existing) {
+      next = record(next, { at, wait: id, source, outcome: 'unknown-wait' });
+      outcomes.push('unknown-wait');
+      continue;
+    }
+    // Only the waits this run knows; a key not created yet is revoked by the rule above when it is.
+    if (!existing && (key === undefined || !point)) continue;
+    const w = existing ?? waitOf(next, point as WaitPoint, key).wait;
+    next = record(withWait(next, id, { ...w, revoked: true }), { at, wait: id, source, outcome: 'revoked' });
+    outcomes.push('revoked');
+  }
+  return { state: next, outcomes, publish: true };
+}
+
+function onDeclare(state: ProcedureState, event: { readonly wait: string; readonly key?: string; readonly url?: string }, ctx: MachineContext): Transition {
+  const point = ctx.lookup(event.wait);
+  if (!point) return { state, outcomes: [], publish: false };
+  const { id, wait } = waitOf(state, point, event.key);
+  let next = withWait(state, id, wait);
+  if (event.url !== undefined) next = { ...next, callbackUrls: { ...next.callbackUrls, [id]: event.url } };
+  // Callbacks that came before the wait was declared apply now, in the order they came.
+  const early = next.early ?? [];
+  const mine = early.filter((cb) => cb.wait === event.wait && (cb.key ?? undefined) === event.key);
+  if (mine.length === 0) return { state: next, outcomes: [], publish: true };
+  next = { ...next, early: early.filter((cb) => !mine.includes(cb)) };
+  const outcomes: LedgerOutcome[] = [];
+  for (const cb of mine) {
+    const t = onCallback(next, cb, ctx);
+    next = t.state;
+    outcomes.push(...t.outcomes);
+  }
+  return { state: next, outcomes, publish: true };
+}
+
+function onBegin(state: ProcedureState, event: { readonly id: string; readonly at: string; readonly timeoutMs: number }): Transition {
+  const w = own(state.waits, event.id);
+  if (!w || w.status !== 'pending') return { state, outcomes: [], publish: false };
+  const deadline = new Date(Date.parse(event.at) + event.timeoutMs).toISOString();
+  const waiting: WaitState = { ...w, status: 'waiting', timeoutMs: event.timeoutMs, waitingSince: event.at, deadline };
+  return { state: { ...withWait(state, event.id, waiting), status: TERMINAL_RUN.includes(state.status) ? state.status : 'waiting' }, outcomes: [], publish: true };
+}
+
+function onEnd(state: ProcedureState, id: string): Transition {
+  const w = own(state.waits, id);
+  if (!w) return { state, outcomes: [], publish: false };
+  // A callback applied in the same activation as the timer still wins: it was accepted first.
+  let next = w.status === 'received' ? state : withWait(state, id, { ...w, status: 'timed_out' });
+  const stillWaiting = Object.values(next.waits).some((x) => x.status === 'waiting');
+  if (!TERMINAL_RUN.includes(next.status)) next = { ...next, status: stillWaiting ? 'waiting' : 'running' };
+  return { state: next, outcomes: [], publish: true };
+}
+
+function done(state: ProcedureState, outcome: LedgerOutcome, publish: boolean): Transition {
+  return { state, outcomes: [outcome], publish };
+}
+
+/** Whether the wait's condition holds: its callback came, or an operator asked for the timeout path. */
+export function waitSettled(state: ProcedureState, id: string): boolean {
+  const w = own(state.waits, id);
+  return w !== undefined && (w.status === 'received' || w.expireRequested === true);
+}
+
+/** What the gateway reads without a worker, derived from the state. */
+export function memoOf(state: ProcedureState, version: number) {
+  const entries = Object.entries(state.waits);
+  const digests = Object.fromEntries(entries.flatMap(([id, w]) => (w.status === 'received' && w.digest ? [[id, w.digest]] : [])));
+  return {
+    v: version,
+    procedure: state.procedure,
+    status: state.status,
+    waits: Object.fromEntries(entries.map(([id, w]) => [id, w.status])),
+    revoked: entries.flatMap(([id, w]) => (w.revoked ? [id] : [])),
+    ...(state.revokedRules?.length ? { revokedRules: state.revokedRules } : {}),
+    quiet: entries.flatMap(([id, w]) => ((w.repeats ?? 0) >= MAX_RECORDED_REPEATS ? [id] : [])),
+    ...(Object.keys(digests).length ? { digests } : {}),
+  };
+}

@@ -1,0 +1,280 @@
+/**
+ * The callback service: everything the gateway decides about one callback request, with no HTTP framework.
+ * token → rate → content type → (body read by the adapter) → sender auth → body → run state → attributes → signal.
+ * The Express router (src/api/callback-route.ts) is a thin adapter over it; `simulate` and tests call it directly.
+ */
+import { createHash } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { extractAttributes } from '../definitions/attributes';
+import type { AnyProcedure } from '../definitions/procedure';
+import type { WaitPoint } from '../definitions/wait-point';
+import { type CallbackSignalArgs, type CallbackSource, type HookwaitMemo, isRevokedBy, MEMO_KEY, waitId } from '../core/run-state';
+import { type Logger, silentLogger } from '../logging/logger';
+import { redactToken, type TokenKeyring, type VerifiedCallbackToken, verifyCallbackToken } from '../security/callback-token';
+import { buildSenderVerifiers } from '../security/sender-auth-verifier';
+import { callbackSignal } from '../workflows/messages';
+import { CallbackBodyError, type CallbackBodyType, callbackBodyType, parseCallbackBody } from '../api/callback-body';
+import { FixedWindowLimiter } from '../api/rate-limiter';
+import { OUTCOMES, type Outcome, type Problem, problemOf, RETRY_AFTER_SECONDS } from './outcomes';
+import { type WaitCatalog, waitCatalog } from './wait-catalog';
+import type { FieldError } from '../definitions/attributes';
+
+/** Requests allowed per window, per client address and per callback token. */
+export interface RateLimits {
+  readonly perIp: number;
+  readonly perToken: number;
+  readonly windowMs: number;
+}
+/** Callback bodies above this many bytes (after decompression) are refused with 413. */
+export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
+export const DEFAULT_RATE_LIMITS: RateLimits = { perIp: 600, perToken: 60, windowMs: 60_000 };
+/** The methods a callback may use. */
+export const CALLBACK_METHODS = ['POST', 'PUT'] as const;
+
+export interface CallbackServiceOptions {
+  /** A Temporal client for the namespace the tokens were minted in. */
+  readonly client: Client;
+  readonly namespace: string;
+  /** Procedures whose callbacks this gateway accepts: their declarations validate payloads at the edge. */
+  readonly procedures?: readonly AnyProcedure[];
+  /** Waits declared with `defineWait` and used with `createCallback` in plain workflows. */
+  readonly waits?: readonly WaitPoint[];
+  readonly keyring: TokenKeyring;
+  /** Deadline for each call to Temporal; default 5 s. */
+  readonly temporalTimeoutMs?: number;
+  readonly logger?: Logger;
+  /** Where sender-auth secrets are read (once, now); default `process.env`. */
+  readonly secrets?: Record<string, string | undefined>;
+  /** Default {@link DEFAULT_RATE_LIMITS}; `false` turns limiting off. */
+  readonly rateLimits?: RateLimits | false;
+}
+
+/** What a sender gets back for a callback that reached the run. */
+export interface CallbackAccepted {
+  readonly status: 'accepted' | 'duplicate';
+  /** The wait's name, with `:key` for a keyed wait. */
+  readonly wait: string;
+  readonly receivedAt: string;
+  readonly requestId: string;
+}
+
+/** The answer to one request: its outcome (see {@link OUTCOMES}), status, headers and JSON body. */
+export interface CallbackAnswer {
+  readonly outcome: Outcome;
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: CallbackAccepted | Problem;
+  /** The Temporal call that failed, for an `unavailable` answer. */
+  readonly failedOperation?: string;
+}
+
+/** What is known before the body is read. */
+export interface CallbackHead {
+  readonly method: string;
+  readonly token: string;
+  readonly contentType?: string;
+  readonly ip?: string;
+  readonly requestId: string;
+}
+
+/** A whole request: the head, the raw body (already decompressed) and its headers. */
+export interface CallbackRequest extends CallbackHead {
+  readonly body: Buffer;
+  header(name: string): string | undefined;
+  readonly userAgent?: string;
+}
+
+/** A request that passed the checks before its body: the verified token and its wait. */
+export interface CallbackTarget {
+  readonly head: CallbackHead;
+  readonly claims: VerifiedCallbackToken;
+  readonly wait: WaitPoint;
+  readonly scope: string;
+  readonly bodyType: CallbackBodyType;
+  readonly log: Logger;
+}
+
+export interface CallbackService {
+  /** Checks before the body is read (method, rate, token, content type): an answer, or the request's target. */
+  inspect(head: CallbackHead): { readonly answer: CallbackAnswer } | { readonly target: CallbackTarget };
+  /** Decides the rest and, when the callback applies, signals the run. Never throws for anything a sender sends. */
+  deliver(target: CallbackTarget, request: CallbackRequest): Promise<CallbackAnswer>;
+  /** `inspect` then `deliver`, for a request whose body is already read. */
+  handle(request: CallbackRequest): Promise<CallbackAnswer>;
+  readonly catalog: WaitCatalog;
+}
+
+/**
+ * Creates the callback service.
+ * @throws {@link ConfigError} at once when a wait's sender-auth secret is missing from `secrets`.
+ */
+export function createCallbackService(options: CallbackServiceOptions): CallbackService {
+  const catalog = waitCatalog(options.procedures ?? [], options.waits ?? []);
+  const verifiers = buildSenderVerifiers(catalog.entries(), options.secrets ?? process.env);
+  const timeoutMs = options.temporalTimeoutMs ?? 5_000;
+  const logger = (options.logger ?? silentLogger).child({ component: 'gateway' });
+  const limits = options.rateLimits === false ? undefined : (options.rateLimits ?? DEFAULT_RATE_LIMITS);
+  const perIp = limits && limits.perIp > 0 ? new FixedWindowLimiter(limits.perIp, limits.windowMs) : undefined;
+  const perToken = limits && limits.perToken > 0 ? new FixedWindowLimiter(limits.perToken, limits.windowMs) : undefined;
+  const withDeadline = <T>(fn: () => Promise<T>): Promise<T> => options.client.connection.withDeadline(Date.now() + timeoutMs, fn);
+
+  const limited = (limiter: FixedWindowLimiter | undefined, key: string, scope: string, log: Logger, requestId: string): CallbackAnswer | undefined => {
+    const waitMs = limiter?.hit(key) ?? 0;
+    if (waitMs === 0) return undefined;
+    return answer(log, requestId, 'rate-limited', `too many requests for this ${scope}; retry later`, { scope }, { 'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))) });
+  };
+
+  const inspect: CallbackService['inspect'] = (head) => {
+    const log = logger.child({ requestId: head.requestId });
+    const method = head.method.toUpperCase();
+    if (!(CALLBACK_METHODS as readonly string[]).includes(method)) {
+      return { answer: answer(log, head.requestId, 'method-not-allowed', `use ${CALLBACK_METHODS.join(', ')}`, { method: head.method.slice(0, 16) }, { Allow: CALLBACK_METHODS.join(', ') }) };
+    }
+    const byIp = limited(perIp, head.ip ?? 'unknown', 'client', log, head.requestId);
+    if (byIp) return { answer: byIp };
+    const claims = verifyCallbackToken(options.keyring, head.token);
+    const entry = claims ? catalog.find(claims.procedure, claims.wait) : undefined;
+    // One answer for unknown, malformed and forged tokens, and no call to Temporal for any of them.
+    if (!claims || claims.namespace !== options.namespace || !entry) {
+      if (claims && !entry) log.error('valid token for a procedure or wait this gateway does not know', { procedure: claims.procedure, wait: claims.wait });
+      return { answer: answer(log, head.requestId, 'not-found', 'no such callback URL', { token: redactToken(head.token) }) };
+    }
+    const byToken = limited(perToken, head.token, 'callback URL', log, head.requestId);
+    if (byToken) return { answer: byToken };
+    const targetLog = log.child({ workflowId: claims.workflowId, runId: claims.runId, wait: waitId(claims.wait, claims.key) });
+    let bodyType: CallbackBodyType;
+    try {
+      bodyType = callbackBodyType(head.contentType);
+    } catch (err) {
+      if (err instanceof CallbackBodyError) return { answer: answer(targetLog, head.requestId, 'unsupported-media-type', err.message) };
+      throw err;
+    }
+    return { target: { head, claims, wait: entry.point, scope: entry.scope, bodyType, log: targetLog } };
+  };
+
+  const deliver: CallbackService['deliver'] = async (target, request) => {
+    const { claims, wait, log } = target;
+    const requestId = target.head.requestId;
+    const id = waitId(wait.name, claims.key);
+    // Sender auth over the exact bytes received, before they are parsed and before Temporal hears of them.
+    const verify = verifiers.get(target.scope);
+    if (verify && !verify(request.body, (name) => request.header(name))) return answer(log, requestId, 'unauthorized', 'the request could not be authenticated');
+    let payload: Record<string, unknown>;
+    try {
+      payload = parseCallbackBody(request.body, target.bodyType);
+    } catch (err) {
+      if (!(err instanceof CallbackBodyError)) throw err;
+      return answer(log, requestId, err.status === 413 ? 'payload-too-large' : 'bad-body', err.message);
+    }
+
+    const handle = options.client.workflow.getHandle(claims.workflowId, claims.runId);
+    const digest = callbackDigest(request);
+    let memo: HookwaitMemo | undefined;
+    try {
+      const description = await withDeadline(() => handle.describe());
+      if (description.type !== claims.procedure) return answer(log, requestId, 'not-found', 'no such callback URL');
+      memo = description.memo?.[MEMO_KEY] as HookwaitMemo | undefined;
+      if (description.status.name !== 'RUNNING') {
+        // The same callback again after the run finished (its 202 was lost): still the duplicate answer.
+        if (memo?.waits?.[id] === 'received' && memo.digests?.[id] === digest) return accepted(log, 'duplicate', id, requestId, { runStatus: description.status.name });
+        return answer(log, requestId, 'gone', 'this procedure has finished', { runStatus: description.status.name });
+      }
+    } catch (err) {
+      return temporalError(log, requestId, 'describe', err);
+    }
+    const revoked = (memo?.revoked?.includes(id) ?? false) || isRevokedBy(memo?.revokedRules, wait.name);
+    const source: CallbackSource = {
+      kind: 'http',
+      requestId,
+      ...(target.head.ip ? { ip: target.head.ip } : {}),
+      ...(request.userAgent ? { userAgent: request.userAgent.slice(0, 256) } : {}),
+    };
+    const receivedAt = new Date().toISOString();
+    const keyed = claims.key !== undefined ? { key: claims.key } : {};
+    const waitStatus = memo?.waits?.[id];
+    if (revoked || waitStatus === 'timed_out' || waitStatus === 'received') {
+      // Recorded on the run (the ledger) but never applied: no attributes travel with it. Past the run's quota of
+      // recorded repeats, only counted and logged here, so retries cannot grow its history without bound.
+      if (memo?.quiet?.includes(id)) {
+        log.info('callback repeat not recorded on the run', { recorded: false });
+      } else {
+        try {
+          await withDeadline(() => handle.signal(callbackSignal, { wait: wait.name, ...keyed, receivedAt, source }));
+        } catch (err) {
+          if (classifyTemporalError(err) === 'unavailable') return temporalError(log, requestId, 'signal', err);
+        }
+      }
+      if (revoked) return answer(log, requestId, 'revoked', 'this callback URL has been revoked');
+      if (waitStatus === 'timed_out') return answer(log, requestId, 'late', 'this wait has already timed out');
+      return accepted(log, 'duplicate', id, requestId, {}, receivedAt);
+    }
+
+    const check = extractAttributes(wait.attributes, payload, { source: target.bodyType });
+    if (!check.ok) {
+      return answer(log, requestId, 'invalid-attributes', check.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: check.errors.map((e) => e.field) }, {}, check.errors);
+    }
+    const signal: CallbackSignalArgs = { wait: wait.name, ...keyed, attributes: check.inputs, receivedAt, source, digest };
+    try {
+      await withDeadline(() => handle.signal(callbackSignal, signal));
+    } catch (err) {
+      return temporalError(log, requestId, 'signal', err);
+    }
+    return accepted(log, 'accepted', id, requestId, {}, receivedAt);
+  };
+
+  return {
+    catalog,
+    inspect,
+    deliver,
+    async handle(request) {
+      const first = inspect(request);
+      return 'answer' in first ? first.answer : deliver(first.target, request);
+    },
+  };
+}
+
+/** Builds an answer from the outcome table, and logs it there. */
+export function answer(
+  log: Logger,
+  requestId: string,
+  outcome: Outcome,
+  detail?: string,
+  fields: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+  errors?: readonly FieldError[],
+): CallbackAnswer {
+  const spec = OUTCOMES[outcome];
+  log[spec.level](spec.message, { outcome, ...fields });
+  return { outcome, status: spec.status, headers, body: problemOf(outcome, detail, { requestId, ...(errors ? { errors } : {}) }) };
+}
+
+function accepted(log: Logger, outcome: 'accepted' | 'duplicate', wait: string, requestId: string, fields: Record<string, unknown> = {}, receivedAt = new Date().toISOString()): CallbackAnswer {
+  const spec = OUTCOMES[outcome];
+  log[spec.level](spec.message, { outcome, ...fields });
+  return { outcome, status: spec.status, headers: {}, body: { status: outcome, wait, receivedAt, requestId } };
+}
+
+function temporalError(log: Logger, requestId: string, operation: string, err: unknown): CallbackAnswer {
+  if (classifyTemporalError(err) === 'gone') return answer(log, requestId, 'gone', 'this procedure has finished');
+  const a = answer(log, requestId, 'unavailable', 'the workflow service is unavailable; retry later', { operation, error: err }, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+  return { ...a, failedOperation: operation };
+}
+
+/** How a failed call to Temporal is answered: the run is gone (410), or Temporal is unavailable (503, retry later). */
+export function classifyTemporalError(err: unknown): 'gone' | 'unavailable' {
+  // Across bundles `instanceof` may fail; the SDK's name is stable.
+  if (err instanceof Error && err.name === 'WorkflowNotFoundError') return 'gone';
+  return 'unavailable';
+}
+
+/**
+ * Identifies one callback for the "same callback again" check: its delivery id when the sender gives one
+ * (`webhook-id`, `idempotency-key`, `x-request-id` is not one), else its exact bytes. 128 bits, base64url.
+ */
+export function callbackDigest(request: Pick<CallbackRequest, 'body' | 'header'>): string {
+  const deliveryId = request.header('webhook-id') ?? request.header('idempotency-key');
+  const hash = createHash('sha256');
+  if (deliveryId) hash.update('id:').update(deliveryId);
+  else hash.update('body:').update(request.body);
+  return hash.digest('base64url').slice(0, 22);
+}

@@ -1,0 +1,265 @@
+/**
+ * The workflow runtime: holds one run's state, installs hookwait's handlers, applies the pure state machine
+ * (src/core/wait-machine.ts) and publishes what the gateway and the Web UI read. One per workflow execution
+ * (module state is isolated per execution by the SDK's bundle). Used by `createCallback` and by `procedure`.
+ *
+ * Its command sequence is what parked runs replay against: every change to it goes behind `patched()` and is
+ * covered by the committed histories in test/histories (see DEVELOPERS.md).
+ */
+import {
+  ApplicationFailure,
+  condition,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { HookwaitActivities } from '../activities/activity-types';
+import { type MachineContext, type MachineEvent, memoOf, step, waitSettled, initialState } from '../core/wait-machine';
+import { MEMO_KEY, MEMO_VERSION, type ProcedureState, waitId, WAIT_KEY } from '../core/run-state';
+import type { Scalar } from '../definitions/attributes';
+import { DefinitionError } from '../definitions/definition-error';
+import { type Duration, waitTimeoutToMs } from '../definitions/duration';
+import { type Assignee, assigneeLabel, type WaitPoint } from '../definitions/wait-point';
+import { renderCurrentDetails } from './current-details';
+import { callbackSignal, callbackUrlsUpdate, customerMessageSignal, expireSignal, revokeSignal, stateQuery, syncUpdate } from './messages';
+import { HookwaitDeadline, HookwaitProcedure, HookwaitStatus, HookwaitWaitingFor } from './search-attributes';
+
+/** A callback arrived in time. */
+export interface WaitSuccess<A> {
+  readonly ok: true;
+  readonly attributes: A;
+  /** ISO time the callback reached the gateway. */
+  readonly receivedAt: string;
+}
+/** No callback in time, on a wait declared with `onTimeout: 'branch'`. */
+export interface WaitTimeout {
+  readonly ok: false;
+  readonly reason: 'timeout';
+}
+
+/**
+ * Thrown by an escalating wait once it has escalated (message sent, conversation assigned). `procedure` turns it into
+ * the `escalated` result; in a plain workflow, catch it to end the run your way, or let it fail the run
+ * (type `HookwaitEscalated`, not retried).
+ */
+export class WaitEscalated extends ApplicationFailure {
+  constructor(readonly wait: string) {
+    super(`wait '${wait}' timed out and escalated`, 'HookwaitEscalated', true);
+  }
+}
+
+export function failure(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+const channelOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
+} as const;
+/** Activities are proxied per call so that each carries a summary for the Web UI. */
+export function channel(summary: string) {
+  return proxyActivities<Pick<HookwaitActivities, 'hookwaitSendMessage' | 'hookwaitAssign'>>({ ...channelOptions, summary });
+}
+function minter(summary: string) {
+  return proxyLocalActivities<Pick<HookwaitActivities, 'hookwaitMintCallbackUrls'>>({ startToCloseTimeout: '10s', summary }).hookwaitMintCallbackUrls;
+}
+
+interface RuntimeInit {
+  readonly procedure: string;
+  readonly conversationId: string;
+  /** A procedure's waits, declared up front (closed); absent for a plain workflow, which declares as it goes. */
+  readonly waits?: readonly WaitPoint[];
+}
+
+/** One run's hookwait state and the operations on it. */
+export class Runtime {
+  state: ProcedureState;
+  private readonly known = new Map<string, WaitPoint>();
+  private readonly ctx: MachineContext;
+  private searchAttributes = false;
+  private minted = false;
+  /** Set by `procedure`: it publishes the escalated status itself, after unwinding the body. */
+  procedureMode = false;
+
+  constructor(init: RuntimeInit) {
+    const info = workflowInfo();
+    for (const w of init.waits ?? []) this.known.set(w.name, w);
+    const closed = init.waits !== undefined;
+    this.ctx = { closed, lookup: (name) => this.known.get(name) };
+    this.state = initialState({
+      procedure: init.procedure,
+      workflowId: info.workflowId,
+      runId: info.runId,
+      conversationId: init.conversationId,
+      startedAt: new Date().toISOString(),
+      ...(init.waits ? { waits: init.waits } : {}),
+    });
+    this.installHandlers();
+  }
+
+  /** Applies an event to the state; publishes when what others read changed. */
+  apply(event: MachineEvent): void {
+    const t = step(this.state, event, this.ctx);
+    this.state = t.state;
+    if (t.publish) this.publish();
+  }
+
+  private installHandlers(): void {
+    // Handlers first: a callback that arrives before its wait (even before the first task) is kept.
+    setHandler(
+      callbackSignal,
+      (cb) => {
+        // The gateway's request id travels in the signal, so one callback can be followed from HTTP to here.
+        log.info('hookwait callback', { wait: String(cb?.wait), key: cb?.key, requestId: cb?.source?.requestId, kind: cb?.source?.kind });
+        this.apply({ type: 'callback', callback: { ...cb, receivedAt: typeof cb?.receivedAt === 'string' ? cb.receivedAt : new Date().toISOString() } });
+      },
+      { description: 'A callback for one wait: sent by the hookwait gateway (HTTP) or an operator (hookwait complete).' },
+    );
+    setHandler(expireSignal, (request) => this.apply({ type: 'expire', request: { ...request, at: typeof request?.at === 'string' ? request.at : new Date().toISOString() } }), {
+      description: "Take a wait's timeout path now (hookwait expire).",
+    });
+    setHandler(revokeSignal, (request) => this.apply({ type: 'revoke', request: { ...request, at: typeof request?.at === 'string' ? request.at : new Date().toISOString() } }), {
+      description: 'Revoke callback URLs of this run (one key, one wait, or all): they answer 410 from then on.',
+    });
+    setHandler(
+      customerMessageSignal,
+      (message) => {
+        if (typeof message?.text === 'string') this.apply({ type: 'customer-message', message, at: new Date().toISOString() });
+      },
+      { description: 'A message from the customer while the procedure waits: recorded, not answered.' },
+    );
+    setHandler(stateQuery, () => this.state, { description: 'Waits, captured attributes, callback URLs and the callback ledger.' });
+    setHandler(
+      callbackUrlsUpdate,
+      async () => {
+        await condition(() => this.minted);
+        return this.state.callbackUrls;
+      },
+      { description: "The run's callback URLs, once minted." },
+    );
+    setHandler(syncUpdate, () => this.state, { description: 'The state after every earlier signal was applied (revoke, expire, complete).' });
+  }
+
+  /** Knows a wait this run uses (a plain workflow declares them as it goes). */
+  learn(point: WaitPoint): void {
+    const existing = this.known.get(point.name);
+    if (existing && existing !== point && existing.title !== point.title) {
+      throw failure('HookwaitWaitConflict', `two different waits are named '${point.name}' in this workflow`);
+    }
+    this.known.set(point.name, point);
+  }
+
+  /** Mints URLs for the given waits (a local activity: the signing key stays in the worker). */
+  async mint(waits: readonly string[], keyed: readonly { wait: string; key: string }[], summary: string): Promise<Record<string, string>> {
+    const info = workflowInfo();
+    const minted = await minter(summary)({
+      namespace: info.namespace,
+      procedure: this.state.procedure,
+      workflowId: info.workflowId,
+      runId: info.runId,
+      waits,
+      ...(keyed.length > 0 ? { keyed } : {}),
+    });
+    this.searchAttributes = minted.searchAttributes;
+    return minted.urls;
+  }
+
+  /** A procedure's first step: every declared wait's URL, then one publish. */
+  async mintAll(): Promise<void> {
+    const urls = await this.mint([...this.known.keys()], [], 'Mint callback URLs');
+    this.state = { ...this.state, callbackUrls: { ...this.state.callbackUrls, ...urls } };
+    this.minted = true;
+    this.publish();
+  }
+
+  /** The URL of one wait (one key of it), minting it on first use. */
+  async declare(point: WaitPoint, key: string | undefined): Promise<string> {
+    if (key !== undefined && (typeof key !== 'string' || !WAIT_KEY.test(key))) {
+      throw failure('HookwaitInvalidKey', `key of wait '${point.name}' must be 1-128 letters, digits or _ . @ = + -, got ${JSON.stringify(key)}`);
+    }
+    this.learn(point);
+    const id = waitId(point.name, key);
+    const known = this.state.callbackUrls[id];
+    if (known !== undefined && Object.prototype.hasOwnProperty.call(this.state.waits, id)) return known;
+    const url = known ?? (await this.mint(key === undefined ? [point.name] : [], key === undefined ? [] : [{ wait: point.name, key }], `Mint callback URL (${id})`))[id];
+    if (url === undefined) throw failure('HookwaitMintFailed', `no callback URL was minted for '${id}'`);
+    this.minted = true;
+    this.apply({ type: 'declare', wait: point.name, ...(key !== undefined ? { key } : {}), url });
+    return url;
+  }
+
+  /** Awaits one wait (see `Callback.wait`): the callback, an operator's expiry or the timeout. */
+  async await(point: WaitPoint, key: string | undefined, options?: { readonly timeout?: Duration }): Promise<WaitSuccess<Record<string, Scalar>> | WaitTimeout> {
+    const id = waitId(point.name, key);
+    const wait = this.state.waits[id];
+    if (!wait) throw failure('UnknownWait', `${this.state.procedure} declares no wait '${id}'`);
+    let timeoutMs = point.timeoutMs;
+    if (options?.timeout !== undefined) {
+      try {
+        timeoutMs = waitTimeoutToMs(options.timeout, `wait(${id}).timeout`);
+      } catch (e) {
+        throw failure('InvalidWaitTimeout', e instanceof DefinitionError ? e.message : String(e));
+      }
+    }
+    if (wait.status === 'waiting') throw failure('WaitInProgress', `wait '${id}' is already being awaited`);
+    if (wait.status === 'pending') {
+      this.apply({ type: 'begin', id, at: new Date().toISOString(), timeoutMs });
+      await condition(() => waitSettled(this.state, id), timeoutMs, { summary: `${point.title} (${id})` });
+      this.apply({ type: 'end', id });
+    }
+    const settled = this.state.waits[id];
+    if (settled?.status === 'received' && settled.attributes && settled.receivedAt) {
+      return { ok: true, attributes: settled.attributes, receivedAt: settled.receivedAt };
+    }
+    if (point.onTimeout === 'branch' || !point.escalation) return { ok: false, reason: 'timeout' };
+    return this.escalate(id, point.escalation.message, point.escalation.assignee);
+  }
+
+  /** Sends the escalation message, assigns the conversation, then throws {@link WaitEscalated}. */
+  async escalate(wait: string, message: string, assignee: Assignee): Promise<never> {
+    const info = workflowInfo();
+    const conversationId = this.state.conversationId;
+    const key = `${info.workflowId}/${info.runId}/escalation/${wait}`;
+    await channel(`Escalation message (${wait})`).hookwaitSendMessage({ conversationId, text: message, idempotencyKey: `${key}/message` });
+    await channel(`Assign to ${assigneeLabel(assignee)} (${wait})`).hookwaitAssign({ conversationId, assignee, idempotencyKey: `${key}/assign`, reason: `timeout at ${wait}` });
+    const escalatedAt = { wait, at: new Date().toISOString() };
+    if (this.procedureMode) this.state = { ...this.state, escalatedAt };
+    else this.apply({ type: 'finish', status: 'escalated', escalatedAt });
+    throw new WaitEscalated(wait);
+  }
+
+  /** What the gateway reads without a worker (memo), the list filters (search attributes) and the Web UI (details). */
+  publish(): void {
+    upsertMemo({ [MEMO_KEY]: memoOf(this.state, MEMO_VERSION) });
+    if (this.searchAttributes) {
+      const waiting = Object.entries(this.state.waits)
+        .filter(([, w]) => w.status === 'waiting' && w.deadline)
+        .sort(([, a], [, b]) => String(a.deadline).localeCompare(String(b.deadline)))[0];
+      upsertSearchAttributes([
+        { key: HookwaitProcedure, value: this.state.procedure },
+        { key: HookwaitStatus, value: this.state.status },
+        { key: HookwaitWaitingFor, value: waiting ? waiting[0] : null },
+        { key: HookwaitDeadline, value: waiting?.[1].deadline ? new Date(waiting[1].deadline) : null },
+      ]);
+    }
+    setCurrentDetails(renderCurrentDetails(this.state));
+  }
+}
+
+let current: Runtime | undefined;
+
+/** This run's runtime, created (and its handlers installed) on first use. */
+export function runtime(init?: () => RuntimeInit): Runtime {
+  if (!current) current = new Runtime(init ? init() : { procedure: workflowInfo().workflowType, conversationId: workflowInfo().workflowId });
+  return current;
+}
+
+/** For `procedure`: the runtime must be created by it, with its declared waits. */
+export function hasRuntime(): boolean {
+  return current !== undefined;
+}
