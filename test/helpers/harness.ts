@@ -40,6 +40,8 @@ export interface HarnessOptions {
   readonly dbFilename?: string;
   /** The gateway's rate limits (default: off, so tests are not throttled by each other). */
   readonly rateLimits?: RateLimits;
+  /** The identity of the harness's client (and so of the gateway's signals) and of its workers (default: the SDK's pid@host). */
+  readonly identity?: string;
 }
 
 /** Sender-auth secrets of the secured fixture procedure, as the gateway's environment would hold them. */
@@ -63,6 +65,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ...(options.uiPort !== undefined ? { uiPort: options.uiPort } : {}),
       ...(options.dbFilename !== undefined ? { dbFilename: options.dbFilename, extraArgs: ['--sqlite-pragma', 'journal_mode=WAL'] } : {}),
     },
+    ...(options.identity !== undefined ? { client: { identity: options.identity } } : {}),
   });
   const keyring = parseKeyring(generateKeyringSpec('t1'));
   const gatewayLog: string[] = [];
@@ -83,6 +86,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const channel = new RecordingChannel();
   const taskQueue = `tq-${randomUUID()}`;
   const workers = new Set<() => Promise<void>>();
+  const identity = options.identity;
 
   return {
     env,
@@ -97,6 +101,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         namespace: env.namespace ?? 'default',
         taskQueue: options.taskQueue ?? taskQueue,
         workflowBundle: await bundle!,
+        ...(identity !== undefined ? { identity } : {}),
         plugins: [
           hookwaitPlugin({
             procedures,

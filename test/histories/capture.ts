@@ -1,0 +1,431 @@
+/**
+ * Captures real workflow histories of every procedure path from the current code, for test/replay.test.ts.
+ *
+ *   npm run histories:capture        (builds with tsc, then runs lib/test/histories/capture.js)
+ *
+ * Not a jest test: it starts a Temporal dev server (the test harness: createLocal with the existing CLI), a gateway
+ * and workers with the hookwait plugin, drives each run to its end through real HTTP callbacks and the signals the
+ * CLI sends, and writes each run's history to test/histories/<workflowType>--<path>.json.
+ *
+ * An existing file is never overwritten: histories are added, never rewritten (see README.md here). To add the
+ * histories of a new version of the runtime next to the old ones, give a tag; to capture only some paths, name them:
+ *
+ *   npm run histories:capture -- --tag v2                      (writes <workflowType>--<path>--v2.json)
+ *   npm run histories:capture -- approval--callback            (only that path, if its file does not exist yet)
+ */
+import { createHmac } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Webhook } from 'standardwebhooks';
+import { procedures as demoProcedures } from '../../examples/identity-verification/procedures';
+import { identityVerification } from '../../examples/identity-verification/workflows';
+import { startMockKycServer, type MockKycServer } from '../../examples/mock-kyc/mock-kyc-server';
+import type { ConversationChannel } from '../../src/activities/conversation-channel';
+import { extractAttributes } from '../../src/definitions/attributes';
+import { findWait, type AnyProcedure } from '../../src/definitions/procedure';
+import type { Assignee } from '../../src/definitions/wait-point';
+import { findTemporalCli } from '../../src/dev/temporal-cli';
+import { silentLogger } from '../../src/logging/logger';
+import {
+  callbackSignal,
+  customerMessageSignal,
+  expireSignal,
+  type HookwaitMemo,
+  MEMO_KEY,
+  revokeSignal,
+} from '../../src/workflows/messages';
+import { approvalProcedure } from '../fixtures/procedures';
+import { approval, connectorCall, secured, stockCheck } from '../fixtures/workflows';
+import { startHarness, TEST_SECRETS, type Harness } from '../helpers/harness';
+import { eventually, postCallback } from '../helpers/http';
+import type { RecordingChannel } from '../helpers/recording-channel';
+import { callbackUrlOf, runState, untilWaitStatus } from '../helpers/runs';
+import { historyToJson } from './history-json';
+
+/** Client and worker identity recorded in the histories (instead of pid@hostname). */
+const IDENTITY = 'hookwait-replay-capture';
+/** The operator the CLI would name (HOOKWAIT_OPERATOR); fixed, so no login name ends up in a history. */
+const OPERATOR = 'ops@example.com';
+
+/** The repository root: the nearest folder up from here with a package.json (works from test/ and lib/test/). */
+function repoRoot(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}`);
+  }
+}
+const OUT_DIR = join(repoRoot(), 'test', 'histories');
+
+function check(ok: boolean, what: string, actual?: unknown): void {
+  if (!ok) throw new Error(`capture: ${what}${actual === undefined ? '' : ` (got ${JSON.stringify(actual)})`}`);
+}
+async function expectStatus(res: Promise<{ status: number; body: Record<string, unknown> }>, status: number, what: string): Promise<void> {
+  const r = await res;
+  check(r.status === status, `${what}: expected HTTP ${status}`, { status: r.status, body: r.body });
+}
+async function expectResult(handle: WorkflowHandle, expected: Record<string, unknown>): Promise<void> {
+  const result = (await handle.result()) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(expected)) check(JSON.stringify(result[k]) === JSON.stringify(v), `${handle.workflowId}: result.${k} should be ${JSON.stringify(v)}`, result);
+}
+async function memoOf(handle: WorkflowHandle): Promise<HookwaitMemo | undefined> {
+  return (await handle.describe()).memo?.[MEMO_KEY] as HookwaitMemo | undefined;
+}
+/** Polls the run's memo, as the gateway reads it, until `ok` holds. */
+async function untilMemo(handle: WorkflowHandle, ok: (memo: HookwaitMemo) => boolean): Promise<void> {
+  await eventually(async () => {
+    const memo = await memoOf(handle);
+    return memo && ok(memo) ? true : undefined;
+  });
+}
+
+/** The callback signal `hookwait complete <id> <wait> --data <json>` sends (src/cli/commands/complete.ts). */
+function operatorCompletion(procedure: AnyProcedure, wait: string, payload: unknown) {
+  const point = findWait(procedure, wait);
+  if (!point) throw new Error(`no wait ${wait}`);
+  const extracted = extractAttributes(point.attributes, payload);
+  if (!extracted.ok) throw new Error(`operator data does not fit ${wait}: ${JSON.stringify(extracted.errors)}`);
+  return { wait, attributes: extracted.inputs, receivedAt: new Date().toISOString(), source: { kind: 'operator' as const, operator: OPERATOR } };
+}
+const operatorSource = () => ({ at: new Date().toISOString(), source: { kind: 'operator' as const, operator: OPERATOR } });
+
+/** A channel whose customer messages wait for `release()`: keeps a run open after its callback was accepted. */
+class GatedChannel implements ConversationChannel {
+  private open!: () => void;
+  private readonly gate = new Promise<void>((r) => (this.open = r));
+  constructor(private readonly inner: RecordingChannel) {}
+  release(): void {
+    this.open();
+  }
+  async sendMessage(conversationId: string, text: string, options: { readonly idempotencyKey: string }): Promise<void> {
+    await this.gate;
+    await this.inner.sendMessage(conversationId, text, options);
+  }
+  async assign(conversationId: string, assignee: Assignee, options: { readonly idempotencyKey: string; readonly reason?: string }): Promise<void> {
+    await this.inner.assign(conversationId, assignee, options);
+  }
+}
+
+/** The decoded `data` of every payload (`{ metadata, data }`) in a history's JSON. */
+function decodedPayloads(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) for (const v of value) decodedPayloads(v, out);
+  else if (typeof value === 'object' && value !== null) {
+    const o = value as Record<string, unknown>;
+    if (typeof o.data === 'string' && typeof o.metadata === 'object') out.push(Buffer.from(o.data, 'base64').toString('utf8'));
+    for (const v of Object.values(o)) decodedPayloads(v, out);
+  }
+  return out;
+}
+
+interface Capture {
+  readonly workflowType: string;
+  readonly path: string;
+  /** Starts the run (with the given workflow id) and drives it to its end. */
+  readonly drive: (workflowId: string) => Promise<WorkflowHandle>;
+}
+
+interface Selection {
+  /** Appended to each file name (`--<tag>`) and workflow id. */
+  readonly tag: string | undefined;
+  /** Capture only these `<workflowType>--<path>` (all when empty). */
+  readonly only: ReadonlySet<string>;
+}
+
+async function captureAll(captures: readonly Capture[], h: Harness, selection: Selection): Promise<string[]> {
+  const written: string[] = [];
+  for (const c of captures) {
+    const base = `${c.workflowType}--${c.path}`;
+    const name = selection.tag ? `${base}--${selection.tag}` : base;
+    const file = join(OUT_DIR, `${name}.json`);
+    if (selection.only.size > 0 && !selection.only.has(base)) continue;
+    if (existsSync(file)) {
+      process.stdout.write(`keep   ${name}.json (exists: histories are never rewritten)\n`);
+      continue;
+    }
+    const handle = await c.drive(`replay-${c.workflowType}-${c.path}${selection.tag ? `-${selection.tag}` : ''}`);
+    const description = await handle.describe();
+    check(description.status.name === 'COMPLETED', `${name}: run should be COMPLETED`, description.status.name);
+    check(description.type === c.workflowType, `${name}: workflow type`, description.type);
+    const json = historyToJson(await handle.fetchHistory());
+    // Payloads are base64 in the JSON: look at them decoded too.
+    const text = `${json}\n${decodedPayloads(JSON.parse(json)).join('\n')}`;
+    for (const leak of [homedir(), process.cwd(), '/work/', '/root', '/home/']) check(!text.includes(leak), `${name}: history names ${leak}`);
+    check(/http:\/\/127\.0\.0\.1:\d+\/callbacks\//.test(text) && !/https?:\/\/localhost/.test(text), `${name}: callback URLs should point at the gateway on 127.0.0.1`);
+    writeFileSync(file, `${json}\n`);
+    written.push(file);
+    process.stdout.write(`wrote  ${name}.json (${Math.round(json.length / 1024)} KB; gateway ${h.gatewayUrl})\n`);
+  }
+  return written;
+}
+
+function demoCaptures(h: Harness): Capture[] {
+  const start = (workflowId: string, input: unknown) =>
+    h.env.client.workflow.start(identityVerification, { taskQueue: h.taskQueue, workflowId, args: [input as never] });
+  return [
+    {
+      workflowType: 'identityVerification',
+      path: 'callback-verified',
+      // The mock provider itself POSTs the callback (with undeclared fields) through the gateway.
+      drive: async (id) => {
+        const handle = await start(id, { customerId: 'c-verified', kyc: { mode: 'auto', delayMs: 1000, outcome: 'verified' } });
+        await expectResult(handle, { status: 'completed' });
+        const result = (await handle.result()) as { output: { verified: boolean } };
+        check(result.output.verified === true, 'verified path should end verified', result);
+        return handle;
+      },
+    },
+    {
+      workflowType: 'identityVerification',
+      path: 'callback-rejected',
+      drive: async (id) => {
+        const handle = await start(id, { customerId: 'c-rejected', kyc: { mode: 'manual' } });
+        await untilWaitStatus(handle, 'idVerification', 'waiting');
+        const url = await callbackUrlOf(handle, 'idVerification');
+        await expectStatus(postCallback(url, { verification_status: 'rejected', reference_id: 'ref_rejected', note: 'dropped' }), 202, 'rejected callback');
+        const result = (await handle.result()) as { status: string; output: { verified: boolean; referenceId: string } };
+        check(result.status === 'completed' && !result.output.verified && result.output.referenceId === 'ref_rejected', 'rejected path', result);
+        return handle;
+      },
+    },
+    {
+      workflowType: 'identityVerification',
+      path: 'timeout-escalation',
+      drive: async (id) => {
+        const handle = await start(id, { customerId: 'c-never', kyc: { mode: 'never' }, waitTimeout: '2s' });
+        await expectResult(handle, { status: 'escalated', wait: 'idVerification' });
+        return handle;
+      },
+    },
+  ];
+}
+
+const APPROVED = { decision: 'approved', refund: { amount: 42 }, approver: { email: 'manager@example.com' }, comment: 'dropped at the edge' };
+
+function fixtureCaptures(h: Harness, gated: { taskQueue: string; channel: GatedChannel }): Capture[] {
+  const startApproval = (workflowId: string, input: { waitTimeout?: string } = {}, taskQueue = h.taskQueue) =>
+    h.env.client.workflow.start(approval, { taskQueue, workflowId, args: [input] });
+  const waiting = async (handle: WorkflowHandle, wait: string): Promise<string> => {
+    await untilWaitStatus(handle, wait, 'waiting');
+    return callbackUrlOf(handle, wait);
+  };
+  const approved = { status: 'completed', output: { decision: 'approved', amount: 42, approver: 'manager@example.com' } };
+  const escalated = { status: 'escalated', wait: 'approval' };
+
+  return [
+    {
+      workflowType: 'approval',
+      path: 'callback',
+      drive: async (id) => {
+        const handle = await startApproval(id);
+        await expectStatus(postCallback(await waiting(handle, 'approval'), APPROVED), 202, 'callback');
+        await expectResult(handle, approved);
+        return handle;
+      },
+    },
+    {
+      workflowType: 'approval',
+      path: 'duplicate-callback',
+      // The customer message after acceptance is held (GatedChannel), so the second POST meets a run still open.
+      drive: async (id) => {
+        const handle = await startApproval(id, {}, gated.taskQueue);
+        const url = await waiting(handle, 'approval');
+        await expectStatus(postCallback(url, APPROVED), 202, 'first callback');
+        await untilMemo(handle, (m) => m.waits.approval === 'received');
+        await expectStatus(postCallback(url, { ...APPROVED, decision: 'rejected' }), 200, 'duplicate callback');
+        await eventually(async () => ((await runState(handle)).ledger.some((e) => e.outcome === 'duplicate') ? true : undefined));
+        check((await handle.describe()).status.name === 'RUNNING', 'run should still be open when the duplicate lands');
+        gated.channel.release();
+        await expectResult(handle, approved);
+        return handle;
+      },
+    },
+    {
+      workflowType: 'approval',
+      path: 'timeout-escalation',
+      drive: async (id) => {
+        const handle = await startApproval(id, { waitTimeout: '2s' });
+        await expectResult(handle, escalated);
+        return handle;
+      },
+    },
+    {
+      workflowType: 'approval',
+      path: 'operator-complete',
+      drive: async (id) => {
+        const handle = await startApproval(id);
+        await waiting(handle, 'approval');
+        await handle.signal(callbackSignal, operatorCompletion(approvalProcedure, 'approval', { decision: 'rejected', refund: { amount: 7 }, approver: { email: OPERATOR } }));
+        await expectResult(handle, { status: 'completed', output: { decision: 'rejected', amount: 7, approver: OPERATOR } });
+        return handle;
+      },
+    },
+    {
+      workflowType: 'approval',
+      path: 'operator-expire',
+      drive: async (id) => {
+        const handle = await startApproval(id);
+        await waiting(handle, 'approval');
+        await handle.signal(expireSignal, { wait: 'approval', ...operatorSource() });
+        await expectResult(handle, escalated);
+        return handle;
+      },
+    },
+    {
+      workflowType: 'approval',
+      path: 'revoke-callback-expire',
+      drive: async (id) => {
+        const handle = await startApproval(id);
+        const url = await waiting(handle, 'approval');
+        // `hookwait revoke <id>`: every wait of the run; applied once the memo lists it.
+        await handle.signal(revokeSignal, operatorSource());
+        await untilMemo(handle, (m) => m.revoked?.includes('approval') === true);
+        await expectStatus(postCallback(url, APPROVED), 410, 'callback on a revoked URL');
+        await eventually(async () => ((await runState(handle)).ledger.filter((e) => e.outcome === 'revoked').length >= 2 ? true : undefined));
+        await handle.signal(expireSignal, { wait: 'approval', ...operatorSource() });
+        await expectResult(handle, escalated);
+        return handle;
+      },
+    },
+    {
+      workflowType: 'approval',
+      path: 'customer-message-then-callback',
+      drive: async (id) => {
+        const handle = await startApproval(id);
+        const url = await waiting(handle, 'approval');
+        await handle.signal(customerMessageSignal, { text: 'Any news on my refund?', at: new Date().toISOString() });
+        await eventually(async () => ((await runState(handle)).customerMessages.length === 1 ? true : undefined));
+        await expectStatus(postCallback(url, APPROVED), 202, 'callback');
+        await expectResult(handle, approved);
+        return handle;
+      },
+    },
+    {
+      workflowType: 'stockCheck',
+      path: 'branch-timeout-late-then-callback',
+      drive: async (id) => {
+        const handle = await h.env.client.workflow.start(stockCheck, { taskQueue: h.taskQueue, workflowId: id, args: [{ waitTimeout: '2s' }] });
+        const stockUrl = await callbackUrlOf(handle, 'stock');
+        const confirmUrl = await waiting(handle, 'confirm');
+        check((await runState(handle)).waits.stock?.status === 'timed_out', 'stock should have timed out');
+        await untilMemo(handle, (m) => m.waits.stock === 'timed_out');
+        await expectStatus(postCallback(stockUrl, { in_stock: 'yes' }), 410, 'late callback on the timed-out wait');
+        await eventually(async () => ((await runState(handle)).ledger.some((e) => e.outcome === 'late') ? true : undefined));
+        await expectStatus(postCallback(confirmUrl, { ok: 'yes' }), 202, 'confirm callback');
+        await expectResult(handle, { status: 'completed', output: { stock: 'timeout', confirmed: 'yes', confirmUrl } });
+        return handle;
+      },
+    },
+    {
+      workflowType: 'stockCheck',
+      path: 'early-callback',
+      // The second wait's callback arrives while the run still waits on the first; the second wait returns at once.
+      drive: async (id) => {
+        const handle = await h.env.client.workflow.start(stockCheck, { taskQueue: h.taskQueue, workflowId: id, args: [{}] });
+        const stockUrl = await waiting(handle, 'stock');
+        const confirmUrl = await callbackUrlOf(handle, 'confirm');
+        await expectStatus(postCallback(confirmUrl, { ok: 'early' }), 202, 'early confirm callback');
+        await untilWaitStatus(handle, 'confirm', 'received');
+        await expectStatus(postCallback(stockUrl, { in_stock: 'yes' }), 202, 'stock callback');
+        await expectResult(handle, { status: 'completed', output: { stock: 'yes', confirmed: 'early', confirmUrl } });
+        return handle;
+      },
+    },
+    {
+      workflowType: 'connectorCall',
+      path: 'success',
+      drive: async (id) => {
+        const handle = await h.env.client.workflow.start(connectorCall, { taskQueue: h.taskQueue, workflowId: id, args: [{ path: 'replay', customerId: 'c-42' }] });
+        await expectResult(handle, { status: 'completed', output: 'ok-/replay' });
+        return handle;
+      },
+    },
+    {
+      workflowType: 'secured',
+      path: 'three-auth-kinds',
+      drive: async (id) => {
+        const handle = await h.env.client.workflow.start(secured, { taskQueue: h.taskQueue, workflowId: id, args: [{}] });
+        await expectStatus(postCallback(await waiting(handle, 'byKey'), { v: 'k' }, { headers: { 'x-api-key': 'new-api-key-9876543210' } }), 202, 'apiKey callback');
+        const signedBody = '{"v":"signed"}';
+        const at = new Date();
+        const msgId = 'msg_replay_capture';
+        const headers = {
+          'webhook-id': msgId,
+          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+          'webhook-signature': new Webhook(TEST_SECRETS.TEST_WHSEC).sign(msgId, at, signedBody),
+        };
+        await expectStatus(postCallback(await waiting(handle, 'bySignature'), signedBody, { headers }), 202, 'Standard Webhooks callback');
+        const hmacBody = '{"v":"h","big":12,"ids":{"big":"9007199254740993"}}';
+        const signature = `sha256=${createHmac('sha256', TEST_SECRETS.TEST_HMAC_SECRET).update(hmacBody).digest('hex')}`;
+        await expectStatus(postCallback(await waiting(handle, 'byHmac'), hmacBody, { headers: { 'x-hub-signature-256': signature } }), 202, 'HMAC callback');
+        await expectResult(handle, { status: 'completed', output: [{ v: 'k' }, { v: 'signed' }, { v: 'h', big: 12, id: '9007199254740993' }] });
+        return handle;
+      },
+    },
+  ];
+}
+
+async function startPeer(): Promise<{ url: string; server: Server }> {
+  const server = createServer(async (req, res) => {
+    for await (const chunk of req) void chunk;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `ok-${req.url}`, ignored: true }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { tag: { type: 'string' } } });
+  if (values.tag !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(values.tag)) throw new Error('--tag: letters, digits, . _ - only');
+  const selection: Selection = { tag: values.tag, only: new Set(positionals.map((a) => a.replace(/\.json$/, ''))) };
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  process.env.TEMPORAL_CLI_PATH = await findTemporalCli();
+  const written: string[] = [];
+
+  // The demo procedure, with the mock KYC provider as its connector's peer.
+  let kyc: MockKycServer | undefined;
+  let demo: Harness | undefined;
+  try {
+    kyc = await startMockKycServer({ logger: silentLogger });
+    demo = await startHarness({
+      procedures: demoProcedures,
+      workflowsPath: require.resolve('../../examples/identity-verification/workflows'),
+      identity: IDENTITY,
+    });
+    await demo.startWorker({ env: { KYC_PROVIDER_URL: kyc.url } });
+    written.push(...(await captureAll(demoCaptures(demo), demo, selection)));
+  } finally {
+    await demo?.teardown();
+    await kyc?.stop();
+  }
+
+  // The test fixtures; a second worker on its own task queue holds customer messages until released.
+  let peer: { url: string; server: Server } | undefined;
+  let fixtures: Harness | undefined;
+  try {
+    peer = await startPeer();
+    fixtures = await startHarness({ identity: IDENTITY });
+    const workerEnv = { TEST_PEER_URL: peer.url, TEST_PEER_KEY: 'peer-secret' };
+    await fixtures.startWorker({ env: workerEnv });
+    const gated = { taskQueue: `${fixtures.taskQueue}-gated`, channel: new GatedChannel(fixtures.channel) };
+    await fixtures.startWorker({ env: workerEnv, taskQueue: gated.taskQueue, channel: gated.channel });
+    written.push(...(await captureAll(fixtureCaptures(fixtures, gated), fixtures, selection)));
+  } finally {
+    await fixtures?.teardown();
+    peer?.server.closeAllConnections();
+    await new Promise((r) => (peer ? peer.server.close(r) : r(undefined)));
+  }
+  process.stdout.write(`${written.length} histories written to test/histories/\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
