@@ -12,6 +12,8 @@ import { generateKeyringSpec, parseKeyring, type TokenKeyring } from '../../src/
 import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { createLogger, silentLogger } from '../../src/logging/logger';
 import { testProcedures } from '../fixtures/procedures';
+import { testWaits } from '../fixtures/waits';
+import type { WaitPoint } from '../../src/definitions/wait-point';
 import { RecordingChannel } from './recording-channel';
 
 export interface Harness {
@@ -33,6 +35,8 @@ const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() 
 
 export interface HarnessOptions {
   readonly procedures?: readonly AnyProcedure[];
+  /** Waits for plain workflows (default: the fixtures'). */
+  readonly waits?: readonly WaitPoint[];
   readonly workflowsPath?: string;
   /** Serve the dev server's Web UI on this port. */
   readonly uiPort?: number;
@@ -74,6 +78,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     client: env.client,
     namespace: env.namespace ?? 'default',
     procedures,
+    waits: options.waits ?? testWaits,
     keyring,
     logger,
     secrets: TEST_SECRETS,

@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { defineWait } from '../../src/definitions/wait-point';
+import type { WaitPoint } from '../../src/definitions/wait-point';
 import { type MachineContext, type MachineEvent, initialState, memoOf, step, waitSettled } from '../../src/core/wait-machine';
 import { MAX_LEDGER, MAX_RECORDED_REPEATS, type ProcedureState, waitId } from '../../src/core/run-state';
 
 const a = defineWait({ name: 'a', title: 'A', attributes: { v: z.enum(['x', 'y']) }, timeout: '1h', onTimeout: 'branch' });
 const b = defineWait({ name: 'b', title: 'B', attributes: ['v'], timeout: '1h', onTimeout: 'branch' });
-const waits = new Map([a, b].map((w) => [w.name, w]));
+const waits = new Map<string, WaitPoint>([a, b].map((w) => [w.name, w]));
 const closedCtx: MachineContext = { closed: true, lookup: (n) => waits.get(n) };
 const http = { kind: 'http' as const, requestId: 'r' };
 const operator = { kind: 'operator' as const, operator: 'ann' };
@@ -63,7 +64,7 @@ describe('wait machine: examples', () => {
 
   test('unknown waits: recorded in a procedure; kept in a plain workflow until declared, then applied', () => {
     expect(run([cb('zzz', 'x')]).state.ledger.map((e) => e.outcome)).toEqual(['unknown-wait']);
-    const known = new Map<string, typeof a>();
+    const known = new Map<string, WaitPoint>();
     const openCtx: MachineContext = { closed: false, lookup: (n) => known.get(n) };
     let s = fresh(false);
     s = step(s, cb('a', 'x', http, 'k1'), openCtx).state;
@@ -237,7 +238,7 @@ describe('wait machine: properties over random event sequences', () => {
   test('in a plain workflow, callbacks that come before their wait is declared are applied when it is', () => {
     fc.assert(
       fc.property(fc.array(eventArb, { maxLength: 30 }), (events) => {
-        const known = new Map<string, typeof a>();
+        const known = new Map<string, WaitPoint>();
         const ctx: MachineContext = { closed: false, lookup: (n) => known.get(n) };
         let state = fresh(false);
         for (const e of events) state = step(state, e, ctx).state;
