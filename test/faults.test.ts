@@ -239,7 +239,7 @@ describe('faults', () => {
     expect(down.body).toMatchObject({ type: 'urn:hookwait:problem:temporal-unavailable', requestId });
     expect((await fetch(`${gatewayUrl}/readyz`)).status).toBe(503);
     expect(gatewayLog.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
-      expect.objectContaining({ msg: 'callback refused', outcome: 'temporal-unavailable', requestId }),
+      expect.objectContaining({ msg: 'temporal unavailable', outcome: 'unavailable', operation: 'describe', requestId }),
     );
 
     // Temporal comes back while the sender keeps retrying the same delivery (Retry-After honoured, capped at 1 s
