@@ -113,3 +113,24 @@ describe('keyed waits', () => {
     expect(String((err as WorkflowFailedError).cause?.message)).toMatch(/key of wait 'lineApproved' must be/);
   });
 });
+
+describe('handlers and the Web UI', () => {
+  test("hookwait's handlers carry descriptions (served by the workflow metadata query the Web UI reads)", async () => {
+    const handle = await h.env.client.workflow.start(verifyCustomer, { taskQueue: h.taskQueue, workflowId: uniqueId('meta'), args: [{}] });
+    await callbackUrlOf(handle, 'idVerified');
+    const meta = (await handle.query('__temporal_workflow_metadata')) as {
+      definition?: { signalDefinitions?: { name: string; description?: string }[]; queryDefinitions?: { name: string; description?: string }[]; updateDefinitions?: { name: string; description?: string }[] };
+      currentDetails?: string;
+    };
+    const described = (list: { name: string; description?: string }[] = []) => Object.fromEntries(list.map((d) => [d.name, d.description ?? '']));
+    expect(described(meta.definition?.signalDefinitions)).toMatchObject({
+      'hookwait.callback': expect.stringMatching(/callback/),
+      'hookwait.expire': expect.stringMatching(/timeout path/),
+      'hookwait.revoke': expect.stringMatching(/Revoke/),
+    });
+    expect(described(meta.definition?.queryDefinitions)['hookwait.state']).toMatch(/ledger/);
+    expect(described(meta.definition?.updateDefinitions)).toMatchObject({ 'hookwait.callbackUrls': expect.any(String), 'hookwait.sync': expect.any(String) });
+    expect(meta.currentDetails).toMatch(/Wait for the KYC provider/);
+    await handle.terminate('test done');
+  });
+});
