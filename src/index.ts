@@ -45,6 +45,6 @@ export {
   type TokenKeyring,
   type VerifiedCallbackToken,
 } from './security/callback-token';
-export { ConfigError, loadConfig, type HookwaitConfig } from './config';
+export { ConfigError, loadConfig, type HookwaitConfig, type LoadConfigOptions, type TemporalSettings } from './config';
 export { createLogger, silentLogger, type Logger, type LogLevel } from './logging/logger';
 export { createGatewayMetrics, type GatewayMetrics } from './api/gateway-metrics';

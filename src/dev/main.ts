@@ -1,12 +1,12 @@
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { loadProcessConfig, processLogger } from '../app/process-config';
 import { loadProcedures, procedureModules } from '../app/procedure-modules';
 import { ensureSearchAttributes } from '../app/search-attribute-setup';
 import { connectClient, lazyClient } from '../app/temporal-connection';
 import { startGateway } from '../api/start-gateway';
 import { startProcedure } from '../client/start-procedure';
 import { ConfigError, loadConfig } from '../config';
-import { createLogger } from '../logging/logger';
 import { installTemporalRuntime } from '../app/temporal-runtime';
 import { startWorker } from '../worker/run-worker';
 import { stateQuery } from '../workflows/messages';
@@ -21,7 +21,8 @@ const say = (line: string): void => {
 
 /**
  * `npm run dev`: the embedded Temporal dev server (SQLite under .hookwait/, Web UI on 8233), the worker, the
- * gateway, the mock KYC provider, and one demo run. With TEMPORAL_ADDRESS set, that server is used instead.
+ * gateway, the mock KYC provider, and one demo run. With a server configured explicitly (TEMPORAL_ADDRESS, or a
+ * profile chosen with TEMPORAL_PROFILE or TEMPORAL_CONFIG_FILE), that server is used instead.
  */
 async function main(): Promise<void> {
   const stateDir = resolve(DEV_STATE_DIR);
@@ -39,8 +40,12 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stopAll(0));
   process.once('SIGTERM', () => void stopAll(0));
 
+  const listen = loadProcessConfig(env);
+
+  // A default profile in the user's temporal.toml does not count as a choice: it may well describe production.
+  const external = Boolean(env.TEMPORAL_ADDRESS || env.TEMPORAL_PROFILE || env.TEMPORAL_CONFIG_FILE);
   let server: DevServer | undefined;
-  if (!env.TEMPORAL_ADDRESS) {
+  if (!external) {
     const cli = await findTemporalCli({ env, log: say });
     server = await startDevServer({
       cli,
@@ -55,8 +60,9 @@ async function main(): Promise<void> {
     const child = server.process;
     process.once('exit', () => child.kill('SIGTERM'));
   }
-  const config = loadConfig(env);
-  const logger = createLogger({ level: config.logLevel, bindings: { service: 'hookwait-dev' } });
+  // Our own dev server is described by the environment alone, never by a profile.
+  const config = loadConfig(env, { temporalConfigFile: external });
+  const logger = processLogger(listen, 'hookwait-dev');
   installTemporalRuntime(logger, { ...(config.workerMetricsPort !== undefined ? { metricsPort: config.workerMetricsPort } : {}) });
 
   const mock = await startMockKycServer({ port: Number(env.MOCK_KYC_PORT ?? 3100), logger });
@@ -75,7 +81,7 @@ async function main(): Promise<void> {
   const worker = await startWorker(config, procedures, modules.workflowsModule, logger);
   stops.push(worker.stop);
   const client = lazyClient(config.temporal);
-  const gateway = await startGateway(config, client, procedures, logger);
+  const gateway = await startGateway(config, client, procedures, logger, listen);
   stops.push(gateway.stop);
 
   say('');
