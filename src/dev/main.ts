@@ -1,10 +1,11 @@
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { loadProcessConfig, processLogger } from '../app/process-config';
 import { loadProcedures, procedureModules } from '../app/procedure-modules';
 import { ensureSearchAttributes } from '../app/search-attribute-setup';
 import { connectClient, lazyClient } from '../app/temporal-connection';
-import { startGateway } from '../api/start-gateway';
+import { gatewayUrl, startGateway } from '../api/start-gateway';
 import { startProcedure } from '../client/start-procedure';
 import { ConfigError, loadConfig } from '../config';
 import { installTemporalRuntime } from '../app/temporal-runtime';
@@ -18,6 +19,18 @@ import { findTemporalCli } from './temporal-cli';
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
+
+/** A port free on `host` now (for PORT=0: the callback URLs must name the port before the gateway listens). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
 
 /**
  * `npm run dev`: the embedded Temporal dev server (SQLite under .hookwait/, Web UI on 8233), the worker, the
@@ -40,7 +53,12 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stopAll(0));
   process.once('SIGTERM', () => void stopAll(0));
 
-  const listen = loadProcessConfig(env);
+  let listen = loadProcessConfig(env);
+  // Callback URLs lead to the gateway started here, on the port it listens on, unless HOOKWAIT_PUBLIC_BASE_URL says otherwise.
+  if (!env.HOOKWAIT_PUBLIC_BASE_URL) {
+    if (listen.port === 0) listen = { ...listen, port: await freePort(listen.host) };
+    env.HOOKWAIT_PUBLIC_BASE_URL = gatewayUrl(listen.host, listen.port);
+  }
 
   // A default profile in the user's temporal.toml does not count as a choice: it may well describe production.
   const external = Boolean(env.TEMPORAL_ADDRESS || env.TEMPORAL_PROFILE || env.TEMPORAL_CONFIG_FILE);
