@@ -31,7 +31,14 @@ export { HttpConversationChannel, LoggingConversationChannel, type ConversationC
 export { createHookwaitActivities, callbackUrl, type HookwaitActivitiesOptions } from './activities/create-activities';
 export { CONNECTOR_BAD_RESPONSE, CONNECTOR_MISCONFIGURED, CONNECTOR_REJECTED, CONNECTOR_UNAVAILABLE } from './activities/data-connector';
 export { hookwaitPlugin, type HookwaitPluginOptions } from './plugin';
-export { callbackUrlsOf, checkProcedureInput, ProcedureInputError, startProcedure, type StartProcedureOptions } from './client/start-procedure';
+export {
+  callbackUrlsOf,
+  checkProcedureInput,
+  ProcedureInputError,
+  SearchAttributesNotRegisteredError,
+  startProcedure,
+  type StartProcedureOptions,
+} from './client/start-procedure';
 export { createCallbackRouter, type CallbackAccepted, type CallbackRouterOptions } from './api/callback-route';
 export { createGatewayApp, type GatewayAppOptions } from './api/gateway-app';
 export type { Problem } from './api/problem';
