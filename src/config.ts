@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import type { TLSConfig } from '@temporalio/client';
+import { type ClientConfigProfile, type ClientConfigTLS, loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
 import { z } from 'zod';
 import { parseKeyring, type TokenKeyring } from './security/callback-token';
 
@@ -20,15 +23,13 @@ const int = (min: number, max: number) =>
     .pipe(z.number().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }));
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
-/** Every environment variable hookwait reads, with its default. The README's "Configuration" mirrors this. */
+/**
+ * hookwait's own environment variables, with their defaults. The connection to Temporal is read by the Temporal
+ * SDK's environment configuration instead ({@link TEMPORAL_CONNECTION_ENV}); the standalone processes' listener and
+ * log level are theirs (`src/app/process-config.ts`). The README's "Configuration" mirrors these.
+ */
 export const envSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('hookwait'),
-  TEMPORAL_API_KEY: z.string().min(1).optional(),
-  TEMPORAL_TLS: bool.optional(),
-  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
-  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
   HOOKWAIT_PUBLIC_BASE_URL: httpUrl.default('http://localhost:3000'),
   HOOKWAIT_TOKEN_KEYS: z.string().min(1, { error: 'is required: kid:base64secret[,kid:base64secret…]' }),
   HOOKWAIT_BODY_LIMIT: int(1, 64 * 1024 * 1024).default(256 * 1024),
@@ -43,21 +44,50 @@ export const envSchema = z.object({
   HOOKWAIT_TRUST_PROXY: int(0, 10).default(0),
   HOOKWAIT_HEADERS_TIMEOUT_MS: int(1_000, 120_000).default(10_000),
   HOOKWAIT_REQUEST_TIMEOUT_MS: int(1_000, 600_000).default(30_000),
-  PORT: int(0, 65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
+/**
+ * The connection variables that `@temporalio/envconfig` reads (as the `temporal` CLI does), plus
+ * `TEMPORAL_GRPC_META_<HEADER>` for gRPC headers. They override the selected profile of the Temporal config file.
+ */
+export const TEMPORAL_CONNECTION_ENV = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS',
+  'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_CERT_DATA',
+  'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  'TEMPORAL_TLS_CLIENT_KEY_DATA',
+  'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+  'TEMPORAL_TLS_SERVER_CA_CERT_DATA',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_PROFILE',
+  'TEMPORAL_CONFIG_FILE',
+] as const;
+
+/** hookwait's former names of the mTLS variables, still accepted (deprecated) when the standard name is unset. */
+const DEPRECATED_ALIASES = { TEMPORAL_TLS_CERT_PATH: 'TEMPORAL_TLS_CLIENT_CERT_PATH', TEMPORAL_TLS_KEY_PATH: 'TEMPORAL_TLS_CLIENT_KEY_PATH' } as const;
+
+/** How hookwait reaches Temporal: the SDK's environment configuration (profile, then environment) plus hookwait's own settings. */
+export interface TemporalSettings {
+  /** `host:port` of the frontend; `localhost:7233` when neither a profile nor the environment names one. */
+  readonly address: string;
+  readonly namespace: string;
+  /** hookwait's own `TEMPORAL_TASK_QUEUE`: the workers' task queue. */
+  readonly taskQueue: string;
+  readonly apiKey?: string;
+  /** `true` for TLS with the system's roots, an object for mTLS, a custom CA or a server name, `false` for none. */
+  readonly tls?: TLSConfig | boolean;
+  /** gRPC headers sent with every call (a profile's `grpc_meta`, `TEMPORAL_GRPC_META_*`). */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Deadline for each call the gateway makes to Temporal. */
+  readonly callTimeoutMs: number;
+}
+
+/** The library's configuration: hookwait's settings and the connection to Temporal. */
 export interface HookwaitConfig {
-  readonly temporal: {
-    readonly address: string;
-    readonly namespace: string;
-    readonly taskQueue: string;
-    readonly apiKey?: string;
-    readonly tls?: { readonly clientCertPair?: { readonly crt: Buffer; readonly key: Buffer } } | boolean;
-    /** Deadline for each call the gateway makes to Temporal. */
-    readonly callTimeoutMs: number;
-  };
+  readonly temporal: TemporalSettings;
   readonly publicBaseUrl: string;
   readonly keyring: TokenKeyring;
   readonly bodyLimitBytes: number;
@@ -71,61 +101,151 @@ export interface HookwaitConfig {
   readonly requestTimeoutMs: number;
   /** Where the worker serves the Temporal SDK's Prometheus metrics (`/metrics`); off when unset. */
   readonly workerMetricsPort?: number;
-  readonly port: number;
-  readonly host: string;
-  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** How {@link loadConfig} reads files and profiles. */
+export interface LoadConfigOptions {
+  /** Reads the files the configuration names (`TEMPORAL_CONFIG_FILE`, TLS certificates and keys). Default: `fs.readFileSync`. */
+  readonly readFile?: (path: string) => Buffer;
+  /**
+   * `false` ignores the Temporal config file (`temporal.toml` profiles): the connection comes from the environment
+   * alone. Default `true`.
+   */
+  readonly temporalConfigFile?: boolean;
+}
+
+interface Issue {
+  readonly setting: string;
+  readonly message: string;
+}
+
+type Env = Record<string, string>;
+
+/** Empty strings mean "unset", as in most deployment tools (except `TEMPORAL_GRPC_META_*`, where empty removes a header). */
+function cleanEnv(env: Record<string, string | undefined>): Env {
+  const out: Env = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && (v !== '' || k.startsWith('TEMPORAL_GRPC_META_'))) out[k] = v;
+  return out;
+}
+
+const TLS_FILES = [
+  { field: 'clientCert', env: 'TEMPORAL_TLS_CLIENT_CERT_PATH', toml: 'tls.client_cert_path' },
+  { field: 'clientKey', env: 'TEMPORAL_TLS_CLIENT_KEY_PATH', toml: 'tls.client_key_path' },
+  { field: 'serverCACert', env: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', toml: 'tls.server_ca_cert_path' },
+] as const;
+
+/** An empty TLS object means "TLS with defaults", which `true` says more plainly; unset fields are dropped. */
+function tidyTls(tls: TLSConfig | boolean | null | undefined): TLSConfig | boolean | undefined {
+  if (tls === null || tls === undefined || typeof tls === 'boolean') return tls ?? undefined;
+  const out = Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined)) as TLSConfig;
+  return Object.keys(out).length === 0 ? true : out;
+}
+
+/** The Temporal connection, through `@temporalio/envconfig`: the selected profile of the config file, then the environment. */
+function temporalConnection(
+  given: Env,
+  readFile: (path: string) => Buffer,
+  useConfigFile: boolean,
+): { issues: Issue[]; value?: Omit<TemporalSettings, 'taskQueue' | 'callTimeoutMs'> } {
+  const env: Env = { ...given };
+  const named: Record<string, string> = {}; // standard name → the (deprecated) name the user set
+  for (const [old, standard] of Object.entries(DEPRECATED_ALIASES)) {
+    const value = env[old];
+    if (value !== undefined && env[standard] === undefined) {
+      env[standard] = value;
+      named[standard] = old;
+    }
+  }
+  const name = (setting: string): string => named[setting] ?? setting;
+  // envconfig reads anything but 'true' and '1' as false; refuse what it would misread rather than turn TLS off.
+  if (env.TEMPORAL_TLS !== undefined && !['true', 'false', '1', '0'].includes(env.TEMPORAL_TLS)) {
+    return { issues: [{ setting: 'TEMPORAL_TLS', message: "must be 'true' or 'false'" }] };
+  }
+  const file = useConfigFile ? env.TEMPORAL_CONFIG_FILE : undefined;
+  let data: Buffer | undefined;
+  if (file !== undefined) {
+    try {
+      data = readFile(file);
+    } catch (err) {
+      return { issues: [{ setting: 'TEMPORAL_CONFIG_FILE', message: `cannot read ${file}: ${(err as Error).message}` }] };
+    }
+  }
+  const where = file ?? 'the Temporal config file (temporalio/temporal.toml in your config directory)';
+  let profile: ClientConfigProfile;
+  try {
+    profile = loadClientConfigProfile({ ...(data ? { configSource: { data } } : {}), disableFile: !useConfigFile, overrideEnvVars: env });
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/^Profile '.*' not found/.test(message)) {
+      return { issues: [{ setting: 'TEMPORAL_PROFILE', message: `no profile '${env.TEMPORAL_PROFILE}' in ${where}` }] };
+    }
+    return { issues: [{ setting: 'TEMPORAL_CONFIG_FILE', message: `${where}: ${message}` }] };
+  }
+
+  const issues: Issue[] = [];
+  const tls: ClientConfigTLS | undefined = profile.tls ? { ...profile.tls } : undefined;
+  if (tls && !tls.disabled && (tls.clientCert === undefined) !== (tls.clientKey === undefined)) {
+    const settings = [name('TEMPORAL_TLS_CLIENT_CERT_PATH'), name('TEMPORAL_TLS_CLIENT_KEY_PATH')];
+    return { issues: settings.map((setting) => ({ setting, message: `a client certificate and its key go together (${settings.join(', ')}, or tls.client_cert_* and tls.client_key_* in a profile)` })) };
+  }
+  // The files a profile or the environment names are read here, so that an unreadable one names its setting.
+  for (const f of TLS_FILES) {
+    const source = tls?.[f.field];
+    if (!tls || !source || !('path' in source)) continue;
+    try {
+      tls[f.field] = { data: readFile(source.path) };
+    } catch (err) {
+      const setting = env[f.env] === source.path ? name(f.env) : `${f.toml} (profile '${env.TEMPORAL_PROFILE ?? 'default'}' in ${where})`;
+      issues.push({ setting, message: `cannot read ${source.path}: ${(err as Error).message}` });
+    }
+  }
+  if (issues.length > 0) return { issues };
+
+  const { connectionOptions, namespace } = toClientOptions({ ...profile, ...(tls ? { tls } : {}) });
+  const tidy = tidyTls(connectionOptions.tls);
+  const apiKey = connectionOptions.apiKey;
+  return {
+    issues,
+    value: {
+      address: connectionOptions.address || 'localhost:7233',
+      namespace: namespace || 'default',
+      ...(apiKey ? { apiKey } : {}),
+      ...(tidy !== undefined ? { tls: tidy } : {}),
+      ...(profile.grpcMeta && Object.keys(profile.grpcMeta).length > 0 ? { metadata: profile.grpcMeta } : {}),
+    },
+  };
 }
 
 /**
- * Reads and validates the configuration once, at start-up.
+ * Reads and validates hookwait's configuration once, at start-up: its `HOOKWAIT_*` settings, `TEMPORAL_TASK_QUEUE`,
+ * and the connection to Temporal through `@temporalio/envconfig` (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`,
+ * `TEMPORAL_API_KEY`, `TEMPORAL_TLS*`, `TEMPORAL_PROFILE`, `TEMPORAL_CONFIG_FILE` and `temporal.toml` profiles,
+ * as the `temporal` CLI reads them). Variables it does not own (`PORT`, `LOG_LEVEL`, …) are ignored.
  * @throws {@link ConfigError} naming every bad setting.
  */
-export function loadConfig(
-  env: Record<string, string | undefined> = process.env,
-  readFile: (path: string) => Buffer = (p) => require('node:fs').readFileSync(p),
-): HookwaitConfig {
-  // Empty strings mean "unset", as in most deployment tools.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+export function loadConfig(env: Record<string, string | undefined> = process.env, options: LoadConfigOptions = {}): HookwaitConfig {
+  const cleaned = cleanEnv(env);
+  const readFile = options.readFile ?? ((p: string) => readFileSync(p));
+  const issues: Issue[] = [];
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    const settings = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))];
-    const detail = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; ');
-    throw new ConfigError(settings, `invalid configuration: ${detail}`);
+  if (!parsed.success) issues.push(...parsed.error.issues.map((i) => ({ setting: String(i.path[0]), message: i.message })));
+  let keyring: TokenKeyring | undefined;
+  if (parsed.success) {
+    try {
+      keyring = parseKeyring(parsed.data.HOOKWAIT_TOKEN_KEYS);
+    } catch (err) {
+      issues.push({ setting: 'HOOKWAIT_TOKEN_KEYS', message: (err as Error).message });
+    }
+  }
+  const connection = temporalConnection(cleaned, readFile, options.temporalConfigFile !== false);
+  issues.push(...connection.issues);
+  if (!parsed.success || !keyring || !connection.value || issues.length > 0) {
+    const settings = [...new Set(issues.map((i) => i.setting))];
+    throw new ConfigError(settings, `invalid configuration: ${issues.map((i) => `${i.setting}: ${i.message}`).join('; ')}`);
   }
   const e = parsed.data;
-  let keyring: TokenKeyring;
-  try {
-    keyring = parseKeyring(e.HOOKWAIT_TOKEN_KEYS);
-  } catch (err) {
-    throw new ConfigError(['HOOKWAIT_TOKEN_KEYS'], `invalid configuration: HOOKWAIT_TOKEN_KEYS: ${(err as Error).message}`);
-  }
-  if ((e.TEMPORAL_TLS_CERT_PATH === undefined) !== (e.TEMPORAL_TLS_KEY_PATH === undefined)) {
-    throw new ConfigError(
-      ['TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_KEY_PATH'],
-      'invalid configuration: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together',
-    );
-  }
-  let tls: HookwaitConfig['temporal']['tls'];
-  if (e.TEMPORAL_TLS_CERT_PATH && e.TEMPORAL_TLS_KEY_PATH) {
-    const read = (setting: string, path: string): Buffer => {
-      try {
-        return readFile(path);
-      } catch (err) {
-        throw new ConfigError([setting], `invalid configuration: ${setting}: cannot read ${path}: ${(err as Error).message}`);
-      }
-    };
-    tls = { clientCertPair: { crt: read('TEMPORAL_TLS_CERT_PATH', e.TEMPORAL_TLS_CERT_PATH), key: read('TEMPORAL_TLS_KEY_PATH', e.TEMPORAL_TLS_KEY_PATH) } };
-  } else if (e.TEMPORAL_TLS !== undefined) tls = e.TEMPORAL_TLS;
-  else if (e.TEMPORAL_API_KEY) tls = true; // Temporal Cloud API keys need TLS.
   return {
-    temporal: {
-      address: e.TEMPORAL_ADDRESS,
-      namespace: e.TEMPORAL_NAMESPACE,
-      taskQueue: e.TEMPORAL_TASK_QUEUE,
-      ...(e.TEMPORAL_API_KEY ? { apiKey: e.TEMPORAL_API_KEY } : {}),
-      ...(tls !== undefined ? { tls } : {}),
-      callTimeoutMs: e.HOOKWAIT_TEMPORAL_TIMEOUT_MS,
-    },
+    temporal: { ...connection.value, taskQueue: e.TEMPORAL_TASK_QUEUE, callTimeoutMs: e.HOOKWAIT_TEMPORAL_TIMEOUT_MS },
     publicBaseUrl: e.HOOKWAIT_PUBLIC_BASE_URL.replace(/\/+$/, ''),
     keyring,
     bodyLimitBytes: e.HOOKWAIT_BODY_LIMIT,
@@ -138,8 +258,5 @@ export function loadConfig(
     headersTimeoutMs: e.HOOKWAIT_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: e.HOOKWAIT_REQUEST_TIMEOUT_MS,
     ...(e.HOOKWAIT_WORKER_METRICS_PORT !== undefined ? { workerMetricsPort: e.HOOKWAIT_WORKER_METRICS_PORT } : {}),
-    port: e.PORT,
-    host: e.HOST,
-    logLevel: e.LOG_LEVEL,
   };
 }

@@ -36,7 +36,14 @@ export { HttpConversationChannel, LoggingConversationChannel, type ConversationC
 export { createHookwaitActivities, callbackUrl, type HookwaitActivitiesOptions } from './activities/create-activities';
 export { CONNECTOR_BAD_RESPONSE, CONNECTOR_MISCONFIGURED, CONNECTOR_REJECTED, CONNECTOR_UNAVAILABLE } from './activities/data-connector';
 export { hookwaitPlugin, type HookwaitPluginOptions } from './plugin';
-export { callbackUrlsOf, checkProcedureInput, ProcedureInputError, startProcedure, type StartProcedureOptions } from './client/start-procedure';
+export {
+  callbackUrlsOf,
+  checkProcedureInput,
+  ProcedureInputError,
+  SearchAttributesNotRegisteredError,
+  startProcedure,
+  type StartProcedureOptions,
+} from './client/start-procedure';
 export {
   createCallbackService,
   type CallbackAccepted,
@@ -59,6 +66,6 @@ export {
   type TokenKeyring,
   type VerifiedCallbackToken,
 } from './security/callback-token';
-export { ConfigError, loadConfig, type HookwaitConfig } from './config';
+export { ConfigError, loadConfig, type HookwaitConfig, type LoadConfigOptions, type TemporalSettings } from './config';
 export { createLogger, silentLogger, type Logger, type LogLevel } from './logging/logger';
 export { createGatewayMetrics, type GatewayMetrics } from './api/gateway-metrics';

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCli } from '../src/cli/run-cli';
 import { startHarness, type Harness } from './helpers/harness';
 import { postCallback } from './helpers/http';
@@ -19,12 +22,13 @@ describe('hookwait CLI against a real server', () => {
     await h?.teardown();
   });
 
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  async function cliWith(withEnv: NodeJS.ProcessEnv, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
     let out = '';
     let err = '';
-    const code = await runCli(argv, env, { out: (s) => (out += s), err: (s) => (err += s) });
+    const code = await runCli(argv, withEnv, { out: (s) => (out += s), err: (s) => (err += s) });
     return { code, out, err };
   }
+  const cli = (...argv: string[]) => cliWith(env, ...argv);
 
   test('start --json prints ids and callback URLs; show reports waits and captured attributes', async () => {
     const started = await cli('start', 'stockCheck', '--input', '{}', '--json');
@@ -54,5 +58,59 @@ describe('hookwait CLI against a real server', () => {
     expect(await cli('show', 'no-such-workflow')).toMatchObject({ code: 3, err: expect.stringMatching(/no workflow 'no-such-workflow'/) });
     expect(await cli('frobnicate')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command/) });
     expect((await cli()).code).toBe(2);
+  });
+
+  describe('the connection from a temporal.toml profile and global options', () => {
+    let dir: string;
+    let configFile: string;
+    /** The environment without any TEMPORAL_ADDRESS: only the profile says where the server is. */
+    let bare: NodeJS.ProcessEnv;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'hookwait-cli-profile-'));
+      configFile = join(dir, 'temporal.toml');
+      writeFileSync(
+        configFile,
+        `[profile.hw]\naddress = "${h.env.address}"\nnamespace = "default"\n\n[profile.elsewhere]\naddress = "${h.env.address}"\nnamespace = "no-such-namespace"\n`,
+      );
+      bare = {
+        TEMPORAL_TASK_QUEUE: h.taskQueue,
+        HOOKWAIT_PROCEDURES_MODULE: require.resolve('./fixtures/procedures'),
+        HOOKWAIT_WORKFLOWS_MODULE: require.resolve('./fixtures/workflows'),
+      };
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    test('TEMPORAL_CONFIG_FILE + TEMPORAL_PROFILE alone: the CLI starts and shows a run on that server', async () => {
+      const profileEnv = { ...bare, TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: 'hw' };
+      const started = await cliWith(profileEnv, 'start', 'stockCheck', '--input', '{}', '--json');
+      expect(started).toMatchObject({ code: 0, err: '' });
+      const { workflowId, callbackUrls } = JSON.parse(started.out) as { workflowId: string; callbackUrls: Record<string, string> };
+      expect(Object.keys(callbackUrls).sort()).toEqual(['confirm', 'stock']);
+      expect(await cliWith(profileEnv, 'show', workflowId, '--json')).toMatchObject({ code: 0, out: expect.stringContaining(`"workflowId":"${workflowId}"`) });
+      await h.env.client.workflow.getHandle(workflowId).terminate('test done');
+    });
+
+    test("the profile's namespace is the one used", async () => {
+      const r = await cliWith({ ...bare, TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: 'elsewhere' }, 'list', '--json');
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/namespace not found: 'no-such-namespace'/i);
+    });
+
+    test('--profile and --config-file, before or after the command', async () => {
+      expect(await cliWith(bare, '--config-file', configFile, '--profile', 'hw', 'list', '--json')).toMatchObject({ code: 0, err: '' });
+      expect(await cliWith(bare, 'list', '--json', `--config-file=${configFile}`, '--profile=hw')).toMatchObject({ code: 0, err: '' });
+      expect(await cliWith(bare, 'list', '--config-file', configFile, '--profile', 'nope')).toMatchObject({ code: 2, err: expect.stringMatching(/--profile: no profile 'nope'/) });
+    });
+
+    test('--address and --namespace override the environment and the profile', async () => {
+      // Nothing listens on port 1: only the option can make these work.
+      const wrong = { ...bare, TEMPORAL_ADDRESS: '127.0.0.1:1' };
+      expect(await cliWith(wrong, '--address', h.env.address, 'list', '--json')).toMatchObject({ code: 0, err: '' });
+      expect(await cliWith(wrong, 'list', '--json', '--address', h.env.address)).toMatchObject({ code: 0, err: '' });
+      expect(await cliWith({ ...bare, TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: 'elsewhere' }, 'list', '--json', '--namespace', 'default')).toMatchObject({ code: 0, err: '' });
+      const r = await cliWith({ ...bare, TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: 'hw' }, '--namespace', 'no-such-namespace', 'list');
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/namespace not found: 'no-such-namespace'/i);
+    });
   });
 });

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { parse } from 'yaml';
-import { envSchema, loadConfig } from '../src/config';
+import { envSchema, loadConfig, TEMPORAL_CONNECTION_ENV } from '../src/config';
+import { loadProcessConfig, processEnvSchema } from '../src/app/process-config';
 import { procedureModules } from '../src/app/procedure-modules';
 import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 
@@ -160,17 +161,20 @@ describe('docker-compose.yml', () => {
   });
 
   it.each(OUR_SERVICES)('%s gets only variables the code reads', (name) => {
-    const known = new Set([...Object.keys(envSchema.shape), ...EXTRA_ENV]);
+    const known = new Set([...Object.keys(envSchema.shape), ...TEMPORAL_CONNECTION_ENV, ...Object.keys(processEnvSchema.shape), ...EXTRA_ENV]);
     const unknown = Object.keys(rawEnvironment(service(name))).filter((k) => !known.has(k));
     expect(unknown).toEqual([]);
     expect(service(name).env_file).toBeUndefined(); // everything the containers get is visible here
   });
 
-  it.each(OUR_SERVICES)("%s's environment, as compose resolves it, is accepted by loadConfig()", (name) => {
+  it.each(OUR_SERVICES)("%s's environment, as compose resolves it, is accepted by loadConfig() and loadProcessConfig()", (name) => {
     const env = resolvedEnvironment(service(name), { HOOKWAIT_TOKEN_KEYS: testKeys });
-    const config = loadConfig(env, (path) => {
-      throw new Error(`no file should be read, asked for ${path}`);
+    const config = loadConfig(env, {
+      readFile: (path) => {
+        throw new Error(`no file should be read, asked for ${path}`);
+      },
     });
+    expect(() => loadProcessConfig(env)).not.toThrow();
     expect(config.temporal).toMatchObject({ address: 'temporal:7233', namespace: 'default', taskQueue: 'hookwait' });
     expect(config.keyring).toBeDefined();
     // Empty module variables mean the bundled demo, which exists.
@@ -195,7 +199,7 @@ describe('docker-compose.yml', () => {
 
   it("publishes the gateway's port and health-checks its /healthz route", () => {
     const gateway = service('gateway');
-    const { port } = loadConfig(resolvedEnvironment(gateway, { HOOKWAIT_TOKEN_KEYS: testKeys }));
+    const { port } = loadProcessConfig(resolvedEnvironment(gateway, { HOOKWAIT_TOKEN_KEYS: testKeys }));
     const ports = (gateway.ports as unknown[]).map(String);
     expect(ports.some((p) => p.split(':').pop() === String(port))).toBe(true);
     const check = commandText(record(gateway.healthcheck, 'gateway healthcheck').test);

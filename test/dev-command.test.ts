@@ -75,7 +75,7 @@ describe('npm run dev', () => {
     expect(await Promise.all([temporalPort, uiPort, port, kycPort].map(listening))).toEqual([false, false, false, false]);
   }, 120_000);
 
-  test('with TEMPORAL_ADDRESS set it uses that server and starts none of its own', async () => {
+  test('with TEMPORAL_ADDRESS set it uses that server and starts none of its own; callback URLs follow PORT', async () => {
     const { TestWorkflowEnvironment } = await import('@temporalio/testing');
     const external = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH as string } } });
     const cwd = mkdtempSync(join(tmpdir(), 'hookwait-dev-ext-'));
@@ -84,16 +84,21 @@ describe('npm run dev', () => {
       TEMPORAL_ADDRESS: external.address,
       PORT: String(port),
       HOST: '127.0.0.1',
-      HOOKWAIT_PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      // Unset: the callback URLs must lead to the gateway on PORT, not to the default 3000.
+      HOOKWAIT_PUBLIC_BASE_URL: '',
       MOCK_KYC_PORT: String(kycPort),
       HOOKWAIT_TOKEN_KEYS: '',
-      LOG_LEVEL: 'warn',
+      // pino's names are accepted too (fatal logs as error).
+      LOG_LEVEL: 'fatal',
     });
     try {
       await until(/Demo run finished/, dev);
       const out = dev.output();
       expect(out).toMatch(/Demo run finished: .*"status":"completed"/);
       expect(out).toContain(`Temporal          ${external.address}`);
+      expect(out).toContain(`Callback gateway  http://127.0.0.1:${port}   (public base URL http://127.0.0.1:${port})`);
+      // The mock provider reached the gateway through the callback URL the run minted.
+      expect(out).toMatch(/Callback ledger: idVerification accepted from mock-kyc/);
       expect(out).not.toMatch(/Temporal dev server on|Temporal Web UI/);
       expect(out).toMatch(/Registered search attributes: HookwaitProcedure/);
       // The demo run is on the external server.

@@ -389,10 +389,10 @@ describe('faults', () => {
     expect(DRAIN_TIMEOUT_MS).toBe(25_000);
     const { handle, token } = await park('stuck');
     const lines: string[] = [];
-    const config = loadConfig({ HOOKWAIT_TOKEN_KEYS: keyringSpec, TEMPORAL_ADDRESS: server!.address, PORT: '0', HOST: '127.0.0.1' });
+    const config = loadConfig({ HOOKWAIT_TOKEN_KEYS: keyringSpec, TEMPORAL_ADDRESS: server!.address });
     const stuckClient = lazyClient(config.temporal);
     try {
-      const gw = await startGateway(config, stuckClient, [approvalProcedure], createLogger({ write: (l) => lines.push(l) }));
+      const gw = await startGateway(config, stuckClient, [approvalProcedure], createLogger({ write: (l) => lines.push(l) }), { port: 0, host: '127.0.0.1' });
       const port = (gw.server.address() as AddressInfo).port;
       // Headers and half the body, then silence: a sender that stalls mid-upload.
       const stuck = new RawExchange(port);

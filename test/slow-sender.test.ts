@@ -12,15 +12,13 @@ describe('slow senders', () => {
   beforeAll(async () => {
     const config = loadConfig({
       HOOKWAIT_TOKEN_KEYS: generateKeyringSpec('s1'),
-      PORT: '0',
-      HOST: '127.0.0.1',
       HOOKWAIT_HEADERS_TIMEOUT_MS: '1000',
       HOOKWAIT_REQUEST_TIMEOUT_MS: '2000',
       TEMPORAL_ADDRESS: '127.0.0.1:1',
       ...TEST_SECRETS,
     });
     process.env = { ...process.env, ...TEST_SECRETS };
-    gateway = await startGateway(config, lazyClient(config.temporal), testProcedures, silentLogger);
+    gateway = await startGateway(config, lazyClient(config.temporal), testProcedures, silentLogger, { port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
     await gateway?.stop({ drainTimeoutMs: 100 });

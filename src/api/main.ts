@@ -1,7 +1,7 @@
 import { lazyClient } from '../app/temporal-connection';
+import { loadProcessConfig, processLogger } from '../app/process-config';
 import { loadProcedures, procedureModules } from '../app/procedure-modules';
 import { ConfigError, loadConfig } from '../config';
-import { createLogger } from '../logging/logger';
 import { DRAIN_TIMEOUT_MS, startGateway } from './start-gateway';
 
 /** Past the drain, closing the Temporal connection gets this long before the process exits anyway. */
@@ -9,10 +9,11 @@ const EXIT_GRACE_MS = 3_000;
 
 // `npm run gateway`: the standalone callback gateway (stateless; run as many replicas as needed).
 async function main(): Promise<void> {
+  const processConfig = loadProcessConfig();
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel, bindings: { service: 'hookwait-gateway' } });
+  const logger = processLogger(processConfig, 'hookwait-gateway');
   const client = lazyClient(config.temporal);
-  const gateway = await startGateway(config, client, loadProcedures(procedureModules().proceduresModule), logger);
+  const gateway = await startGateway(config, client, loadProcedures(procedureModules().proceduresModule), logger, processConfig);
 
   // SIGTERM (orchestrators) or SIGINT (Ctrl-C): stop accepting, let requests in flight finish (each got or
   // will get its answer only after Temporal has the callback), close the Temporal connection, exit 0.

@@ -50,8 +50,26 @@ function refuseWhileDraining(req: IncomingMessage, res: ServerResponse): void {
   res.end(body);
 }
 
+/** Where the standalone gateway listens (`PORT`, `HOST` of the standalone processes). */
+export interface GatewayListen {
+  readonly port: number;
+  readonly host: string;
+}
+
+/** The local URL of a listener on `host:port`; a wildcard host (`0.0.0.0`, `::`) is reached as `localhost`. */
+export function gatewayUrl(host: string, port: number): string {
+  const name = host === '0.0.0.0' || host === '::' || host === '' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${name}:${port}`;
+}
+
 /** Listens with webhook-friendly timeouts; `stop()` drains gracefully (see {@link StartedGateway.stop}). */
-export async function startGateway(config: HookwaitConfig, client: Client, procedures: readonly AnyProcedure[], logger: Logger): Promise<StartedGateway> {
+export async function startGateway(
+  config: HookwaitConfig,
+  client: Client,
+  procedures: readonly AnyProcedure[],
+  logger: Logger,
+  listen: GatewayListen,
+): Promise<StartedGateway> {
   const app = createGatewayApp({
     client,
     namespace: config.temporal.namespace,
@@ -83,13 +101,13 @@ export async function startGateway(config: HookwaitConfig, client: Client, proce
   server.requestTimeout = config.requestTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, config.host, () => {
+    server.listen(listen.port, listen.host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  const url = gatewayUrl(listen.host, port);
   logger.info('gateway listening', { url, publicBaseUrl: config.publicBaseUrl });
 
   let stopping: Promise<void> | undefined;

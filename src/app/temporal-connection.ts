@@ -1,15 +1,18 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { HookwaitConfig } from '../config';
+import type { TemporalSettings } from '../config';
 import type { Logger } from '../logging/logger';
 
-type TemporalSettings = HookwaitConfig['temporal'];
-
-function connectionOptions(t: TemporalSettings) {
+/**
+ * `Connection` and `NativeConnection` options from the settings `loadConfig()` took from `@temporalio/envconfig`
+ * (profile and environment): address, TLS, API key and gRPC metadata.
+ */
+function connectionOptions(t: Pick<TemporalSettings, 'address' | 'tls' | 'apiKey' | 'metadata'>) {
   return {
     address: t.address,
     ...(t.tls !== undefined ? { tls: t.tls } : {}),
     ...(t.apiKey ? { apiKey: t.apiKey } : {}),
+    ...(t.metadata ? { metadata: { ...t.metadata } } : {}),
   };
 }
 
@@ -21,6 +24,7 @@ export function lazyClient(t: TemporalSettings): Client {
   return new Client({ connection: Connection.lazy(connectionOptions(t)), namespace: t.namespace });
 }
 
+/** A client connected now (the CLI and the dev command: fail fast when Temporal is not there). */
 export async function connectClient(t: TemporalSettings): Promise<Client> {
   return new Client({ connection: await Connection.connect(connectionOptions(t)), namespace: t.namespace });
 }

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { loadProcedures, procedureModules } from '../app/procedure-modules';
 import { ensureSearchAttributes } from '../app/search-attribute-setup';
@@ -15,7 +17,26 @@ import { startCommand } from './commands/start';
 
 export { EXIT, type CliIo } from './cli-support';
 
-const USAGE = `Usage: hookwait <command> [options]
+/** Global options, before or after the command name; each overrides its environment variable (and the profile). */
+const GLOBAL_OPTIONS: Readonly<Record<string, string>> = {
+  '--address': 'TEMPORAL_ADDRESS',
+  '--namespace': 'TEMPORAL_NAMESPACE',
+  '--api-key': 'TEMPORAL_API_KEY',
+  '--profile': 'TEMPORAL_PROFILE',
+  '--config-file': 'TEMPORAL_CONFIG_FILE',
+};
+
+const GLOBAL_HELP = `Global options (before or after the command; they override the environment and the profile):
+  --address <host:port>   Temporal frontend (TEMPORAL_ADDRESS)
+  --namespace <name>      Temporal namespace (TEMPORAL_NAMESPACE)
+  --api-key <key>         Temporal Cloud API key, turns TLS on (TEMPORAL_API_KEY)
+  --profile <name>        profile of the Temporal config file (TEMPORAL_PROFILE)
+  --config-file <path>    the Temporal config file, temporal.toml (TEMPORAL_CONFIG_FILE)
+  -h, --help              show help (of a command: hookwait <command> --help)
+  --version               print hookwait's version
+`;
+
+const USAGE = `Usage: hookwait [global options] <command> [options]
 
 Commands:
   start <procedure> --input <json> [--id <workflowId>] [--json]
@@ -33,9 +54,131 @@ Commands:
   setup
         Register hookwait's search attributes on the namespace.
 
+${GLOBAL_HELP}
 Exit codes: 0 done, 1 runtime failure, 2 bad usage or input, 3 unknown workflow/procedure/wait, 4 wait no longer open.
-Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, …; see README).
+The connection comes from the environment and temporal.toml profiles as for the \`temporal\` CLI (TEMPORAL_ADDRESS,
+TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE), the task queue from
+TEMPORAL_TASK_QUEUE; see the README.
 `;
+
+/** Each command's `--help`. */
+const COMMAND_HELP: Readonly<Record<string, string>> = {
+  start: `Usage: hookwait start <procedure> --input <json> [--id <workflowId>] [--json]
+
+Checks the input against the procedure's schema, starts a run (on TEMPORAL_TASK_QUEUE, with a static summary) and
+prints its workflow id, run id and callback URLs (once a worker has minted them).
+
+Options:
+  --input <json>      the run's input (default {})
+  --id <workflowId>   the workflow id (default <procedure>-<uuid>)
+  --json              print JSON
+`,
+  list: `Usage: hookwait list [--status <status>] [--procedure <name>] [--limit <n>] [--json]
+
+Lists runs through the hookwait search attributes, with what each waits for and until when.
+
+Options:
+  --status <status>   running, waiting, completed, escalated or failed
+  --procedure <name>  only runs of this procedure
+  --limit <n>         at most this many runs, 1 to 10000 (default 100)
+  --json              print JSON
+`,
+  show: `Usage: hookwait show <workflowId> [--json]
+
+Shows a run's status, its waits (with deadlines), the captured attributes and the callback ledger.
+
+Options:
+  --json              print JSON
+`,
+  complete: `Usage: hookwait complete <workflowId> <wait> --data <json> [--json]
+
+Completes a wait as an operator. The data is checked like a callback (declared attributes, their types); the ledger
+records the operator (HOOKWAIT_OPERATOR, else USER).
+
+Options:
+  --data <json>       the wait's attributes
+  --json              print JSON
+`,
+  expire: `Usage: hookwait expire <workflowId> <wait> [--json]
+
+Takes the wait's timeout path now (escalate or branch, as declared); recorded on the ledger.
+
+Options:
+  --json              print JSON
+`,
+  revoke: `Usage: hookwait revoke <workflowId> [wait] [--json]
+
+Makes the run's callback URLs (or one wait's) answer 410 from now on; recorded on the ledger.
+
+Options:
+  --json              print JSON
+`,
+  setup: `Usage: hookwait setup
+
+Registers hookwait's search attributes on the namespace (those missing only), on any cluster.
+`,
+};
+
+/** hookwait's version, from the package.json above this file (in src/ or in lib/src/ alike). */
+function packageVersion(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'hookwait' && typeof pkg.version === 'string') return pkg.version;
+    }
+    if (dirname(dir) === dir) return 'unknown';
+  }
+}
+
+interface ParsedArgv {
+  /** The command and its own arguments, global options removed. */
+  readonly args: string[];
+  /** Environment variables set by global options. */
+  readonly overrides: Readonly<Record<string, string>>;
+  readonly help: boolean;
+  readonly version: boolean;
+}
+
+/** Takes the global options out of argv, wherever they are (up to a `--`). */
+function parseGlobalOptions(argv: readonly string[]): ParsedArgv {
+  const args: string[] = [];
+  const overrides: Record<string, string> = {};
+  let help = false;
+  let version = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      args.push(...argv.slice(i));
+      break;
+    }
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (arg === '--version') {
+      version = true;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const variable = Object.prototype.hasOwnProperty.call(GLOBAL_OPTIONS, flag) ? GLOBAL_OPTIONS[flag] : undefined;
+    if (!variable) {
+      args.push(arg);
+      continue;
+    }
+    let value: string | undefined;
+    if (eq > 0) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith('-')) throw new UsageError(`${flag} needs a value (${flag} <${flag.slice(2)}>)`);
+      i++;
+    }
+    if (value === '') throw new UsageError(`${flag} must not be empty`);
+    overrides[variable] = value;
+  }
+  return { args, overrides, help, version };
+}
 
 function cliConfig(env: NodeJS.ProcessEnv): HookwaitConfig {
   // The CLI never mints tokens, so it needs no signing key of its own.
@@ -58,13 +201,41 @@ const COMMANDS: Record<string, (args: string[], ctx: CliContext) => Promise<numb
   setup: setupCommand,
 };
 
-/** Runs one CLI command; returns the exit code. */
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    io.out(USAGE);
-    return command ? EXIT.ok : EXIT.usage;
+/**
+ * Runs one CLI command; returns the exit code. Global options (`--address`, `--namespace`, `--api-key`,
+ * `--profile`, `--config-file`) may come before or after the command and override the environment.
+ */
+export async function runCli(argv: string[], givenEnv: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  let parsed: ParsedArgv;
+  try {
+    parsed = parseGlobalOptions(argv);
+  } catch (err) {
+    io.err(`hookwait: ${(err as Error).message}\n`);
+    return EXIT.usage;
   }
+  if (parsed.version) {
+    io.out(`hookwait ${packageVersion()}\n`);
+    return EXIT.ok;
+  }
+  let [command, ...rest] = parsed.args;
+  if (command === 'help') {
+    [command, ...rest] = rest;
+    if (!command) {
+      io.out(USAGE);
+      return EXIT.ok;
+    }
+    parsed = { ...parsed, help: true };
+  }
+  if (!command) {
+    io.out(USAGE);
+    return parsed.help ? EXIT.ok : EXIT.usage;
+  }
+  const help = Object.prototype.hasOwnProperty.call(COMMAND_HELP, command) ? COMMAND_HELP[command] : undefined;
+  if (parsed.help && help) {
+    io.out(`${help}\n${GLOBAL_HELP}`);
+    return EXIT.ok;
+  }
+  const env: NodeJS.ProcessEnv = { ...givenEnv, ...parsed.overrides };
   let connected: Client | undefined;
   try {
     const run = Object.prototype.hasOwnProperty.call(COMMANDS, command) ? COMMANDS[command] : undefined;
@@ -80,7 +251,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
     };
     return await run(rest, ctx);
   } catch (err) {
-    const message = `hookwait: ${(err as Error).message}\n`;
+    let message = `hookwait: ${(err as Error).message}\n`;
+    // A setting given as a global option is named as the user wrote it.
+    if (err instanceof ConfigError) {
+      for (const [flag, variable] of Object.entries(GLOBAL_OPTIONS)) if (parsed.overrides[variable] !== undefined) message = message.split(`${variable}:`).join(`${flag}:`);
+    }
     if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       io.err(message);
       return EXIT.usage;

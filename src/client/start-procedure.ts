@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { Procedure } from '../definitions/procedure';
 import { formatZodIssues } from '../definitions/zod-issues';
 import { type ProcedureState, stateQuery } from '../workflows/messages';
-import { HookwaitProcedure, HookwaitStatus } from '../workflows/search-attributes';
+import { HOOKWAIT_SEARCH_ATTRIBUTES, HookwaitProcedure, HookwaitStatus } from '../workflows/search-attributes';
 
 /** Thrown by {@link startProcedure} when the input does not fit the procedure's `input` schema; nothing is started. */
 export class ProcedureInputError extends Error {
@@ -18,6 +18,43 @@ export class ProcedureInputError extends Error {
   ) {
     super(`invalid input for ${procedureName}: ${issues}`);
   }
+}
+
+/**
+ * Thrown by {@link startProcedure} when the namespace does not have hookwait's search attributes; nothing is
+ * started. Register them with `npx hookwait setup`, or start with `searchAttributes: false`.
+ */
+export class SearchAttributesNotRegisteredError extends Error {
+  override readonly name = 'SearchAttributesNotRegisteredError';
+  constructor(
+    /** The namespace the run was to start in. */
+    readonly namespace: string,
+    /** The search attribute the server named as unknown, e.g. `HookwaitProcedure`. */
+    readonly attribute: string,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(
+      `namespace '${namespace}' does not have hookwait's search attributes (the server does not know ${attribute}): ` +
+        'register them with `npx hookwait setup`, or start without them (searchAttributes: false; HOOKWAIT_SEARCH_ATTRIBUTES=false)',
+      options,
+    );
+  }
+}
+
+const GRPC_INVALID_ARGUMENT = 3;
+// SQL visibility (the dev server, PostgreSQL, MySQL, SQLite) and Elasticsearch word it differently.
+const UNKNOWN_SEARCH_ATTRIBUTE = /no mapping defined for search attribute (\w+)|search attribute (\w+) is not defined/;
+
+/** The hookwait search attribute a start was refused for, if that is why it failed. */
+function unknownSearchAttribute(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, details } = e as { code?: unknown; details?: unknown };
+    if (code !== GRPC_INVALID_ARGUMENT || typeof details !== 'string') continue;
+    const m = UNKNOWN_SEARCH_ATTRIBUTE.exec(details);
+    const name = m?.[1] ?? m?.[2];
+    if (name && HOOKWAIT_SEARCH_ATTRIBUTES.some((k) => k.name === name)) return name;
+  }
+  return undefined;
 }
 
 /** Checks a run's input against the procedure's `input` schema. @throws {@link ProcedureInputError} naming each field. */
@@ -47,6 +84,7 @@ export interface StartProcedureOptions {
  *
  * @returns the handle; {@link callbackUrlsOf} reads the run's callback URLs once it has minted them.
  * @throws {@link ProcedureInputError} when the input does not fit `procedure.input`.
+ * @throws {@link SearchAttributesNotRegisteredError} when the namespace lacks hookwait's search attributes.
  */
 export async function startProcedure<S extends z.ZodType>(
   client: Client,
@@ -56,7 +94,7 @@ export async function startProcedure<S extends z.ZodType>(
 ): Promise<WorkflowHandleWithFirstExecutionRunId> {
   checkProcedureInput(procedure, input);
   const summary = options.summary ? `${procedure.title}: ${options.summary}` : procedure.title;
-  return client.workflow.start(procedure.name, {
+  const start = client.workflow.start(procedure.name, {
     taskQueue: options.taskQueue,
     workflowId: options.workflowId ?? `${procedure.name}-${randomUUID()}`,
     args: [input],
@@ -69,6 +107,10 @@ export async function startProcedure<S extends z.ZodType>(
             { key: HookwaitStatus, value: 'running' },
           ],
         }),
+  });
+  return start.catch((err: unknown) => {
+    const attribute = options.searchAttributes === false ? undefined : unknownSearchAttribute(err);
+    throw attribute ? new SearchAttributesNotRegisteredError(client.options.namespace, attribute, { cause: err }) : err;
   });
 }
 

@@ -1,12 +1,13 @@
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { loadProcessConfig, processLogger } from '../app/process-config';
 import { loadProcedures, procedureModules } from '../app/procedure-modules';
 import { ensureSearchAttributes } from '../app/search-attribute-setup';
 import { connectClient, lazyClient } from '../app/temporal-connection';
-import { startGateway } from '../api/start-gateway';
+import { gatewayUrl, startGateway } from '../api/start-gateway';
 import { startProcedure } from '../client/start-procedure';
 import { ConfigError, loadConfig } from '../config';
-import { createLogger } from '../logging/logger';
 import { installTemporalRuntime } from '../app/temporal-runtime';
 import { startWorker } from '../worker/run-worker';
 import { stateQuery } from '../workflows/messages';
@@ -19,9 +20,22 @@ const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
+/** A port free on `host` now (for PORT=0: the callback URLs must name the port before the gateway listens). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
 /**
  * `npm run dev`: the embedded Temporal dev server (SQLite under .hookwait/, Web UI on 8233), the worker, the
- * gateway, the mock KYC provider, and one demo run. With TEMPORAL_ADDRESS set, that server is used instead.
+ * gateway, the mock KYC provider, and one demo run. With a server configured explicitly (TEMPORAL_ADDRESS, or a
+ * profile chosen with TEMPORAL_PROFILE or TEMPORAL_CONFIG_FILE), that server is used instead.
  */
 async function main(): Promise<void> {
   const stateDir = resolve(DEV_STATE_DIR);
@@ -39,8 +53,17 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stopAll(0));
   process.once('SIGTERM', () => void stopAll(0));
 
+  let listen = loadProcessConfig(env);
+  // Callback URLs lead to the gateway started here, on the port it listens on, unless HOOKWAIT_PUBLIC_BASE_URL says otherwise.
+  if (!env.HOOKWAIT_PUBLIC_BASE_URL) {
+    if (listen.port === 0) listen = { ...listen, port: await freePort(listen.host) };
+    env.HOOKWAIT_PUBLIC_BASE_URL = gatewayUrl(listen.host, listen.port);
+  }
+
+  // A default profile in the user's temporal.toml does not count as a choice: it may well describe production.
+  const external = Boolean(env.TEMPORAL_ADDRESS || env.TEMPORAL_PROFILE || env.TEMPORAL_CONFIG_FILE);
   let server: DevServer | undefined;
-  if (!env.TEMPORAL_ADDRESS) {
+  if (!external) {
     const cli = await findTemporalCli({ env, log: say });
     server = await startDevServer({
       cli,
@@ -55,8 +78,9 @@ async function main(): Promise<void> {
     const child = server.process;
     process.once('exit', () => child.kill('SIGTERM'));
   }
-  const config = loadConfig(env);
-  const logger = createLogger({ level: config.logLevel, bindings: { service: 'hookwait-dev' } });
+  // Our own dev server is described by the environment alone, never by a profile.
+  const config = loadConfig(env, { temporalConfigFile: external });
+  const logger = processLogger(listen, 'hookwait-dev');
   installTemporalRuntime(logger, { ...(config.workerMetricsPort !== undefined ? { metricsPort: config.workerMetricsPort } : {}) });
 
   const mock = await startMockKycServer({ port: Number(env.MOCK_KYC_PORT ?? 3100), logger });
@@ -75,7 +99,7 @@ async function main(): Promise<void> {
   const worker = await startWorker(config, procedures, modules.workflowsModule, logger);
   stops.push(worker.stop);
   const client = lazyClient(config.temporal);
-  const gateway = await startGateway(config, client, procedures, logger);
+  const gateway = await startGateway(config, client, procedures, logger, listen);
   stops.push(gateway.stop);
 
   say('');

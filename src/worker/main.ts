@@ -1,13 +1,15 @@
+import { loadProcessConfig, processLogger } from '../app/process-config';
 import { loadProcedures, procedureModules } from '../app/procedure-modules';
 import { ConfigError, loadConfig } from '../config';
-import { createLogger } from '../logging/logger';
 import { installTemporalRuntime } from '../app/temporal-runtime';
 import { startWorker } from './run-worker';
 
 // `npm run worker`: the standalone worker (one of many replicas; all state lives in Temporal).
 async function main(): Promise<void> {
+  // The worker listens on nothing of its own: of the process variables, only LOG_LEVEL is its.
+  const processConfig = loadProcessConfig({ LOG_LEVEL: process.env.LOG_LEVEL });
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel, bindings: { service: 'hookwait-worker' } });
+  const logger = processLogger(processConfig, 'hookwait-worker');
   installTemporalRuntime(logger, { ...(config.workerMetricsPort !== undefined ? { metricsPort: config.workerMetricsPort } : {}) });
   const modules = procedureModules();
   const started = await startWorker(config, loadProcedures(modules.proceduresModule), modules.workflowsModule, logger);
