@@ -1,7 +1,16 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { runCli } from '../src/cli/run-cli';
 import { SearchAttributesNotRegisteredError, startProcedure } from '../src/client/start-procedure';
+import { Worker } from '@temporalio/worker';
+import { createLogger } from '../src/logging/logger';
+import { hookwaitPlugin } from '../src/plugin';
+import { generateKeyringSpec, parseKeyring } from '../src/security/callback-token';
 import { testProcedures } from './fixtures/procedures';
+import { RecordingChannel } from './helpers/recording-channel';
+import { eventually } from './helpers/http';
+import { callbackSignal, stateQuery } from '../src/workflows/messages';
+
+const keyring = parseKeyring(generateKeyringSpec('sa'));
 
 // A real dev server started without hookwait's search attributes, as a fresh namespace of a cluster is.
 describe('a namespace without hookwait search attributes', () => {
@@ -47,6 +56,25 @@ describe('a namespace without hookwait search attributes', () => {
     expect((await handle.describe()).status.name).toBe('RUNNING');
     await handle.terminate('test done');
   });
+
+  test('a worker on this namespace does not leave runs stuck: it goes on without search attributes and says why', async () => {
+    const lines: string[] = [];
+    const taskQueue = 'sa-missing-worker';
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('./fixtures/workflows'),
+      plugins: [hookwaitPlugin({ procedures: testProcedures, keyring, publicBaseUrl: 'http://127.0.0.1:9', channel: new RecordingChannel(), logger: createLogger({ write: (l) => lines.push(l) }) })],
+    });
+    await worker.runUntil(async () => {
+      const handle = await startProcedure(env.client, stockCheck, { waitTimeout: '1s' }, { taskQueue, workflowId: 'sa-missing-run', searchAttributes: false });
+      // The first wait times out (its timer, upserts and all); the second is completed by a callback signal.
+      await eventually(async () => ((await handle.query(stateQuery)).waits.confirm?.status === 'waiting' ? true : undefined));
+      await handle.signal(callbackSignal, { wait: 'confirm', attributes: { ok: 'yes' }, receivedAt: new Date().toISOString(), source: { kind: 'client' } });
+      expect(await handle.result()).toMatchObject({ status: 'completed', output: { stock: 'timeout', confirmed: 'yes' } });
+    });
+    expect(lines.join('\n')).toMatch(/lacks hookwait's search attributes .*npx hookwait setup/);
+  }, 60_000);
 
   test('after hookwait setup, the run starts with its search attributes', async () => {
     expect(await cli('setup')).toMatchObject({ code: 0, out: expect.stringMatching(/^Registered: HookwaitProcedure/) });

@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { waitId } from '../core/run-state';
 import type { AnyProcedure } from '../definitions/procedure';
 import type { Logger } from '../logging/logger';
+import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { mintCallbackToken, type TokenKeyring } from '../security/callback-token';
 import type { HookwaitActivities } from './activity-types';
 import type { ConversationChannel } from './conversation-channel';
@@ -34,10 +35,40 @@ function cancellationSignal(): AbortSignal | undefined {
   }
 }
 
+/**
+ * Whether the namespace has hookwait's search attributes, asked once per worker process (from the minting activity,
+ * through its client). Without them every upsert would fail the workflow task and leave the run stuck: the runs
+ * then go on without upserts, and the log says to run `npx hookwait setup`. When the server cannot tell (no
+ * permission to list them), the configured value holds.
+ */
+function searchAttributeCheck(configured: boolean, logger: Logger): (namespace: string) => Promise<boolean> {
+  const checks = new Map<string, Promise<boolean>>();
+  return (namespace) => {
+    if (!configured) return Promise.resolve(false);
+    let check = checks.get(namespace);
+    if (!check) {
+      check = (async () => {
+        try {
+          const { customAttributes } = await Context.current().client.connection.operatorService.listSearchAttributes({ namespace });
+          const missing = HOOKWAIT_SEARCH_ATTRIBUTES.map((k) => k.name).filter((name) => !customAttributes?.[name]);
+          if (missing.length === 0) return true;
+          logger.warn(`namespace '${namespace}' lacks hookwait's search attributes (${missing.join(', ')}): runs go on without them; run \`npx hookwait setup\`, then restart this worker`, { namespace, missing });
+          return false;
+        } catch {
+          return true;
+        }
+      })();
+      checks.set(namespace, check);
+    }
+    return check;
+  };
+}
+
 /** The activities the hookwait plugin registers: token minting, data connectors and the conversation channel. */
 export function createHookwaitActivities(options: HookwaitActivitiesOptions): HookwaitActivities {
   const procedures = new Map(options.procedures.map((p) => [p.name, p]));
   const logger = options.logger.child({ component: 'activities' });
+  const searchAttributesUsable = searchAttributeCheck(options.searchAttributes ?? true, logger);
   return {
     // Local activity: the signing key stays in the worker's configuration, never in workflow arguments.
     async hookwaitMintCallbackUrls({ namespace, procedure, workflowId, runId, waits, keyed }) {
@@ -48,7 +79,7 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
       for (const { wait, key } of keyed ?? []) {
         urls[waitId(wait, key)] = callbackUrl(options.publicBaseUrl, mintCallbackToken(options.keyring, { namespace, procedure, workflowId, runId, wait, key }));
       }
-      return { urls, searchAttributes: options.searchAttributes ?? true };
+      return { urls, searchAttributes: await searchAttributesUsable(namespace) };
     },
     async hookwaitCallConnector({ procedure, connector, variables }) {
       const p = procedures.get(procedure);
