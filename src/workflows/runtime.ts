@@ -148,7 +148,7 @@ export class Runtime {
   /** Knows a wait this run uses (a plain workflow declares them as it goes). */
   learn(point: WaitPoint): void {
     const existing = this.known.get(point.name);
-    if (existing && existing !== point && existing.title !== point.title) {
+    if (existing && existing !== point) {
       throw failure('HookwaitWaitConflict', `two different waits are named '${point.name}' in this workflow`);
     }
     this.known.set(point.name, point);
