@@ -2,6 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { callbackUrl } from '../src/activities/create-activities';
 import { mintCallbackToken } from '../src/security/callback-token';
 import { approveLines, declareLate, escalatePlain, goSignal, verifyCustomer } from './fixtures/plain-workflows';
+import { refundLines } from './fixtures/workflows';
 import { startHarness, type Harness } from './helpers/harness';
 import { eventually, postCallback } from './helpers/http';
 import { callbackUrlOf, runState, uniqueId, untilWaitStatus } from './helpers/runs';
@@ -132,5 +133,46 @@ describe('handlers and the Web UI', () => {
     expect(described(meta.definition?.updateDefinitions)).toMatchObject({ 'hookwait.callbackUrls': expect.any(String), 'hookwait.sync': expect.any(String) });
     expect(meta.currentDetails).toMatch(/Wait for the KYC provider/);
     await handle.terminate('test done');
+  });
+});
+
+describe('keyed waits in a procedure (run.createCallback)', () => {
+  test('one URL per key of a declared wait; callbacks in random order, each captured once', async () => {
+    const items = ['line-1', 'line-2', 'line-3', 'line-4'];
+    const handle = await h.env.client.workflow.start(refundLines, { taskQueue: h.taskQueue, workflowId: uniqueId('refund-lines'), args: [{ items }] });
+    const urls = await eventually(async () => {
+      const s = await runState(handle);
+      const all = items.map((k) => s.callbackUrls[`lineOk:${k}`]);
+      return all.every((u) => u !== undefined) && items.every((k) => s.waits[`lineOk:${k}`]?.status === 'waiting') ? (all as string[]) : undefined;
+    });
+    expect(new Set(urls).size).toBe(items.length);
+    // The declared wait's own URL (minted at the start) is none of the keyed ones.
+    expect(urls).not.toContain((await runState(handle)).callbackUrls.lineOk);
+
+    // A fresh random order each run (Fisher-Yates); a failure shows it, as it is part of the compared object.
+    const order = items.map((_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [order[i], order[j]] = [order[j] as number, order[i] as number];
+    }
+    for (const i of order) {
+      const res = await postCallback(urls[i] as string, { ok: `ok-${i}`, extra: 'dropped' });
+      expect({ order, i, status: res.status, body: res.body }).toMatchObject({ status: 202, body: { status: 'accepted', wait: `lineOk:${items[i]}` } });
+    }
+
+    const expected = Object.fromEntries(items.map((k, i) => [k, `ok-${i}`]));
+    expect(await handle.result()).toEqual({
+      status: 'completed',
+      output: expected,
+      attributes: Object.fromEntries(items.map((k, i) => [`lineOk:${k}`, { ok: `ok-${i}` }])),
+    });
+    const state = await runState(handle);
+    expect(state.procedure).toBe('refundLines');
+    for (const [i, key] of items.entries()) {
+      expect(state.waits[`lineOk:${key}`]).toMatchObject({ status: 'received', wait: 'lineOk', key, attributes: { ok: `ok-${i}` } });
+      expect(state.ledger.filter((e) => e.wait === `lineOk:${key}`).map((e) => e.outcome)).toEqual(['accepted']);
+    }
+    expect(state.ledger.map((e) => e.outcome)).toEqual(items.map(() => 'accepted'));
+    expect(JSON.stringify(state)).not.toContain('dropped');
   });
 });

@@ -52,7 +52,7 @@ describe('hookwait CLI against a real server', () => {
   });
 
   test('clear errors and meaningful exit codes', async () => {
-    expect(await cli('start', 'nope')).toMatchObject({ code: 3, err: expect.stringMatching(/unknown procedure 'nope' \(known: approval, stockCheck, connectorCall, secured\)/) });
+    expect(await cli('start', 'nope')).toMatchObject({ code: 3, err: expect.stringMatching(/unknown procedure 'nope' \(known: approval, stockCheck, connectorCall, secured, refundLines\)/) });
     expect(await cli('start', 'connectorCall', '--input', '{bad')).toMatchObject({ code: 2, err: expect.stringMatching(/--input is not valid JSON/) });
     expect(await cli('start', 'connectorCall', '--input', '{"path":"x"}')).toMatchObject({ code: 2, err: expect.stringMatching(/input\.customerId/) });
     expect(await cli('show', 'no-such-workflow')).toMatchObject({ code: 3, err: expect.stringMatching(/no workflow 'no-such-workflow'/) });

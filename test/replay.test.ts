@@ -13,7 +13,11 @@ import { historyFromJson } from './histories/history-json';
  */
 
 const HISTORIES = join(__dirname, 'histories');
-/** The workflows modules the worker bundles; each history's workflow type must be exported by exactly one. */
+/**
+ * The workflows modules the worker bundles; each history's workflow type must be exported by exactly one. The
+ * fixtures module holds the procedures and, re-exported from test/fixtures/plain-workflows.ts, the plain workflows
+ * that use `createCallback`.
+ */
 const MODULES = {
   'examples/identity-verification/workflows': require.resolve('../examples/identity-verification/workflows'),
   'test/fixtures/workflows': require.resolve('./fixtures/workflows'),
@@ -40,8 +44,12 @@ function load(file: string): Captured {
 
 const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
 const captured = files.map(load);
+/** The workflow functions each module exports (not its other exports, such as signal definitions). */
 const exportsOf = Object.fromEntries(
-  Object.entries(MODULES).map(([name, path]) => [name, Object.keys(require(path) as Record<string, unknown>)]),
+  Object.entries(MODULES).map(([name, path]) => [
+    name,
+    Object.entries(require(path) as Record<string, unknown>).flatMap(([k, v]) => (typeof v === 'function' ? [k] : [])),
+  ]),
 ) as Record<ModuleName, string[]>;
 function moduleOf(workflowType: string): ModuleName {
   const holders = (Object.keys(MODULES) as ModuleName[]).filter((m) => exportsOf[m].includes(workflowType));
@@ -75,7 +83,14 @@ const replay = async (workflowsPath: string, c: Captured): Promise<void> =>
 describe('captured histories replay against the current workflow code', () => {
   test('there are histories of every workflow type of both modules', () => {
     const types = new Set(captured.map((c) => c.workflowType));
-    for (const t of ['identityVerification', 'approval', 'stockCheck', 'connectorCall']) expect(types).toContain(t);
+    const procedures = ['identityVerification', 'approval', 'stockCheck', 'connectorCall', 'secured', 'refundLines'];
+    const plain = ['verifyCustomer', 'approveLines', 'declareLate', 'escalatePlain'];
+    for (const t of [...procedures, ...plain]) expect(types).toContain(t);
+    // And every workflow either module exports has at least one: a new workflow needs its histories captured.
+    for (const m of Object.keys(MODULES) as ModuleName[]) {
+      expect(exportsOf[m].length).toBeGreaterThan(0);
+      for (const t of exportsOf[m]) expect(types).toContain(t);
+    }
     // Every history names a workflow type that exactly one module exports.
     for (const c of captured) expect(() => moduleOf(c.workflowType)).not.toThrow();
   });

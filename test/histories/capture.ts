@@ -1,5 +1,6 @@
 /**
- * Captures real workflow histories of every procedure path from the current code, for test/replay.test.ts.
+ * Captures real workflow histories of every procedure path (and of the plain `createCallback` workflows) from the
+ * current code, for test/replay.test.ts.
  *
  *   npm run histories:capture        (builds with tsc, then runs lib/test/histories/capture.js)
  *
@@ -20,28 +21,32 @@ import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Webhook } from 'standardwebhooks';
 import { procedures as demoProcedures } from '../../examples/identity-verification/procedures';
 import { identityVerification } from '../../examples/identity-verification/workflows';
 import { startMockKycServer, type MockKycServer } from '../../examples/mock-kyc/mock-kyc-server';
 import type { ConversationChannel } from '../../src/activities/conversation-channel';
+import { callbackUrl } from '../../src/activities/create-activities';
 import { extractAttributes } from '../../src/definitions/attributes';
 import { findWait, type AnyProcedure } from '../../src/definitions/procedure';
 import type { Assignee } from '../../src/definitions/wait-point';
 import { findTemporalCli } from '../../src/dev/temporal-cli';
 import { silentLogger } from '../../src/logging/logger';
+import { mintCallbackToken } from '../../src/security/callback-token';
 import {
   callbackSignal,
+  callbackUrlsUpdate,
   customerMessageSignal,
   expireSignal,
   type HookwaitMemo,
   MEMO_KEY,
   revokeSignal,
+  syncUpdate,
 } from '../../src/workflows/messages';
 import { approvalProcedure } from '../fixtures/procedures';
-import { approval, connectorCall, secured, stockCheck } from '../fixtures/workflows';
+import { approval, approveLines, connectorCall, declareLate, escalatePlain, goSignal, refundLines, secured, stockCheck, verifyCustomer } from '../fixtures/workflows';
 import { startHarness, TEST_SECRETS, type Harness } from '../helpers/harness';
 import { eventually, postCallback } from '../helpers/http';
 import type { RecordingChannel } from '../helpers/recording-channel';
@@ -305,6 +310,37 @@ function fixtureCaptures(h: Harness, gated: { taskQueue: string; channel: GatedC
       },
     },
     {
+      workflowType: 'approval',
+      path: 'revoke-sync-expire',
+      // The `hookwait.sync` update answers once every earlier signal is applied: the revoke is in its state.
+      drive: async (id) => {
+        const handle = await startApproval(id);
+        await waiting(handle, 'approval');
+        await handle.signal(revokeSignal, operatorSource());
+        const state = await handle.executeUpdate(syncUpdate);
+        check(state.waits.approval?.revoked === true && state.waits.approval.status === 'waiting', 'sync: approval should be revoked and still waiting', state.waits);
+        check(state.ledger.map((e) => e.outcome).join() === 'revoked', 'sync: the ledger should hold the revocation', state.ledger);
+        await handle.signal(expireSignal, { wait: 'approval', ...operatorSource() });
+        await expectResult(handle, escalated);
+        return handle;
+      },
+    },
+    {
+      workflowType: 'approval',
+      path: 'update-with-start-callback',
+      // The client gets the fresh run's callback URLs in the same round trip as the start (`hookwait.callbackUrls`).
+      drive: async (id) => {
+        const startWorkflowOperation = new WithStartWorkflowOperation(approval, { workflowId: id, taskQueue: h.taskQueue, args: [{}], workflowIdConflictPolicy: 'FAIL' });
+        const urls = await h.env.client.workflow.executeUpdateWithStart(callbackUrlsUpdate, { startWorkflowOperation });
+        const handle = await startWorkflowOperation.workflowHandle();
+        check(typeof urls.approval === 'string', 'update-with-start should answer the approval URL', urls);
+        check(urls.approval === (await runState(handle)).callbackUrls.approval, 'the URL from the update is the run\'s');
+        await expectStatus(postCallback(urls.approval as string, APPROVED), 202, 'callback');
+        await expectResult(handle, approved);
+        return handle;
+      },
+    },
+    {
       workflowType: 'stockCheck',
       path: 'branch-timeout-late-then-callback',
       drive: async (id) => {
@@ -369,6 +405,140 @@ function fixtureCaptures(h: Harness, gated: { taskQueue: string; channel: GatedC
   ];
 }
 
+const LINES = ['sku-1', 'sku-2', 'sku-3'];
+
+/** Plain workflows with `createCallback` (test/fixtures/plain-workflows.ts) and keyed waits, in a procedure too. */
+function callbackCaptures(h: Harness): Capture[] {
+  const start = <A extends unknown[]>(workflow: (...args: A) => Promise<unknown>, workflowId: string, args: A) =>
+    h.env.client.workflow.start(workflow, { taskQueue: h.taskQueue, workflowId, args });
+  /** The callback URLs of the given wait ids, once every one of them is waiting. */
+  const allWaiting = (handle: WorkflowHandle, ids: readonly string[]): Promise<string[]> =>
+    eventually(async () => {
+      const s = await runState(handle);
+      const urls = ids.map((id) => s.callbackUrls[id]);
+      return urls.every((u) => u !== undefined) && ids.every((id) => s.waits[id]?.status === 'waiting') ? (urls as string[]) : undefined;
+    });
+  const outcomes = async (handle: WorkflowHandle): Promise<string> => (await runState(handle)).ledger.map((e) => `${e.wait}=${e.outcome}`).join(' ');
+  const verified = { status: 'verified', data: { reference: { id: 'ref-1' } }, extra: 'dropped at the edge' };
+
+  return [
+    {
+      workflowType: 'verifyCustomer',
+      path: 'callback',
+      drive: async (id) => {
+        const handle = await start(verifyCustomer, id, [{}]);
+        const [url] = await allWaiting(handle, ['idVerified']);
+        await expectStatus(postCallback(url as string, verified), 202, 'callback');
+        await expectResult(handle, { status: 'verified', reference: 'ref-1', url });
+        return handle;
+      },
+    },
+    {
+      workflowType: 'verifyCustomer',
+      path: 'branch-timeout',
+      drive: async (id) => {
+        const handle = await start(verifyCustomer, id, [{ timeout: '1s' }]);
+        const result: unknown = await handle.result();
+        check(result === 'timeout', 'verifyCustomer should branch on its timeout', result);
+        return handle;
+      },
+    },
+    {
+      workflowType: 'verifyCustomer',
+      path: 'invalid-then-callback',
+      // The 422 is answered at the edge: it never reaches the run, so the ledger holds only the accepted callback.
+      drive: async (id) => {
+        const handle = await start(verifyCustomer, id, [{}]);
+        const [url] = await allWaiting(handle, ['idVerified']);
+        await expectStatus(postCallback(url as string, { status: 'maybe' }), 422, 'invalid callback');
+        await expectStatus(postCallback(url as string, { ...verified, status: 'rejected' }), 202, 'valid callback');
+        await expectResult(handle, { status: 'rejected', reference: 'ref-1', url });
+        check((await outcomes(handle)) === 'idVerified=accepted', 'ledger', await outcomes(handle));
+        return handle;
+      },
+    },
+    {
+      workflowType: 'approveLines',
+      path: 'shuffled-callbacks',
+      drive: async (id) => {
+        const handle = await start(approveLines, id, [{ items: LINES }]);
+        const urls = await allWaiting(handle, LINES.map((k) => `lineApproved:${k}`));
+        for (const i of [2, 0, 1]) {
+          await expectStatus(postCallback(urls[i] as string, { approved: i !== 1, by: `approver-${i}` }), 202, `callback for ${LINES[i]}`);
+        }
+        await expectResult(handle, { 'sku-1': true, 'sku-2': false, 'sku-3': true });
+        check((await outcomes(handle)) === 'lineApproved:sku-3=accepted lineApproved:sku-1=accepted lineApproved:sku-2=accepted', 'ledger', await outcomes(handle));
+        return handle;
+      },
+    },
+    {
+      workflowType: 'approveLines',
+      path: 'duplicate-before-last',
+      // sku-2's callback again (a duplicate, 200) while the run still waits for sku-1's.
+      drive: async (id) => {
+        const handle = await start(approveLines, id, [{ items: LINES }]);
+        const urls = await allWaiting(handle, LINES.map((k) => `lineApproved:${k}`));
+        for (const i of [1, 2]) {
+          await expectStatus(postCallback(urls[i] as string, { approved: true, by: `approver-${i}` }), 202, `callback for ${LINES[i]}`);
+        }
+        await untilWaitStatus(handle, 'lineApproved:sku-3', 'received');
+        await expectStatus(postCallback(urls[1] as string, { approved: false, by: 'approver-1' }), 200, 'duplicate callback for sku-2');
+        await eventually(async () => ((await outcomes(handle)).includes('lineApproved:sku-2=duplicate') ? true : undefined));
+        check((await handle.describe()).status.name === 'RUNNING', 'run should still be open when the duplicate lands');
+        await expectStatus(postCallback(urls[0] as string, { approved: false, by: 'approver-0' }), 202, 'last callback (sku-1)');
+        await expectResult(handle, { 'sku-1': false, 'sku-2': true, 'sku-3': true });
+        const ledger = 'lineApproved:sku-2=accepted lineApproved:sku-3=accepted lineApproved:sku-2=duplicate lineApproved:sku-1=accepted';
+        check((await outcomes(handle)) === ledger, 'ledger', await outcomes(handle));
+        return handle;
+      },
+    },
+    {
+      workflowType: 'declareLate',
+      path: 'callback-before-go',
+      // The URL is minted client-side (tokens are deterministic); the callback is kept until the run declares its wait.
+      drive: async (id) => {
+        const handle = await start(declareLate, id, []);
+        const { runId } = await handle.describe();
+        const url = callbackUrl(h.gatewayUrl, mintCallbackToken(h.keyring, { namespace: 'default', procedure: 'declareLate', workflowId: id, runId, wait: 'idVerified' }));
+        await expectStatus(postCallback(url, { status: 'rejected', data: { reference: { id: 'r-early' } } }), 202, 'early callback');
+        // No hookwait handler (nor state query) exists before `go`: the signal waits in the history, unhandled.
+        const signals = (await handle.fetchHistory()).events?.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === callbackSignal.name) ?? [];
+        check(signals.length === 1, 'the callback signal should be in the history before go', signals.length);
+        await handle.signal(goSignal);
+        const result: unknown = await handle.result();
+        check(result === 'rejected', 'declareLate should apply the early callback', result);
+        check((await runState(handle)).callbackUrls.idVerified === url, 'the run minted the URL the client did');
+        return handle;
+      },
+    },
+    {
+      workflowType: 'escalatePlain',
+      path: 'timeout-escalation',
+      drive: async (id) => {
+        const assigned = h.channel.assignments.length;
+        const handle = await start(escalatePlain, id, [{ timeout: '1s' }]);
+        const result: unknown = await handle.result();
+        check(result === 'escalated:managerOk', 'escalatePlain should catch WaitEscalated', result);
+        check(h.channel.assignments.length === assigned + 1, 'one assignment', h.channel.assignments.length - assigned);
+        check((await runState(handle)).status === 'escalated', 'state should be escalated');
+        return handle;
+      },
+    },
+    {
+      workflowType: 'refundLines',
+      path: 'keyed-callbacks',
+      drive: async (id) => {
+        const handle = await start(refundLines, id, [{ items: LINES }]);
+        const urls = await allWaiting(handle, LINES.map((k) => `lineOk:${k}`));
+        for (const i of [1, 2, 0]) await expectStatus(postCallback(urls[i] as string, { ok: `ok-${i}` }), 202, `callback for ${LINES[i]}`);
+        await expectResult(handle, { status: 'completed', output: { 'sku-1': 'ok-0', 'sku-2': 'ok-1', 'sku-3': 'ok-2' } });
+        check((await outcomes(handle)) === 'lineOk:sku-2=accepted lineOk:sku-3=accepted lineOk:sku-1=accepted', 'ledger', await outcomes(handle));
+        return handle;
+      },
+    },
+  ];
+}
+
 async function startPeer(): Promise<{ url: string; server: Server }> {
   const server = createServer(async (req, res) => {
     for await (const chunk of req) void chunk;
@@ -414,6 +584,7 @@ async function main(): Promise<void> {
     const gated = { taskQueue: `${fixtures.taskQueue}-gated`, channel: new GatedChannel(fixtures.channel) };
     await fixtures.startWorker({ env: workerEnv, taskQueue: gated.taskQueue, channel: gated.channel });
     written.push(...(await captureAll(fixtureCaptures(fixtures, gated), fixtures, selection)));
+    written.push(...(await captureAll(callbackCaptures(fixtures), fixtures, selection)));
   } finally {
     await fixtures?.teardown();
     peer?.server.closeAllConnections();
