@@ -76,12 +76,12 @@ export class LoggingConversationChannel implements ConversationChannel {
   constructor(private readonly logger: Logger) {}
 
   async sendMessage(conversationId: string, text: string, options: { readonly idempotencyKey: string }): Promise<void> {
-    if (this.once(options.idempotencyKey)) this.logger.info('message to customer', { conversationId, text });
+    if (this.once(options.idempotencyKey)) this.logger.info({ conversationId, text }, 'message to customer');
   }
 
   async assign(conversationId: string, assignee: Assignee, options: { readonly idempotencyKey: string; readonly reason?: string }): Promise<void> {
     if (this.once(options.idempotencyKey)) {
-      this.logger.info('conversation assigned', { conversationId, assignee: assigneeLabel(assignee), reason: options.reason });
+      this.logger.info({ conversationId, assignee: assigneeLabel(assignee), reason: options.reason }, 'conversation assigned');
     }
   }
 

@@ -118,7 +118,7 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
       // Ours to fix, not the sender's: a 5xx, so the sender retries once the app is fixed; loud in the log.
       if (!warnedMisconfigured) {
         warnedMisconfigured = true;
-        logger.error('a body parser read the callback before the hookwait router: mount createCallbackRouter before express.json() (or keep req.rawBody)');
+        logger.error({}, 'a body parser read the callback before the hookwait router: mount createCallbackRouter before express.json() (or keep req.rawBody)');
       }
       return send(req, res, answer(target.log, target.head.requestId, 'misconfigured', 'the gateway could not read this callback; retry later'));
     }
@@ -153,7 +153,7 @@ export function problemErrorHandler(logger: Logger, bodyLimitBytes: number): exp
     if (status === 413) return reply('payload-too-large', `the body is over the limit of ${bodyLimitBytes} bytes`);
     if (status === 415) return reply('unsupported-media-type', e.message);
     if (status !== undefined && status >= 400 && status < 500) return reply('bad-body', e.message);
-    logger.error('unexpected error', { error: err });
+    logger.error({ error: err }, 'unexpected error');
     return reply('internal', 'unexpected error');
   };
 }

@@ -34,7 +34,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
       res.json({ status: 'ready' });
     } catch (err) {
       metrics.temporalErrors.inc({ operation: 'ready' });
-      logger.warn('not ready', { error: err });
+      logger.warn({ error: err }, 'not ready');
       sendProblem(res, 'unavailable', 'Temporal is not reachable', { 'Retry-After': String(RETRY_AFTER_SECONDS) });
     }
   });

@@ -90,7 +90,7 @@ export async function startGateway(config: HookwaitConfig, client: Client, proce
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
-  logger.info('gateway listening', { url, publicBaseUrl: config.publicBaseUrl });
+  logger.info({ url, publicBaseUrl: config.publicBaseUrl }, 'gateway listening');
 
   let stopping: Promise<void> | undefined;
   let forced = false;
@@ -102,7 +102,7 @@ export async function startGateway(config: HookwaitConfig, client: Client, proce
     stopping = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         forced = true;
-        log.warn('drain timeout: closing the remaining connections', { remaining: active.size, drainTimeoutMs: options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS });
+        log.warn({ remaining: active.size, drainTimeoutMs: options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS }, 'drain timeout: closing the remaining connections');
         server.closeAllConnections();
       }, options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
       server.close(() => {

@@ -11,11 +11,11 @@ export function installTemporalRuntime(logger: Logger, options: { readonly metri
   Runtime.install({
     logger: new DefaultLogger('INFO', (entry) => {
       const fields = { ...(entry.meta ?? {}) };
-      if (entry.level === 'ERROR') sdk.error(entry.message, fields);
-      else if (entry.level === 'WARN') sdk.warn(entry.message, fields);
+      if (entry.level === 'ERROR') sdk.error(fields, entry.message);
+      else if (entry.level === 'WARN') sdk.warn(fields, entry.message);
       // Workflow logs (each applied callback, with its request id) are ours; the SDK's own chatter is debug.
-      else if ((fields as { sdkComponent?: unknown }).sdkComponent === 'workflow') sdk.info(entry.message, fields);
-      else sdk.debug(entry.message, fields);
+      else if ((fields as { sdkComponent?: unknown }).sdkComponent === 'workflow') sdk.info(fields, entry.message);
+      else sdk.debug(fields, entry.message);
     }),
     ...(options.metricsPort !== undefined
       ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${options.metricsPort}` } } } }

@@ -136,7 +136,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     const entry = claims ? catalog.find(claims.procedure, claims.wait) : undefined;
     // One answer for unknown, malformed and forged tokens, and no call to Temporal for any of them.
     if (!claims || claims.namespace !== options.namespace || !entry) {
-      if (claims && !entry) log.error('valid token for a procedure or wait this gateway does not know', { procedure: claims.procedure, wait: claims.wait });
+      if (claims && !entry) log.error({ procedure: claims.procedure, wait: claims.wait }, 'valid token for a procedure or wait this gateway does not know');
       return { answer: answer(log, head.requestId, 'not-found', 'no such callback URL', { token: redactToken(head.token) }) };
     }
     const byToken = limited(perToken, head.token, 'callback URL', log, head.requestId);
@@ -196,7 +196,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       // Recorded on the run (the ledger) but never applied: no attributes travel with it. Past the run's quota of
       // recorded repeats, only counted and logged here, so retries cannot grow its history without bound.
       if (memo?.quiet?.includes(id)) {
-        log.info('callback repeat not recorded on the run', { recorded: false });
+        log.info({ recorded: false }, 'callback repeat not recorded on the run');
       } else {
         try {
           await withDeadline(() => handle.signal(callbackSignal, { wait: wait.name, ...keyed, receivedAt, source }));
@@ -244,13 +244,13 @@ export function answer(
   errors?: readonly FieldError[],
 ): CallbackAnswer {
   const spec = OUTCOMES[outcome];
-  log[spec.level](spec.message, { outcome, ...fields });
+  log[spec.level]({ outcome, ...fields }, spec.message);
   return { outcome, status: spec.status, headers, body: problemOf(outcome, detail, { requestId, ...(errors ? { errors } : {}) }) };
 }
 
 function accepted(log: Logger, outcome: 'accepted' | 'duplicate', wait: string, requestId: string, fields: Record<string, unknown> = {}, receivedAt = new Date().toISOString()): CallbackAnswer {
   const spec = OUTCOMES[outcome];
-  log[spec.level](spec.message, { outcome, ...fields });
+  log[spec.level]({ outcome, ...fields }, spec.message);
   return { outcome, status: spec.status, headers: {}, body: { status: outcome, wait, receivedAt, requestId } };
 }
 
