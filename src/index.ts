@@ -60,5 +60,5 @@ export {
   type VerifiedCallbackToken,
 } from './security/callback-token';
 export { ConfigError, loadConfig, type HookwaitConfig } from './config';
-export { createLogger, silentLogger, type Logger, type LogLevel } from './logging/logger';
+export { createLogger, hookwaitLogger, silentLogger, type LogFields, type Logger, type LogLevel } from './logging/logger';
 export { createGatewayMetrics, type GatewayMetrics } from './api/gateway-metrics';

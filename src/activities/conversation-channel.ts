@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { type Assignee, assigneeLabel } from '../definitions/wait-point';
-import type { Logger } from '../logging/logger';
+import { hookwaitLogger, type Logger } from '../logging/logger';
 import { retryAfterMs } from './retry-after';
 
 /**
@@ -73,7 +73,11 @@ export class HttpConversationChannel implements ConversationChannel {
 /** For development: writes each message and assignment to the log, once per idempotency key. */
 export class LoggingConversationChannel implements ConversationChannel {
   private readonly seen = new Set<string>();
-  constructor(private readonly logger: Logger) {}
+  private readonly logger: Logger;
+  /** `logger`: hookwait's own, a pino logger, or anything with pino's `(fields, msg)` methods. */
+  constructor(logger: Logger) {
+    this.logger = hookwaitLogger(logger);
+  }
 
   async sendMessage(conversationId: string, text: string, options: { readonly idempotencyKey: string }): Promise<void> {
     if (this.once(options.idempotencyKey)) this.logger.info({ conversationId, text }, 'message to customer');

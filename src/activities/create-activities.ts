@@ -2,7 +2,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { waitId } from '../core/run-state';
 import type { AnyProcedure } from '../definitions/procedure';
-import type { Logger } from '../logging/logger';
+import { hookwaitLogger, type Logger } from '../logging/logger';
+import { fromTemporalLogger } from '../logging/temporal-logger';
 import { mintCallbackToken, type TokenKeyring } from '../security/callback-token';
 import type { HookwaitActivities } from './activity-types';
 import type { ConversationChannel } from './conversation-channel';
@@ -14,6 +15,11 @@ export interface HookwaitActivitiesOptions {
   /** Callback URLs are `<publicBaseUrl>/callbacks/<token>`. */
   readonly publicBaseUrl: string;
   readonly channel: ConversationChannel;
+  /**
+   * hookwait's own logger, a pino logger, or anything with pino's `(fields, msg)` methods. Inside an activity,
+   * hookwait logs through the activity's logger instead (`Context.current().log`: the worker's `Runtime` logger,
+   * with the activity's workflow id, activity type and attempt on each line); this one is the fallback.
+   */
   readonly logger: Logger;
   /** Whether the hookwait search attributes are registered on the namespace (default true). */
   readonly searchAttributes?: boolean;
@@ -24,6 +30,20 @@ export interface HookwaitActivitiesOptions {
 
 export function callbackUrl(publicBaseUrl: string, token: string): string {
   return `${publicBaseUrl.replace(/\/+$/, '')}/callbacks/${token}`;
+}
+
+/**
+ * The logger for work done in an activity: the activity's own (its attributes on every line), else `fallback`
+ * (called outside an activity, as unit tests do).
+ */
+export function activityLogger(fallback: Logger): Logger {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return fallback;
+  }
+  return fromTemporalLogger(context.log, { component: 'activities' });
 }
 
 function cancellationSignal(): AbortSignal | undefined {
@@ -37,7 +57,7 @@ function cancellationSignal(): AbortSignal | undefined {
 /** The activities the hookwait plugin registers: token minting, data connectors and the conversation channel. */
 export function createHookwaitActivities(options: HookwaitActivitiesOptions): HookwaitActivities {
   const procedures = new Map(options.procedures.map((p) => [p.name, p]));
-  const logger = options.logger.child({ component: 'activities' });
+  const logger = hookwaitLogger(options.logger).child({ component: 'activities' });
   return {
     // Local activity: the signing key stays in the worker's configuration, never in workflow arguments.
     async hookwaitMintCallbackUrls({ namespace, procedure, workflowId, runId, waits, keyed }) {
@@ -60,7 +80,7 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
       return callConnector(point, variables, {
         fetch: options.fetch ?? fetch,
         env: options.env ?? process.env,
-        logger: logger.child({ procedure }),
+        logger: activityLogger(logger).child({ procedure }),
         ...(signal ? { signal } : {}),
       });
     },

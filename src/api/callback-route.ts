@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { type Logger, silentLogger } from '../logging/logger';
+import { hookwaitLogger, type Logger } from '../logging/logger';
 import {
   type CallbackAnswer,
   type CallbackServiceOptions,
@@ -76,7 +76,7 @@ function rawBodyOf(req: Request): Buffer | 'consumed' {
  */
 export function createCallbackRouter(options: CallbackRouterOptions): Router {
   const service = createCallbackService(options);
-  const logger: Logger = (options.logger ?? silentLogger).child({ component: 'gateway' });
+  const logger: Logger = hookwaitLogger(options.logger).child({ component: 'gateway' });
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const rawBody = express.raw({ type: () => true, limit: bodyLimit, inflate: true });
   const metrics = options.metrics ?? createGatewayMetrics({ defaultMetrics: false });

@@ -9,7 +9,7 @@ import { extractAttributes } from '../definitions/attributes';
 import type { AnyProcedure } from '../definitions/procedure';
 import type { WaitPoint } from '../definitions/wait-point';
 import { type CallbackSignalArgs, type CallbackSource, type HookwaitMemo, isRevokedBy, MEMO_KEY, waitId } from '../core/run-state';
-import { type Logger, silentLogger } from '../logging/logger';
+import { hookwaitLogger, type Logger } from '../logging/logger';
 import { redactToken, type TokenKeyring, type VerifiedCallbackToken, verifyCallbackToken } from '../security/callback-token';
 import { buildSenderVerifiers } from '../security/sender-auth-verifier';
 import { callbackSignal } from '../workflows/messages';
@@ -42,6 +42,7 @@ export interface CallbackServiceOptions {
   readonly keyring: TokenKeyring;
   /** Deadline for each call to Temporal; default 5 s. */
   readonly temporalTimeoutMs?: number;
+  /** Where the gateway logs: hookwait's own logger, a pino logger, or anything with pino's `(fields, msg)` methods. */
   readonly logger?: Logger;
   /** Where sender-auth secrets are read (once, now); default `process.env`. */
   readonly secrets?: Record<string, string | undefined>;
@@ -112,7 +113,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
   const catalog = waitCatalog(options.procedures ?? [], options.waits ?? []);
   const verifiers = buildSenderVerifiers(catalog.entries(), options.secrets ?? process.env);
   const timeoutMs = options.temporalTimeoutMs ?? 5_000;
-  const logger = (options.logger ?? silentLogger).child({ component: 'gateway' });
+  const logger = hookwaitLogger(options.logger).child({ component: 'gateway' });
   const limits = options.rateLimits === false ? undefined : (options.rateLimits ?? DEFAULT_RATE_LIMITS);
   const perIp = limits && limits.perIp > 0 ? new FixedWindowLimiter(limits.perIp, limits.windowMs) : undefined;
   const perToken = limits && limits.perToken > 0 ? new FixedWindowLimiter(limits.perToken, limits.windowMs) : undefined;
