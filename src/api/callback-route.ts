@@ -15,6 +15,7 @@ import {
 } from '../service/callback-service';
 import { OUTCOMES, type Outcome, PROBLEM_CONTENT_TYPE, problemOf } from '../service/outcomes';
 import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics';
+import { withRequestTraceContext } from './trace-context';
 
 export { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_RATE_LIMITS, type CallbackAccepted, type RateLimits } from '../service/callback-service';
 
@@ -23,6 +24,13 @@ export interface CallbackRouterOptions extends CallbackServiceOptions {
   readonly bodyLimitBytes?: number;
   /** Where callback outcomes, edge latency and Temporal errors are counted; default: a registry of its own. */
   readonly metrics?: GatewayMetrics;
+  /**
+   * Continue the trace of a callback's W3C `traceparent`/`tracestate` headers in its Temporal calls, so the signal
+   * (with the SDK's OpenTelemetry client interceptor on `client`) carries it to the workflow. Only when
+   * `@opentelemetry/api` is installed and a propagator is registered; default true. Set false for senders whose
+   * traces you would rather not join.
+   */
+  readonly traceContext?: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -78,6 +86,7 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
   const service = createCallbackService(options);
   const logger: Logger = hookwaitLogger(options.logger).child({ component: 'gateway' });
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const traceContext = options.traceContext ?? true;
   const rawBody = express.raw({ type: () => true, limit: bodyLimit, inflate: true });
   const metrics = options.metrics ?? createGatewayMetrics({ defaultMetrics: false });
   const router = express.Router();
@@ -123,7 +132,8 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
       return send(req, res, answer(target.log, target.head.requestId, 'misconfigured', 'the gateway could not read this callback; retry later'));
     }
     const userAgent = req.get('user-agent');
-    send(req, res, await service.deliver(target, { ...target.head, body, header: (name) => req.get(name), ...(userAgent ? { userAgent } : {}) }));
+    const deliver = () => service.deliver(target, { ...target.head, body, header: (name) => req.get(name), ...(userAgent ? { userAgent } : {}) });
+    send(req, res, await (traceContext ? withRequestTraceContext(req.headers, deliver) : deliver()));
   });
   // Errors of the callback route (the body reader's 413/415/400) are answered here, as problem+json, whatever app
   // the router is mounted in.
