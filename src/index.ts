@@ -35,7 +35,7 @@ export * from './activities/activity-types';
 export { HttpConversationChannel, LoggingConversationChannel, type ConversationChannel, type HttpConversationChannelOptions } from './activities/conversation-channel';
 export { createHookwaitActivities, callbackUrl, type HookwaitActivitiesOptions } from './activities/create-activities';
 export { CONNECTOR_BAD_RESPONSE, CONNECTOR_MISCONFIGURED, CONNECTOR_REJECTED, CONNECTOR_UNAVAILABLE } from './activities/data-connector';
-export { hookwaitPlugin, type HookwaitPluginOptions } from './plugin';
+export { hookwaitPlugin, type HookwaitPluginOptions, type OpenTelemetryWorkerPlugin } from './plugin';
 export { callbackUrlsOf, checkProcedureInput, ProcedureInputError, startProcedure, type StartProcedureOptions } from './client/start-procedure';
 export {
   createCallbackService,

@@ -3,14 +3,17 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+import type { LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import type { WorkerOptions } from '@temporalio/worker';
 import { LoggingConversationChannel } from '../../src/activities/conversation-channel';
+import { createHookwaitActivities } from '../../src/activities/create-activities';
 import { withRequestTraceContext } from '../../src/api/trace-context';
 import { silentLogger } from '../../src/logging/logger';
 import { hookwaitPlugin, type OpenTelemetryWorkerPlugin } from '../../src/plugin';
 import { generateKeyringSpec, parseKeyring } from '../../src/security/callback-token';
-import { testProcedures } from '../fixtures/procedures';
+import { connectorProcedure, testProcedures } from '../fixtures/procedures';
 
 const spanProcessor = new SimpleSpanProcessor(new InMemorySpanExporter());
 const provider = new BasicTracerProvider({ spanProcessors: [spanProcessor] });
@@ -47,6 +50,21 @@ describe('hookwaitPlugin({ openTelemetry })', () => {
     expect(options.sinks).toBeUndefined();
     expect(plugin.configureBundler({ workflowsPath: '/app/workflows.js' }).workflowInterceptorModules).toBeUndefined();
   });
+});
+
+test("with the SDK's activity interceptors, hookwait's activity log lines carry the activity span's trace id", async () => {
+  const lines: { message: string; meta: LogMetadata }[] = [];
+  const push = (message: string, meta: LogMetadata = {}) => void lines.push({ message, meta });
+  const log: TemporalLogger = { log: (_l, m, meta) => push(m, meta), trace: push, debug: push, info: push, warn: push, error: push };
+  const env = new MockActivityEnvironment(
+    { activityType: 'hookwaitCallConnector' },
+    { logger: log, interceptors: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })] },
+  );
+  const fetchStub: typeof fetch = async () => new Response('{"id":"x"}', { status: 200, headers: { 'content-type': 'application/json' } });
+  const activities = createHookwaitActivities({ ...base, procedures: [connectorProcedure], env: { TEST_PEER_URL: 'http://peer.test', TEST_PEER_KEY: 'k' }, fetch: fetchStub });
+  await env.run(activities.hookwaitCallConnector, { procedure: 'connectorCall', connector: 'peer', variables: { vars: { path: 'p', n: 1 }, input: { customerId: 'c' }, callbackUrls: { done: 'u' } } });
+  const called = lines.find((l) => l.message === 'connector called');
+  expect(called?.meta).toMatchObject({ connector: 'peer', trace_id: expect.stringMatching(/^[0-9a-f]{32}$/), span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
 });
 
 describe('withRequestTraceContext', () => {
