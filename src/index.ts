@@ -35,7 +35,7 @@ export * from './activities/activity-types';
 export { HttpConversationChannel, LoggingConversationChannel, type ConversationChannel, type HttpConversationChannelOptions } from './activities/conversation-channel';
 export { createHookwaitActivities, callbackUrl, type HookwaitActivitiesOptions } from './activities/create-activities';
 export { CONNECTOR_BAD_RESPONSE, CONNECTOR_MISCONFIGURED, CONNECTOR_REJECTED, CONNECTOR_UNAVAILABLE } from './activities/data-connector';
-export { hookwaitPlugin, type HookwaitPluginOptions } from './plugin';
+export { hookwaitPlugin, type HookwaitPluginOptions, type OpenTelemetryWorkerPlugin } from './plugin';
 export {
   callbackUrlsOf,
   checkProcedureInput,
@@ -67,5 +67,5 @@ export {
   type VerifiedCallbackToken,
 } from './security/callback-token';
 export { ConfigError, loadConfig, type HookwaitConfig, type LoadConfigOptions, type TemporalSettings } from './config';
-export { createLogger, silentLogger, type Logger, type LogLevel } from './logging/logger';
+export { createLogger, hookwaitLogger, silentLogger, type LogFields, type Logger, type LogLevel } from './logging/logger';
 export { createGatewayMetrics, type GatewayMetrics } from './api/gateway-metrics';

@@ -1,12 +1,66 @@
 import { SimplePlugin } from '@temporalio/plugin';
+import type { BundleOptions, ReplayWorkerOptions, WorkerOptions } from '@temporalio/worker';
 import { createHookwaitActivities, type HookwaitActivitiesOptions } from './activities/create-activities';
 
-export type HookwaitPluginOptions = HookwaitActivitiesOptions;
+/**
+ * What the `openTelemetry` option takes: the Temporal SDK's OpenTelemetry plugin, `new OpenTelemetryPlugin({ resource,
+ * spanProcessor })` from `@temporalio/interceptors-opentelemetry` (the version of your `@temporalio` packages). It
+ * brings the SDK's interceptors: activity spans (`RunActivity:…`), workflow spans (`RunWorkflow:…`,
+ * `HandleSignal:hookwait.callback`, …) exported through a sink, and the workflow interceptor module. hookwait only
+ * names the methods it calls, so it does not depend on that package.
+ *
+ * @example
+ * ```ts
+ * import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+ * const openTelemetry: OpenTelemetryWorkerPlugin = new OpenTelemetryPlugin({ resource, spanProcessor });
+ * ```
+ */
+export interface OpenTelemetryWorkerPlugin {
+  readonly name: string;
+  configureWorker(options: WorkerOptions): WorkerOptions;
+  configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions;
+  configureBundler(options: BundleOptions): BundleOptions;
+}
+
+export interface HookwaitPluginOptions extends HookwaitActivitiesOptions {
+  /**
+   * Opt-in tracing: the SDK's OpenTelemetry plugin (see {@link OpenTelemetryWorkerPlugin}), applied together with
+   * hookwait's. With a prebuilt workflow bundle, pass this plugin to `bundleWorkflowCode({ plugins })` too: the
+   * workflow interceptor module is added at bundling time. Default: no tracing.
+   */
+  readonly openTelemetry?: OpenTelemetryWorkerPlugin;
+}
+
+/** hookwait's activities, and with `openTelemetry`, the SDK's tracing configured after them. */
+class HookwaitPlugin extends SimplePlugin {
+  private readonly openTelemetry: OpenTelemetryWorkerPlugin | undefined;
+
+  constructor(options: HookwaitPluginOptions) {
+    super({ name: 'hookwait', activities: createHookwaitActivities(options) });
+    this.openTelemetry = options.openTelemetry;
+  }
+
+  override configureWorker(options: WorkerOptions): WorkerOptions {
+    const configured = super.configureWorker(options);
+    return this.openTelemetry ? this.openTelemetry.configureWorker(configured) : configured;
+  }
+
+  override configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
+    const configured = super.configureReplayWorker(options);
+    return this.openTelemetry ? this.openTelemetry.configureReplayWorker(configured) : configured;
+  }
+
+  override configureBundler(options: BundleOptions): BundleOptions {
+    const configured = super.configureBundler(options);
+    return this.openTelemetry ? this.openTelemetry.configureBundler(configured) : configured;
+  }
+}
 
 /**
  * Adds hookwait to a worker you already run: it contributes hookwait's activities (callback URL minting,
  * data connectors, the conversation channel). It leaves `workflowsPath` alone: your workflows import
- * `procedure` from hookwait's workflow API themselves.
+ * `procedure` from hookwait's workflow API themselves. With `openTelemetry`, it also applies the SDK's
+ * OpenTelemetry plugin, so workflows and activities produce spans.
  *
  * @example
  * const worker = await Worker.create({
@@ -15,5 +69,5 @@ export type HookwaitPluginOptions = HookwaitActivitiesOptions;
  * });
  */
 export function hookwaitPlugin(options: HookwaitPluginOptions): SimplePlugin {
-  return new SimplePlugin({ name: 'hookwait', activities: createHookwaitActivities(options) });
+  return new HookwaitPlugin(options);
 }

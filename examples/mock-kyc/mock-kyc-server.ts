@@ -50,7 +50,7 @@ export async function startMockKycServer(options: { port?: number; host?: string
     const r = parsed.data;
     const v: MockVerification = { id: `ver_${randomUUID()}`, customerId: r.customer_id, callbackUrl: r.callback_url, mode: r.mode, delayMs: r.delay_ms, outcome: r.outcome };
     verifications.set(v.id, v);
-    options.logger.info('mock kyc: verification started', { id: v.id, mode: v.mode, delayMs: v.delayMs, callbackUrl: redactCallbackUrl(v.callbackUrl) });
+    options.logger.info({ id: v.id, mode: v.mode, delayMs: v.delayMs, callbackUrl: redactCallbackUrl(v.callbackUrl) }, 'mock kyc: verification started');
     if (v.mode === 'auto') {
       const t = setTimeout(() => {
         timers.delete(t);
@@ -78,10 +78,10 @@ export async function startMockKycServer(options: { port?: number; host?: string
         }),
       });
       v.callback = { status: res.status, at };
-      options.logger.info('mock kyc: callback sent', { id: v.id, status: res.status });
+      options.logger.info({ id: v.id, status: res.status }, 'mock kyc: callback sent');
     } catch (err) {
       v.callback = { error: (err as Error).message, at };
-      options.logger.warn('mock kyc: callback failed', { id: v.id, error: err });
+      options.logger.warn({ id: v.id, error: err }, 'mock kyc: callback failed');
     }
   }
 

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { type Assignee, assigneeLabel } from '../definitions/wait-point';
-import type { Logger } from '../logging/logger';
+import { hookwaitLogger, type Logger } from '../logging/logger';
 import { retryAfterMs } from './retry-after';
 
 /**
@@ -73,15 +73,19 @@ export class HttpConversationChannel implements ConversationChannel {
 /** For development: writes each message and assignment to the log, once per idempotency key. */
 export class LoggingConversationChannel implements ConversationChannel {
   private readonly seen = new Set<string>();
-  constructor(private readonly logger: Logger) {}
+  private readonly logger: Logger;
+  /** `logger`: hookwait's own, a pino logger, or anything with pino's `(fields, msg)` methods. */
+  constructor(logger: Logger) {
+    this.logger = hookwaitLogger(logger);
+  }
 
   async sendMessage(conversationId: string, text: string, options: { readonly idempotencyKey: string }): Promise<void> {
-    if (this.once(options.idempotencyKey)) this.logger.info('message to customer', { conversationId, text });
+    if (this.once(options.idempotencyKey)) this.logger.info({ conversationId, text }, 'message to customer');
   }
 
   async assign(conversationId: string, assignee: Assignee, options: { readonly idempotencyKey: string; readonly reason?: string }): Promise<void> {
     if (this.once(options.idempotencyKey)) {
-      this.logger.info('conversation assigned', { conversationId, assignee: assigneeLabel(assignee), reason: options.reason });
+      this.logger.info({ conversationId, assignee: assigneeLabel(assignee), reason: options.reason }, 'conversation assigned');
     }
   }
 

@@ -2,7 +2,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { waitId } from '../core/run-state';
 import type { AnyProcedure } from '../definitions/procedure';
-import type { Logger } from '../logging/logger';
+import { hookwaitLogger, type Logger } from '../logging/logger';
+import { fromTemporalLogger } from '../logging/temporal-logger';
 import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { mintCallbackToken, type TokenKeyring } from '../security/callback-token';
 import type { HookwaitActivities } from './activity-types';
@@ -15,6 +16,11 @@ export interface HookwaitActivitiesOptions {
   /** Callback URLs are `<publicBaseUrl>/callbacks/<token>`. */
   readonly publicBaseUrl: string;
   readonly channel: ConversationChannel;
+  /**
+   * hookwait's own logger, a pino logger, or anything with pino's `(fields, msg)` methods. Inside an activity,
+   * hookwait logs through the activity's logger instead (`Context.current().log`: the worker's `Runtime` logger,
+   * with the activity's workflow id, activity type and attempt on each line); this one is the fallback.
+   */
   readonly logger: Logger;
   /** Whether the hookwait search attributes are registered on the namespace (default true). */
   readonly searchAttributes?: boolean;
@@ -25,6 +31,20 @@ export interface HookwaitActivitiesOptions {
 
 export function callbackUrl(publicBaseUrl: string, token: string): string {
   return `${publicBaseUrl.replace(/\/+$/, '')}/callbacks/${token}`;
+}
+
+/**
+ * The logger for work done in an activity: the activity's own (its attributes on every line), else `fallback`
+ * (called outside an activity, as unit tests do).
+ */
+export function activityLogger(fallback: Logger): Logger {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return fallback;
+  }
+  return fromTemporalLogger(context.log, { component: 'activities' });
 }
 
 function cancellationSignal(): AbortSignal | undefined {
@@ -52,7 +72,7 @@ function searchAttributeCheck(configured: boolean, logger: Logger): (namespace: 
           const { customAttributes } = await Context.current().client.connection.operatorService.listSearchAttributes({ namespace });
           const missing = HOOKWAIT_SEARCH_ATTRIBUTES.map((k) => k.name).filter((name) => !customAttributes?.[name]);
           if (missing.length === 0) return true;
-          logger.warn(`namespace '${namespace}' lacks hookwait's search attributes (${missing.join(', ')}): runs go on without them; run \`npx hookwait setup\`, then restart this worker`, { namespace, missing });
+          logger.warn({ namespace, missing }, `namespace '${namespace}' lacks hookwait's search attributes (${missing.join(', ')}): runs go on without them; run \`npx hookwait setup\`, then restart this worker`);
           return false;
         } catch {
           return true;
@@ -67,7 +87,7 @@ function searchAttributeCheck(configured: boolean, logger: Logger): (namespace: 
 /** The activities the hookwait plugin registers: token minting, data connectors and the conversation channel. */
 export function createHookwaitActivities(options: HookwaitActivitiesOptions): HookwaitActivities {
   const procedures = new Map(options.procedures.map((p) => [p.name, p]));
-  const logger = options.logger.child({ component: 'activities' });
+  const logger = hookwaitLogger(options.logger).child({ component: 'activities' });
   const searchAttributesUsable = searchAttributeCheck(options.searchAttributes ?? true, logger);
   return {
     // Local activity: the signing key stays in the worker's configuration, never in workflow arguments.
@@ -91,7 +111,7 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
       return callConnector(point, variables, {
         fetch: options.fetch ?? fetch,
         env: options.env ?? process.env,
-        logger: logger.child({ procedure }),
+        logger: activityLogger(logger).child({ procedure }),
         ...(signal ? { signal } : {}),
       });
     },

@@ -111,11 +111,11 @@ export async function callConnector(point: ConnectorPoint, variables: Record<str
     text = await readLimited(res);
   } catch (err) {
     if (err instanceof ResponseTooLarge) throw fail(CONNECTOR_BAD_RESPONSE, `${where}: ${target}: ${err.message}`, true);
-    ctx.logger.warn('connector call failed', { connector: point.name, target, error: err });
+    ctx.logger.warn({ connector: point.name, target, error: err }, 'connector call failed');
     throw fail(CONNECTOR_UNAVAILABLE, `${where}: ${target} failed: ${(err as Error).message}`, false);
   }
   const snippet = text.slice(0, 300);
-  ctx.logger.info('connector called', { connector: point.name, target, status: res.status });
+  ctx.logger.info({ connector: point.name, target, status: res.status }, 'connector called');
   if (res.status === 429 || res.status >= 500) {
     const delay = retryAfterMs(res.headers.get('retry-after'), MAX_RETRY_AFTER_MS);
     throw fail(CONNECTOR_UNAVAILABLE, `${where}: ${target} answered ${res.status}: ${snippet}`, false, delay);

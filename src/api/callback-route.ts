@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { type Logger, silentLogger } from '../logging/logger';
+import { hookwaitLogger, type Logger } from '../logging/logger';
 import {
   type CallbackAnswer,
   type CallbackServiceOptions,
@@ -15,6 +15,7 @@ import {
 } from '../service/callback-service';
 import { OUTCOMES, type Outcome, PROBLEM_CONTENT_TYPE, problemOf } from '../service/outcomes';
 import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics';
+import { withRequestTraceContext } from './trace-context';
 
 export { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_RATE_LIMITS, type CallbackAccepted, type RateLimits } from '../service/callback-service';
 
@@ -23,6 +24,13 @@ export interface CallbackRouterOptions extends CallbackServiceOptions {
   readonly bodyLimitBytes?: number;
   /** Where callback outcomes, edge latency and Temporal errors are counted; default: a registry of its own. */
   readonly metrics?: GatewayMetrics;
+  /**
+   * Continue the trace of a callback's W3C `traceparent`/`tracestate` headers in its Temporal calls, so the signal
+   * (with the SDK's OpenTelemetry client interceptor on `client`) carries it to the workflow. Only when
+   * `@opentelemetry/api` is installed and a propagator is registered; default true. Set false for senders whose
+   * traces you would rather not join.
+   */
+  readonly traceContext?: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -76,8 +84,9 @@ function rawBodyOf(req: Request): Buffer | 'consumed' {
  */
 export function createCallbackRouter(options: CallbackRouterOptions): Router {
   const service = createCallbackService(options);
-  const logger: Logger = (options.logger ?? silentLogger).child({ component: 'gateway' });
+  const logger: Logger = hookwaitLogger(options.logger).child({ component: 'gateway' });
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const traceContext = options.traceContext ?? true;
   const rawBody = express.raw({ type: () => true, limit: bodyLimit, inflate: true });
   const metrics = options.metrics ?? createGatewayMetrics({ defaultMetrics: false });
   const router = express.Router();
@@ -118,12 +127,13 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
       // Ours to fix, not the sender's: a 5xx, so the sender retries once the app is fixed; loud in the log.
       if (!warnedMisconfigured) {
         warnedMisconfigured = true;
-        logger.error('a body parser read the callback before the hookwait router: mount createCallbackRouter before express.json() (or keep req.rawBody)');
+        logger.error({}, 'a body parser read the callback before the hookwait router: mount createCallbackRouter before express.json() (or keep req.rawBody)');
       }
       return send(req, res, answer(target.log, target.head.requestId, 'misconfigured', 'the gateway could not read this callback; retry later'));
     }
     const userAgent = req.get('user-agent');
-    send(req, res, await service.deliver(target, { ...target.head, body, header: (name) => req.get(name), ...(userAgent ? { userAgent } : {}) }));
+    const deliver = () => service.deliver(target, { ...target.head, body, header: (name) => req.get(name), ...(userAgent ? { userAgent } : {}) });
+    send(req, res, await (traceContext ? withRequestTraceContext(req.headers, deliver) : deliver()));
   });
   // Errors of the callback route (the body reader's 413/415/400) are answered here, as problem+json, whatever app
   // the router is mounted in.
@@ -153,7 +163,7 @@ export function problemErrorHandler(logger: Logger, bodyLimitBytes: number): exp
     if (status === 413) return reply('payload-too-large', `the body is over the limit of ${bodyLimitBytes} bytes`);
     if (status === 415) return reply('unsupported-media-type', e.message);
     if (status !== undefined && status >= 400 && status < 500) return reply('bad-body', e.message);
-    logger.error('unexpected error', { error: err });
+    logger.error({ error: err }, 'unexpected error');
     return reply('internal', 'unexpected error');
   };
 }

@@ -1,5 +1,5 @@
 import express, { type Express } from 'express';
-import { silentLogger } from '../logging/logger';
+import { hookwaitLogger } from '../logging/logger';
 import { createCallbackRouter, type CallbackRouterOptions, DEFAULT_BODY_LIMIT_BYTES, problemErrorHandler } from './callback-route';
 import { createGatewayMetrics } from './gateway-metrics';
 import { sendProblem } from './problem';
@@ -16,7 +16,7 @@ export interface GatewayAppOptions extends CallbackRouterOptions {
  */
 export function createGatewayApp(options: GatewayAppOptions): Express {
   const app = express();
-  const logger = (options.logger ?? silentLogger).child({ component: 'gateway' });
+  const logger = hookwaitLogger(options.logger).child({ component: 'gateway' });
   const metrics = options.metrics ?? createGatewayMetrics();
   app.disable('x-powered-by');
   // A hop count, never `true`: a client must not choose its own address by sending X-Forwarded-For.
@@ -34,7 +34,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
       res.json({ status: 'ready' });
     } catch (err) {
       metrics.temporalErrors.inc({ operation: 'ready' });
-      logger.warn('not ready', { error: err });
+      logger.warn({ error: err }, 'not ready');
       sendProblem(res, 'unavailable', 'Temporal is not reachable', { 'Retry-After': String(RETRY_AFTER_SECONDS) });
     }
   });

@@ -20,24 +20,24 @@ async function main(): Promise<void> {
   let shuttingDown = false;
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     if (shuttingDown) {
-      logger.info('already shutting down', { signal });
+      logger.info({ signal }, 'already shutting down');
       return;
     }
     shuttingDown = true;
     const started = Date.now();
     const inFlight = gateway.inFlight();
-    logger.info('shutting down', { signal, inFlight, drainTimeoutMs: DRAIN_TIMEOUT_MS });
+    logger.info({ signal, inFlight, drainTimeoutMs: DRAIN_TIMEOUT_MS }, 'shutting down');
     setTimeout(() => {
-      logger.error('shutdown took too long; exiting', { elapsedMs: Date.now() - started });
+      logger.error({ elapsedMs: Date.now() - started }, 'shutdown took too long; exiting');
       process.exit(1);
     }, DRAIN_TIMEOUT_MS + EXIT_GRACE_MS).unref();
     await gateway.stop({ drainTimeoutMs: DRAIN_TIMEOUT_MS });
     try {
       await client.connection.close();
     } catch (err) {
-      logger.warn('closing the Temporal connection failed', { error: err });
+      logger.warn({ error: err }, 'closing the Temporal connection failed');
     }
-    logger.info('stopped', { signal, inFlight, forced: gateway.forced(), elapsedMs: Date.now() - started });
+    logger.info({ signal, inFlight, forced: gateway.forced(), elapsedMs: Date.now() - started }, 'stopped');
     process.exit(0);
   };
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void shutdown(sig));

@@ -108,7 +108,7 @@ export async function startGateway(
   });
   const port = (server.address() as AddressInfo).port;
   const url = gatewayUrl(listen.host, port);
-  logger.info('gateway listening', { url, publicBaseUrl: config.publicBaseUrl });
+  logger.info({ url, publicBaseUrl: config.publicBaseUrl }, 'gateway listening');
 
   let stopping: Promise<void> | undefined;
   let forced = false;
@@ -120,7 +120,7 @@ export async function startGateway(
     stopping = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         forced = true;
-        log.warn('drain timeout: closing the remaining connections', { remaining: active.size, drainTimeoutMs: options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS });
+        log.warn({ remaining: active.size, drainTimeoutMs: options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS }, 'drain timeout: closing the remaining connections');
         server.closeAllConnections();
       }, options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
       server.close(() => {

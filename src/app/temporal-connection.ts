@@ -36,7 +36,7 @@ export async function connectWorker(t: TemporalSettings, logger: Logger, attempt
       return await NativeConnection.connect(connectionOptions(t));
     } catch (err) {
       if (i >= attempts) throw err;
-      logger.warn('temporal not reachable yet; retrying', { address: t.address, attempt: i, error: err });
+      logger.warn({ address: t.address, attempt: i, error: err }, 'temporal not reachable yet; retrying');
       await new Promise((r) => setTimeout(r, 2_000));
     }
   }

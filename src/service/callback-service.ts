@@ -9,7 +9,7 @@ import { extractAttributes } from '../definitions/attributes';
 import type { AnyProcedure } from '../definitions/procedure';
 import type { WaitPoint } from '../definitions/wait-point';
 import { type CallbackSignalArgs, type CallbackSource, type HookwaitMemo, isRevokedBy, MEMO_KEY, waitId } from '../core/run-state';
-import { type Logger, silentLogger } from '../logging/logger';
+import { hookwaitLogger, type Logger } from '../logging/logger';
 import { redactToken, type TokenKeyring, type VerifiedCallbackToken, verifyCallbackToken } from '../security/callback-token';
 import { buildSenderVerifiers } from '../security/sender-auth-verifier';
 import { callbackSignal } from '../workflows/messages';
@@ -42,6 +42,7 @@ export interface CallbackServiceOptions {
   readonly keyring: TokenKeyring;
   /** Deadline for each call to Temporal; default 5 s. */
   readonly temporalTimeoutMs?: number;
+  /** Where the gateway logs: hookwait's own logger, a pino logger, or anything with pino's `(fields, msg)` methods. */
   readonly logger?: Logger;
   /** Where sender-auth secrets are read (once, now); default `process.env`. */
   readonly secrets?: Record<string, string | undefined>;
@@ -112,7 +113,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
   const catalog = waitCatalog(options.procedures ?? [], options.waits ?? []);
   const verifiers = buildSenderVerifiers(catalog.entries(), options.secrets ?? process.env);
   const timeoutMs = options.temporalTimeoutMs ?? 5_000;
-  const logger = (options.logger ?? silentLogger).child({ component: 'gateway' });
+  const logger = hookwaitLogger(options.logger).child({ component: 'gateway' });
   const limits = options.rateLimits === false ? undefined : (options.rateLimits ?? DEFAULT_RATE_LIMITS);
   const perIp = limits && limits.perIp > 0 ? new FixedWindowLimiter(limits.perIp, limits.windowMs) : undefined;
   const perToken = limits && limits.perToken > 0 ? new FixedWindowLimiter(limits.perToken, limits.windowMs) : undefined;
@@ -136,7 +137,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     const entry = claims ? catalog.find(claims.procedure, claims.wait) : undefined;
     // One answer for unknown, malformed and forged tokens, and no call to Temporal for any of them.
     if (!claims || claims.namespace !== options.namespace || !entry) {
-      if (claims && !entry) log.error('valid token for a procedure or wait this gateway does not know', { procedure: claims.procedure, wait: claims.wait });
+      if (claims && !entry) log.error({ procedure: claims.procedure, wait: claims.wait }, 'valid token for a procedure or wait this gateway does not know');
       return { answer: answer(log, head.requestId, 'not-found', 'no such callback URL', { token: redactToken(head.token) }) };
     }
     const byToken = limited(perToken, head.token, 'callback URL', log, head.requestId);
@@ -196,7 +197,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       // Recorded on the run (the ledger) but never applied: no attributes travel with it. Past the run's quota of
       // recorded repeats, only counted and logged here, so retries cannot grow its history without bound.
       if (memo?.quiet?.includes(id)) {
-        log.info('callback repeat not recorded on the run', { recorded: false });
+        log.info({ recorded: false }, 'callback repeat not recorded on the run');
       } else {
         try {
           await withDeadline(() => handle.signal(callbackSignal, { wait: wait.name, ...keyed, receivedAt, source }));
@@ -244,13 +245,13 @@ export function answer(
   errors?: readonly FieldError[],
 ): CallbackAnswer {
   const spec = OUTCOMES[outcome];
-  log[spec.level](spec.message, { outcome, ...fields });
+  log[spec.level]({ outcome, ...fields }, spec.message);
   return { outcome, status: spec.status, headers, body: problemOf(outcome, detail, { requestId, ...(errors ? { errors } : {}) }) };
 }
 
 function accepted(log: Logger, outcome: 'accepted' | 'duplicate', wait: string, requestId: string, fields: Record<string, unknown> = {}, receivedAt = new Date().toISOString()): CallbackAnswer {
   const spec = OUTCOMES[outcome];
-  log[spec.level](spec.message, { outcome, ...fields });
+  log[spec.level]({ outcome, ...fields }, spec.message);
   return { outcome, status: spec.status, headers: {}, body: { status: outcome, wait, receivedAt, requestId } };
 }
 

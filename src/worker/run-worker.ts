@@ -33,7 +33,7 @@ export async function startWorker(config: HookwaitConfig, procedures: readonly A
     ],
   });
   const done = worker.run().finally(() => connection.close());
-  logger.info('worker running', { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, procedures: procedures.map((p) => p.name) });
+  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, procedures: procedures.map((p) => p.name) }, 'worker running');
   return {
     worker,
     done,

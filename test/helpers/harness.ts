@@ -1,13 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { Client, type ClientPlugin } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createGatewayApp } from '../../src/api/gateway-app';
 import type { RateLimits } from '../../src/api/callback-route';
 import type { ConversationChannel } from '../../src/activities/conversation-channel';
 import type { AnyProcedure } from '../../src/definitions/procedure';
-import { hookwaitPlugin } from '../../src/plugin';
+import { hookwaitPlugin, type OpenTelemetryWorkerPlugin } from '../../src/plugin';
 import { generateKeyringSpec, parseKeyring, type TokenKeyring } from '../../src/security/callback-token';
 import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { createLogger, silentLogger } from '../../src/logging/logger';
@@ -46,6 +47,11 @@ export interface HarnessOptions {
   readonly rateLimits?: RateLimits;
   /** The identity of the harness's client (and so of the gateway's signals) and of its workers (default: the SDK's pid@host). */
   readonly identity?: string;
+  /**
+   * The SDK's OpenTelemetry plugin: given to the workers' hookwaitPlugin (and to their workflow bundle), and to the
+   * gateway's client, whose signals then carry the trace context.
+   */
+  readonly openTelemetry?: OpenTelemetryWorkerPlugin & ClientPlugin;
 }
 
 /** Sender-auth secrets of the secured fixture procedure, as the gateway's environment would hold them. */
@@ -60,8 +66,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const workflowsPath = options.workflowsPath ?? require.resolve('../fixtures/workflows');
   const path = process.env.TEMPORAL_CLI_PATH;
   if (!path) throw new Error('TEMPORAL_CLI_PATH is not set: run through jest (test/global-setup.ts)');
-  if (!bundles.has(workflowsPath)) bundles.set(workflowsPath, bundleWorkflowCode({ workflowsPath, logger: quiet }));
-  const bundle = bundles.get(workflowsPath);
+  const openTelemetry = options.openTelemetry;
+  const keyring = parseKeyring(generateKeyringSpec('t1'));
+  const channel = new RecordingChannel();
+  const bundleKey = `${workflowsPath}${openTelemetry ? '#otel' : ''}`;
+  if (!bundles.has(bundleKey)) {
+    // With OpenTelemetry, the workflow interceptor module comes in at bundling time, through hookwait's plugin.
+    const plugins = openTelemetry ? [hookwaitPlugin({ procedures, keyring, publicBaseUrl: 'http://bundling.invalid', channel, logger: silentLogger, openTelemetry })] : [];
+    bundles.set(bundleKey, bundleWorkflowCode({ workflowsPath, logger: quiet, plugins }));
+  }
+  const bundle = bundles.get(bundleKey);
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path },
@@ -71,11 +85,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     ...(options.identity !== undefined ? { client: { identity: options.identity } } : {}),
   });
-  const keyring = parseKeyring(generateKeyringSpec('t1'));
   const gatewayLog: string[] = [];
   const logger = createLogger({ level: 'debug', write: (line) => gatewayLog.push(line) });
+  const gatewayClient = openTelemetry
+    ? new Client({ connection: env.connection, namespace: env.namespace ?? 'default', plugins: [openTelemetry], ...(options.identity !== undefined ? { identity: options.identity } : {}) })
+    : env.client;
   const app = createGatewayApp({
-    client: env.client,
+    client: gatewayClient,
     namespace: env.namespace ?? 'default',
     procedures,
     waits: options.waits ?? testWaits,
@@ -88,7 +104,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const gatewayUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const channel = new RecordingChannel();
   const taskQueue = `tq-${randomUUID()}`;
   const workers = new Set<() => Promise<void>>();
   const identity = options.identity;
@@ -115,6 +130,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
             channel: options.channel ?? channel,
             logger: silentLogger,
             ...(options.env ? { env: options.env } : {}),
+            ...(openTelemetry ? { openTelemetry } : {}),
           }),
         ],
       });

@@ -90,14 +90,14 @@ describe('normalizeConnector', () => {
   });
 
   test('timeouts: malformed or zero refused, naming the field', () => {
-    expect(definitionError(() => norm({ timeout: 'soon' })).field).toBe('connectors.c.timeout');
+    expect(definitionError(() => norm({ timeout: 'soon' as never })).field).toBe('connectors.c.timeout');
     expect(definitionError(() => norm({ timeout: 0 })).field).toBe('connectors.c.timeout');
     expect(definitionError(() => norm({ timeout: '0s' })).message).toContain('must be positive');
     expect(norm({ timeout: 1 }).timeoutMs).toBe(1);
   });
 
   test('retry intervals: malformed refused, naming the field', () => {
-    expect(definitionError(() => norm({ retry: { initialInterval: 'x' } })).field).toBe('connectors.c.retry.initialInterval');
+    expect(definitionError(() => norm({ retry: { initialInterval: 'x' as never } })).field).toBe('connectors.c.retry.initialInterval');
     expect(definitionError(() => norm({ retry: { maximumInterval: -5 } })).field).toBe('connectors.c.retry.maximumInterval');
   });
 });

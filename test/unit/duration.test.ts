@@ -1,6 +1,9 @@
 import { definitionError } from '../helpers/definitions';
 import { DefinitionError } from '../../src/definitions/definition-error';
-import { durationToMs, MIN_WAIT_TIMEOUT_MS, waitTimeoutInput, waitTimeoutToMs } from '../../src/definitions/duration';
+import { readFileSync } from 'node:fs';
+import type { Duration as TemporalDuration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { type Duration, durationToMs, MIN_WAIT_TIMEOUT_MS, waitTimeoutInput, waitTimeoutToMs } from '../../src/definitions/duration';
 
 
 describe('durationToMs', () => {
@@ -36,7 +39,7 @@ describe('durationToMs', () => {
     expect(err.message).toMatch(/^waits\.w\.timeout: must be a non-negative number of milliseconds/);
   });
 
-  test.each(['', 'soon', '10', '10 minutes', '1w', '-5s', '5S', '1e3ms', '.5s', 's', '10m10s'])('the string %j is refused', (text) => {
+  test.each(['', 'soon', '10', '-10', '1.5', '-5s', '1e3ms', 's', '10m10s', '5 fortnights'])('the string %j is refused', (text) => {
     const err = definitionError(() => durationToMs(text, 'connectors.c.timeout'));
     expect(err.field).toBe('connectors.c.timeout');
     expect(err.message).toContain('must be a duration');
@@ -45,6 +48,48 @@ describe('durationToMs', () => {
 
   test.each([undefined, null, true, {}, ['1s']])('a non-duration value %p is refused', (value) => {
     expect(() => durationToMs(value, 'f')).toThrow(DefinitionError);
+  });
+});
+
+describe("durations are Temporal's", () => {
+  test.each([
+    ['1.5h', 5_400_000],
+    ['1.5d', 129_600_000],
+    ['36h', 129_600_000],
+    ['90m', 5_400_000],
+    ['100 ms', 100],
+    ['0.1s', 100],
+  ])('%j is %d ms, as Temporal reads it', (text, ms) => {
+    expect(durationToMs(text, 'f')).toBe(ms);
+    expect(msToNumber(text as TemporalDuration)).toBe(ms);
+  });
+
+  test('every compact form gives what Temporal gives (to the whole ms)', () => {
+    for (const text of ['500ms', '30s', '10m', '2h', '7d', '1.5s', '0.5h', '3 s', '0s', '2.5ms', '0.25s', '1.5h']) {
+      expect(durationToMs(text, 'f')).toBe(Math.round(msToNumber(text as TemporalDuration)));
+    }
+  });
+
+  test.each(['2 days', '1w', '1y', '10 minutes', '5S', '.5s', '90 mins'])('the long form %j reads as Temporal reads it', (text) => {
+    expect(durationToMs(text, 'waits.w.timeout')).toBe(Math.round(msToNumber(text as TemporalDuration)));
+  });
+
+  test('a bare number in a string is refused, naming the field and asking for a unit', () => {
+    const err = definitionError(() => durationToMs('10', 'waits.w.timeout'));
+    expect(err.message).toBe(`waits.w.timeout: must be a duration such as '30s', '10m', '1.5h' or '2 days' (Temporal's format, with a unit) or a number of ms, got "10"`);
+  });
+
+  test("the Duration type is Temporal's: a value of one is a value of the other", () => {
+    const ours: Duration = '10m';
+    const theirs: TemporalDuration = ours;
+    const back: Duration = theirs;
+    expect(durationToMs(back, 'f')).toBe(600_000);
+  });
+
+  test('the module stays fit for the workflow sandbox: no node imports', () => {
+    const source = readFileSync(require.resolve('../../src/definitions/duration'), 'utf8');
+    const imports = [...source.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
+    expect(imports).toEqual(['@temporalio/common', '@temporalio/common/lib/time', 'zod', './definition-error']);
   });
 });
 
@@ -77,5 +122,11 @@ describe('waitTimeoutInput, for a per-run override in a procedure input', () => 
     expect(short.success).toBe(false);
     expect(short.error?.issues[0]?.message).toBe('must be at least 1s, got "500ms"');
     expect(waitTimeoutInput.safeParse('soon').error?.issues[0]?.message).toMatch(/^must be a duration such as/);
+  });
+
+  test('its value is typed as a Duration, ready for run.wait', () => {
+    const parsed = waitTimeoutInput.parse('1.5h');
+    const timeout: Duration = parsed;
+    expect(durationToMs(timeout, 'f')).toBe(5_400_000);
   });
 });

@@ -21,7 +21,7 @@ describe('callback tokens never reach a log line in whole', () => {
 
   test('the logger redacts a token in any field, message text or error, nested or not', () => {
     const { lines, logger } = capture();
-    logger.child({ url: `https://x/callbacks/${token}` }).info(`sent ${token}`, { nested: { list: [token] }, error: new Error(`POST /callbacks/${token} failed`) });
+    logger.child({ url: `https://x/callbacks/${token}` }).info({ nested: { list: [token] }, error: new Error(`POST /callbacks/${token} failed`) }, `sent ${token}`);
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toContain(token);
     const entry = JSON.parse(lines[0] as string) as Record<string, unknown>;

@@ -31,7 +31,7 @@ describe('defineProcedure: errors at definition time name the field', () => {
   test('the timeout is required and at least 1s', () => {
     expect(definitionError(() => defineProcedure({ name: 'p', waits: { w: wait({ timeout: '999ms' }) } })).field).toBe('waits.w.timeout');
     expect(definitionError(() => defineProcedure({ name: 'p', waits: { w: wait({ timeout: undefined as never }) } })).field).toBe('waits.w.timeout');
-    expect(definitionError(() => defineProcedure({ name: 'p', waits: { w: wait({ timeout: 'soon' }) } })).message).toMatch(/duration/);
+    expect(definitionError(() => defineProcedure({ name: 'p', waits: { w: wait({ timeout: 'soon' as never }) } })).message).toMatch(/duration/);
     expect(defineProcedure({ name: 'p', waits: { w: wait({ timeout: '1s' }) } }).waits.w.timeoutMs).toBe(1000);
     expect(defineProcedure({ name: 'p', waits: { w: wait({ timeout: '2h' }) } }).waits.w.timeoutMs).toBe(7_200_000);
   });

@@ -130,7 +130,7 @@ describe('normalizeWait: other checks name their field', () => {
     expect(definitionError(() => normalizeWait('x', base({ timeout: '999ms' }), 'waits.x')).field).toBe('waits.x.timeout');
     expect(definitionError(() => normalizeWait('x', base({ timeout: 500 }), 'waits.x')).message).toContain('at least 1s');
     expect(definitionError(() => normalizeWait('x', base({ timeout: undefined as never }), 'waits.x')).field).toBe('waits.x.timeout');
-    expect(definitionError(() => normalizeWait('x', base({ timeout: 'a while' }), 'waits.x')).field).toBe('waits.x.timeout');
+    expect(definitionError(() => normalizeWait('x', base({ timeout: 'a while' as never }), 'waits.x')).field).toBe('waits.x.timeout');
     expect(normalizeWait('x', base({ timeout: '1s' }), 'waits.x').timeoutMs).toBe(1000);
   });
 
