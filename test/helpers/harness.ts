@@ -15,6 +15,7 @@ import { testProcedures } from '../fixtures/procedures';
 import { testWaits } from '../fixtures/waits';
 import type { WaitPoint } from '../../src/definitions/wait-point';
 import { RecordingChannel } from './recording-channel';
+import { resolveHookwaitToSources } from './workflow-bundle';
 
 export interface Harness {
   readonly env: TestWorkflowEnvironment;
@@ -60,7 +61,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const workflowsPath = options.workflowsPath ?? require.resolve('../fixtures/workflows');
   const path = process.env.TEMPORAL_CLI_PATH;
   if (!path) throw new Error('TEMPORAL_CLI_PATH is not set: run through jest (test/global-setup.ts)');
-  if (!bundles.has(workflowsPath)) bundles.set(workflowsPath, bundleWorkflowCode({ workflowsPath, logger: quiet }));
+  if (!bundles.has(workflowsPath)) bundles.set(workflowsPath, bundleWorkflowCode({ workflowsPath, logger: quiet, webpackConfigHook: resolveHookwaitToSources }));
   const bundle = bundles.get(workflowsPath);
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
