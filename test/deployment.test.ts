@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { parse } from 'yaml';
 import { envSchema, loadConfig } from '../src/config';
-import { procedureModules } from '../src/app/procedure-modules';
+import { gatewayProcedureModule, workerProcedureModules } from '../src/app/procedure-modules';
 import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 
 // No Docker engine runs where these tests do, so docker-compose.yml and the Dockerfile are checked by construction:
@@ -173,10 +173,13 @@ describe('docker-compose.yml', () => {
     });
     expect(config.temporal).toMatchObject({ address: 'temporal:7233', namespace: 'default', taskQueue: 'hookwait' });
     expect(config.keyring).toBeDefined();
-    // Empty module variables mean the bundled demo, which exists.
-    const modules = procedureModules(env);
-    expect(modules.proceduresModule).toMatch(/examples[\\/]identity-verification[\\/]procedures$/);
-    expect(existsSync(modules.workflowsModule)).toBe(true);
+    // Unset module variables mean the bundled demo, named in the file (the processes have no default of their own),
+    // compiled into the image's lib/examples (here: this checkout's, built by `npm run build`).
+    const worker = workerProcedureModules(env);
+    expect(worker.proceduresModule).toMatch(/lib[\\/]examples[\\/]identity-verification[\\/]procedures\.js$/);
+    expect(existsSync(worker.proceduresModule as string)).toBe(true);
+    expect(existsSync(worker.workflowsModule)).toBe(true);
+    expect(gatewayProcedureModule(env)).toBe(worker.proceduresModule);
   });
 
   it('requires HOOKWAIT_TOKEN_KEYS from outside, the same for gateway and worker, never a literal', () => {

@@ -1,5 +1,5 @@
 import { lazyClient } from '../app/temporal-connection';
-import { loadProcedures, procedureModules } from '../app/procedure-modules';
+import { gatewayProcedureModule, loadProcedureModule } from '../app/procedure-modules';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logging/logger';
 import { DRAIN_TIMEOUT_MS, startGateway } from './start-gateway';
@@ -10,9 +10,11 @@ const EXIT_GRACE_MS = 3_000;
 // `npm run gateway`: the standalone callback gateway (stateless; run as many replicas as needed).
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Fails fast when HOOKWAIT_PROCEDURES_MODULE is unset: this gateway never serves the demo.
+  const { procedures, waits } = loadProcedureModule(gatewayProcedureModule());
   const logger = createLogger({ level: config.logLevel, bindings: { service: 'hookwait-gateway' } });
   const client = lazyClient(config.temporal);
-  const gateway = await startGateway(config, client, loadProcedures(procedureModules().proceduresModule), logger);
+  const gateway = await startGateway(config, client, procedures, logger, waits);
 
   // SIGTERM (orchestrators) or SIGINT (Ctrl-C): stop accepting, let requests in flight finish (each got or
   // will get its answer only after Temporal has the callback), close the Temporal connection, exit 0.

@@ -1,4 +1,4 @@
-import { loadProcedures, procedureModules } from '../app/procedure-modules';
+import { loadProcedureModule, workerProcedureModules } from '../app/procedure-modules';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logging/logger';
 import { installTemporalRuntime } from '../app/temporal-runtime';
@@ -7,10 +7,12 @@ import { startWorker } from './run-worker';
 // `npm run worker`: the standalone worker (one of many replicas; all state lives in Temporal).
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Fails fast, before connecting, when HOOKWAIT_WORKFLOWS_MODULE is unset: this worker never serves the demo.
+  const modules = workerProcedureModules();
+  const procedures = modules.proceduresModule ? loadProcedureModule(modules.proceduresModule).procedures : [];
   const logger = createLogger({ level: config.logLevel, bindings: { service: 'hookwait-worker' } });
   installTemporalRuntime(logger, { ...(config.workerMetricsPort !== undefined ? { metricsPort: config.workerMetricsPort } : {}) });
-  const modules = procedureModules();
-  const started = await startWorker(config, loadProcedures(modules.proceduresModule), modules.workflowsModule, logger);
+  const started = await startWorker(config, procedures, modules.workflowsModule, logger);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void started.stop());
   await started.done;
 }
