@@ -70,19 +70,36 @@ export class HttpConversationChannel implements ConversationChannel {
   }
 }
 
+/** Options of {@link LoggingConversationChannel}. */
+export interface LoggingConversationChannelOptions {
+  /**
+   * Log each message and assignment as a warning that it was not delivered: the plugin's default when no channel is
+   * configured. Default false (info lines, for development).
+   */
+  readonly undelivered?: boolean;
+}
+
+const NO_CHANNEL = 'no conversation channel is configured (pass `channel` to hookwaitPlugin, e.g. an HttpConversationChannel)';
+
 /** For development: writes each message and assignment to the log, once per idempotency key. */
 export class LoggingConversationChannel implements ConversationChannel {
   private readonly seen = new Set<string>();
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly options: LoggingConversationChannelOptions = {},
+  ) {}
 
   async sendMessage(conversationId: string, text: string, options: { readonly idempotencyKey: string }): Promise<void> {
-    if (this.once(options.idempotencyKey)) this.logger.info('message to customer', { conversationId, text });
+    if (!this.once(options.idempotencyKey)) return;
+    if (this.options.undelivered) this.logger.warn(`message to customer NOT delivered: ${NO_CHANNEL}`, { conversationId, text });
+    else this.logger.info('message to customer', { conversationId, text });
   }
 
   async assign(conversationId: string, assignee: Assignee, options: { readonly idempotencyKey: string; readonly reason?: string }): Promise<void> {
-    if (this.once(options.idempotencyKey)) {
-      this.logger.info('conversation assigned', { conversationId, assignee: assigneeLabel(assignee), reason: options.reason });
-    }
+    if (!this.once(options.idempotencyKey)) return;
+    const fields = { conversationId, assignee: assigneeLabel(assignee), reason: options.reason };
+    if (this.options.undelivered) this.logger.warn(`conversation assignment NOT delivered: ${NO_CHANNEL}`, fields);
+    else this.logger.info('conversation assigned', fields);
   }
 
   private once(key: string): boolean {

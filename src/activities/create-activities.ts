@@ -2,19 +2,25 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { waitId } from '../core/run-state';
 import type { AnyProcedure } from '../definitions/procedure';
-import type { Logger } from '../logging/logger';
+import { createLogger, type Logger } from '../logging/logger';
 import { mintCallbackToken, type TokenKeyring } from '../security/callback-token';
 import type { HookwaitActivities } from './activity-types';
-import type { ConversationChannel } from './conversation-channel';
+import { type ConversationChannel, LoggingConversationChannel } from './conversation-channel';
 import { callConnector, CONNECTOR_MISCONFIGURED } from './data-connector';
 
 export interface HookwaitActivitiesOptions {
-  readonly procedures: readonly AnyProcedure[];
+  /** The procedures whose data connectors the worker calls; default none (plain workflows with `createCallback`). */
+  readonly procedures?: readonly AnyProcedure[];
   readonly keyring: TokenKeyring;
   /** Callback URLs are `<publicBaseUrl>/callbacks/<token>`. */
   readonly publicBaseUrl: string;
-  readonly channel: ConversationChannel;
-  readonly logger: Logger;
+  /**
+   * Where messages to the customer and escalation assignments go. Default: none; each one is logged as a warning,
+   * saying it was not delivered.
+   */
+  readonly channel?: ConversationChannel;
+  /** Default: JSON lines on stdout at level info ({@link createLogger}). */
+  readonly logger?: Logger;
   /** Whether the hookwait search attributes are registered on the namespace (default true). */
   readonly searchAttributes?: boolean;
   /** Template `env` for connectors; default `process.env`. */
@@ -36,8 +42,9 @@ function cancellationSignal(): AbortSignal | undefined {
 
 /** The activities the hookwait plugin registers: token minting, data connectors and the conversation channel. */
 export function createHookwaitActivities(options: HookwaitActivitiesOptions): HookwaitActivities {
-  const procedures = new Map(options.procedures.map((p) => [p.name, p]));
-  const logger = options.logger.child({ component: 'activities' });
+  const procedures = new Map((options.procedures ?? []).map((p) => [p.name, p]));
+  const logger = (options.logger ?? createLogger()).child({ component: 'activities' });
+  const channel = options.channel ?? new LoggingConversationChannel(logger, { undelivered: true });
   return {
     // Local activity: the signing key stays in the worker's configuration, never in workflow arguments.
     async hookwaitMintCallbackUrls({ namespace, procedure, workflowId, runId, waits, keyed }) {
@@ -65,10 +72,10 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
       });
     },
     async hookwaitSendMessage({ conversationId, text, idempotencyKey }) {
-      await options.channel.sendMessage(conversationId, text, { idempotencyKey });
+      await channel.sendMessage(conversationId, text, { idempotencyKey });
     },
     async hookwaitAssign({ conversationId, assignee, idempotencyKey, reason }) {
-      await options.channel.assign(conversationId, assignee, { idempotencyKey, ...(reason ? { reason } : {}) });
+      await channel.assign(conversationId, assignee, { idempotencyKey, ...(reason ? { reason } : {}) });
     },
   };
 }
