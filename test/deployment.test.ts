@@ -283,8 +283,14 @@ describe('Dockerfile', () => {
     expect(runs).toMatch(/\bnpm ci\b/);
     expect(runs).toMatch(/\bnpm run build\b/);
     expect(runs).toMatch(/\bnpm prune --omit=dev\b/);
-    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; peerDependencies: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }> };
     expect(pkg.scripts.build).toBeDefined();
+    // The peers (Temporal SDK, express, zod) are what the processes run on: `npm prune --omit=dev` must keep them, so
+    // the lockfile must not flag them dev (it does when they are dev dependencies too).
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean }> };
+    const required = Object.keys(pkg.peerDependencies).filter((n) => !pkg.peerDependenciesMeta?.[n]?.optional);
+    expect(required).toEqual(expect.arrayContaining(['@temporalio/worker', '@temporalio/workflow', 'express', 'zod']));
+    expect(required.filter((n) => lock.packages[`node_modules/${n}`]?.dev !== undefined || !lock.packages[`node_modules/${n}`])).toEqual([]);
   });
 
   it('runs as a non-root user', () => {
