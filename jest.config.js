@@ -4,6 +4,12 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  // The examples import the package by its name, as an app does: here it is the sources (tsconfig.json `paths` says the
+  // same to tsc; the workflow bundler gets the same alias, test/helpers/workflow-bundle.ts).
+  moduleNameMapper: {
+    '^hookwait$': '<rootDir>/src/index.ts',
+    '^hookwait/workflow$': '<rootDir>/src/workflow.ts',
+  },
   // Finds or installs the Temporal CLI once, before any test file starts a dev server with it.
   globalSetup: '<rootDir>/test/global-setup.ts',
   setupFiles: ['<rootDir>/test/setup-runtime.ts'],

@@ -32,10 +32,18 @@ export { WaitEscalated } from './workflows/runtime';
 export * from './workflows/search-attributes';
 export { redactCallbackUrl } from './workflows/current-details';
 export * from './activities/activity-types';
-export { HttpConversationChannel, LoggingConversationChannel, type ConversationChannel, type HttpConversationChannelOptions } from './activities/conversation-channel';
+export {
+  HttpConversationChannel,
+  LoggingConversationChannel,
+  type ConversationChannel,
+  type HttpConversationChannelOptions,
+  type LoggingConversationChannelOptions,
+} from './activities/conversation-channel';
 export { createHookwaitActivities, callbackUrl, type HookwaitActivitiesOptions } from './activities/create-activities';
 export { CONNECTOR_BAD_RESPONSE, CONNECTOR_MISCONFIGURED, CONNECTOR_REJECTED, CONNECTOR_UNAVAILABLE } from './activities/data-connector';
 export { hookwaitPlugin, type HookwaitPluginOptions, type OpenTelemetryWorkerPlugin } from './plugin';
+export { DuplicateTemporalSdkError, type DuplicatePackage, type PackageCopy } from './checks/sdk-copies';
+export { ProcedureExportError, type ProcedureExportProblem } from './checks/procedure-exports';
 export {
   callbackUrlsOf,
   checkProcedureInput,

@@ -1,6 +1,8 @@
 import { SimplePlugin } from '@temporalio/plugin';
 import type { BundleOptions, ReplayWorkerOptions, WorkerOptions } from '@temporalio/worker';
 import { createHookwaitActivities, type HookwaitActivitiesOptions } from './activities/create-activities';
+import { withWorkerStartChecks } from './checks/worker-start';
+import { createLogger, hookwaitLogger } from './logging/logger';
 
 /**
  * What the `openTelemetry` option takes: the Temporal SDK's OpenTelemetry plugin, `new OpenTelemetryPlugin({ resource,
@@ -59,15 +61,25 @@ class HookwaitPlugin extends SimplePlugin {
 /**
  * Adds hookwait to a worker you already run: it contributes hookwait's activities (callback URL minting,
  * data connectors, the conversation channel). It leaves `workflowsPath` alone: your workflows import
- * `procedure` from hookwait's workflow API themselves. With `openTelemetry`, it also applies the SDK's
- * OpenTelemetry plugin, so workflows and activities produce spans.
+ * `procedure` or `createCallback` from `hookwait/workflow` themselves. With `openTelemetry`, it also applies the
+ * SDK's OpenTelemetry plugin, so workflows and activities produce spans.
+ *
+ * When the worker is created it checks that hookwait and your app load one copy of the Temporal SDK
+ * (`DuplicateTemporalSdkError` otherwise) and, with `workflowsPath`, that every `procedure(...)` is exported under
+ * its definition's name (`ProcedureExportError`).
  *
  * @example
  * const worker = await Worker.create({
  *   connection, taskQueue: 'support', workflowsPath: require.resolve('./workflows'),
  *   plugins: [hookwaitPlugin({ procedures: [identityVerification], keyring, publicBaseUrl, channel, logger })],
  * });
+ * // Plain workflows with createCallback only, messages logged (not delivered):
+ * const plain = await Worker.create({
+ *   connection, taskQueue: 'orders', workflowsPath: require.resolve('./workflows'),
+ *   plugins: [hookwaitPlugin({ keyring, publicBaseUrl })],
+ * });
  */
 export function hookwaitPlugin(options: HookwaitPluginOptions): SimplePlugin {
-  return new HookwaitPlugin(options);
+  // At Worker.create: one copy of the Temporal SDK, procedures exported under their names (src/checks).
+  return withWorkerStartChecks(new HookwaitPlugin(options), { procedures: options.procedures ?? [], logger: hookwaitLogger(options.logger ?? createLogger()) });
 }

@@ -4,7 +4,7 @@ import { join, posix } from 'node:path';
 import { parse } from 'yaml';
 import { envSchema, loadConfig, TEMPORAL_CONNECTION_ENV } from '../src/config';
 import { loadProcessConfig, processEnvSchema } from '../src/app/process-config';
-import { procedureModules } from '../src/app/procedure-modules';
+import { gatewayProcedureModule, workerProcedureModules } from '../src/app/procedure-modules';
 import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 
 // No Docker engine runs where these tests do, so docker-compose.yml and the Dockerfile are checked by construction:
@@ -177,10 +177,13 @@ describe('docker-compose.yml', () => {
     expect(() => loadProcessConfig(env)).not.toThrow();
     expect(config.temporal).toMatchObject({ address: 'temporal:7233', namespace: 'default', taskQueue: 'hookwait' });
     expect(config.keyring).toBeDefined();
-    // Empty module variables mean the bundled demo, which exists.
-    const modules = procedureModules(env);
-    expect(modules.proceduresModule).toMatch(/examples[\\/]identity-verification[\\/]procedures$/);
-    expect(existsSync(modules.workflowsModule)).toBe(true);
+    // Unset module variables mean the bundled demo, named in the file (the processes have no default of their own),
+    // compiled into the image's lib/examples (here: this checkout's, built by `npm run build`).
+    const worker = workerProcedureModules(env);
+    expect(worker.proceduresModule).toMatch(/lib[\\/]examples[\\/]identity-verification[\\/]procedures\.js$/);
+    expect(existsSync(worker.proceduresModule as string)).toBe(true);
+    expect(existsSync(worker.workflowsModule)).toBe(true);
+    expect(gatewayProcedureModule(env)).toBe(worker.proceduresModule);
   });
 
   it('requires HOOKWAIT_TOKEN_KEYS from outside, the same for gateway and worker, never a literal', () => {
@@ -284,8 +287,14 @@ describe('Dockerfile', () => {
     expect(runs).toMatch(/\bnpm ci\b/);
     expect(runs).toMatch(/\bnpm run build\b/);
     expect(runs).toMatch(/\bnpm prune --omit=dev\b/);
-    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; peerDependencies: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }> };
     expect(pkg.scripts.build).toBeDefined();
+    // The peers (Temporal SDK, express, zod) are what the processes run on: `npm prune --omit=dev` must keep them, so
+    // the lockfile must not flag them dev (it does when they are dev dependencies too).
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean }> };
+    const required = Object.keys(pkg.peerDependencies).filter((n) => !pkg.peerDependenciesMeta?.[n]?.optional);
+    expect(required).toEqual(expect.arrayContaining(['@temporalio/worker', '@temporalio/workflow', 'express', 'zod']));
+    expect(required.filter((n) => lock.packages[`node_modules/${n}`]?.dev !== undefined || !lock.packages[`node_modules/${n}`])).toEqual([]);
   });
 
   it('runs as a non-root user', () => {

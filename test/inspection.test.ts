@@ -220,6 +220,9 @@ describe('metrics', () => {
         TEMPORAL_ADDRESS: h.env.address,
         TEMPORAL_TASK_QUEUE: `${h.taskQueue}-metrics`,
         HOOKWAIT_TOKEN_KEYS: generateKeyringSpec('m1'),
+        // Compiled by `npm run build`: the standalone worker serves no procedures unless told which.
+        HOOKWAIT_PROCEDURES_MODULE: resolve(__dirname, '../lib/test/fixtures/procedures.js'),
+        HOOKWAIT_WORKFLOWS_MODULE: resolve(__dirname, '../lib/test/fixtures/workflows.js'),
         HOOKWAIT_WORKER_METRICS_PORT: String(port),
         LOG_LEVEL: 'warn',
       },

@@ -4,6 +4,7 @@ import type { History } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { historyFromJson } from './histories/history-json';
+import { resolveHookwaitToSources } from './helpers/workflow-bundle';
 
 /**
  * Durable runs wait for days: a worker running new code must resume every run parked by the old code. Each file
@@ -70,7 +71,7 @@ function bundleOf(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
       problems.push(meta ? `${message} ${JSON.stringify(meta)}` : message);
     };
     const logger = { log() {}, trace() {}, debug() {}, info() {}, warn: keep, error: keep };
-    bundle = bundleWorkflowCode({ workflowsPath, logger }).catch((err: unknown) => {
+    bundle = bundleWorkflowCode({ workflowsPath, logger, webpackConfigHook: resolveHookwaitToSources }).catch((err: unknown) => {
       throw new Error(`bundling ${workflowsPath} failed: ${String(err)}\n${problems.join('\n')}`);
     });
     bundles.set(workflowsPath, bundle);

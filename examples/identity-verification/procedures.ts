@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { defineProcedure, waitTimeoutInput } from '../../src/definitions';
+import { defineProcedure, waitTimeoutInput } from 'hookwait/workflow';
 
 /**
  * The demo procedure's declaration: pure, imported by the workflow (to run it) and the gateway (to check
- * callbacks at the edge). In an app of your own, import from 'hookwait/workflow' instead of '../../src/...'.
+ * callbacks at the edge). It imports from 'hookwait/workflow', as an app of your own does (this repository resolves
+ * its own package name: tsconfig `paths`, jest's moduleNameMapper and Node's package self-reference).
  */
 export const identityVerificationProcedure = defineProcedure({
   name: 'identityVerification',

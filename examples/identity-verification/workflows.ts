@@ -1,4 +1,4 @@
-import { procedure } from '../../src/workflow';
+import { procedure } from 'hookwait/workflow';
 import { identityVerificationProcedure } from './procedures';
 
 /** Tells the customer what is happening, starts a KYC check with the callback URL, waits, branches on the status. */

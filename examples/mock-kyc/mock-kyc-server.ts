@@ -3,8 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { z } from 'zod';
-import type { Logger } from '../../src/logging/logger';
-import { redactCallbackUrl } from '../../src/workflows/current-details';
+import { redactCallbackUrl, type Logger } from 'hookwait';
 
 /** One verification the mock provider was asked for. */
 export interface MockVerification {

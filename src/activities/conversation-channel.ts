@@ -70,23 +70,40 @@ export class HttpConversationChannel implements ConversationChannel {
   }
 }
 
+/** Options of {@link LoggingConversationChannel}. */
+export interface LoggingConversationChannelOptions {
+  /**
+   * Log each message and assignment as a warning that it was not delivered: the plugin's default when no channel is
+   * configured. Default false (info lines, for development).
+   */
+  readonly undelivered?: boolean;
+}
+
+const NO_CHANNEL = 'no conversation channel is configured (pass `channel` to hookwaitPlugin, e.g. an HttpConversationChannel)';
+
 /** For development: writes each message and assignment to the log, once per idempotency key. */
 export class LoggingConversationChannel implements ConversationChannel {
   private readonly seen = new Set<string>();
   private readonly logger: Logger;
   /** `logger`: hookwait's own, a pino logger, or anything with pino's `(fields, msg)` methods. */
-  constructor(logger: Logger) {
+  constructor(
+    logger: Logger,
+    private readonly options: LoggingConversationChannelOptions = {},
+  ) {
     this.logger = hookwaitLogger(logger);
   }
 
   async sendMessage(conversationId: string, text: string, options: { readonly idempotencyKey: string }): Promise<void> {
-    if (this.once(options.idempotencyKey)) this.logger.info({ conversationId, text }, 'message to customer');
+    if (!this.once(options.idempotencyKey)) return;
+    if (this.options.undelivered) this.logger.warn({ conversationId, text }, `message to customer NOT delivered: ${NO_CHANNEL}`);
+    else this.logger.info({ conversationId, text }, 'message to customer');
   }
 
   async assign(conversationId: string, assignee: Assignee, options: { readonly idempotencyKey: string; readonly reason?: string }): Promise<void> {
-    if (this.once(options.idempotencyKey)) {
-      this.logger.info({ conversationId, assignee: assigneeLabel(assignee), reason: options.reason }, 'conversation assigned');
-    }
+    if (!this.once(options.idempotencyKey)) return;
+    const fields = { conversationId, assignee: assigneeLabel(assignee), reason: options.reason };
+    if (this.options.undelivered) this.logger.warn(fields, `conversation assignment NOT delivered: ${NO_CHANNEL}`);
+    else this.logger.info(fields, 'conversation assigned');
   }
 
   private once(key: string): boolean {

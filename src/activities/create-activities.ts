@@ -2,26 +2,32 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { waitId } from '../core/run-state';
 import type { AnyProcedure } from '../definitions/procedure';
-import { hookwaitLogger, type Logger } from '../logging/logger';
+import { createLogger, hookwaitLogger, type Logger } from '../logging/logger';
 import { fromTemporalLogger } from '../logging/temporal-logger';
 import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { mintCallbackToken, type TokenKeyring } from '../security/callback-token';
 import type { HookwaitActivities } from './activity-types';
-import type { ConversationChannel } from './conversation-channel';
+import { type ConversationChannel, LoggingConversationChannel } from './conversation-channel';
 import { callConnector, CONNECTOR_MISCONFIGURED } from './data-connector';
 
 export interface HookwaitActivitiesOptions {
-  readonly procedures: readonly AnyProcedure[];
+  /** The procedures whose data connectors the worker calls; default none (plain workflows with `createCallback`). */
+  readonly procedures?: readonly AnyProcedure[];
   readonly keyring: TokenKeyring;
   /** Callback URLs are `<publicBaseUrl>/callbacks/<token>`. */
   readonly publicBaseUrl: string;
-  readonly channel: ConversationChannel;
   /**
-   * hookwait's own logger, a pino logger, or anything with pino's `(fields, msg)` methods. Inside an activity,
-   * hookwait logs through the activity's logger instead (`Context.current().log`: the worker's `Runtime` logger,
-   * with the activity's workflow id, activity type and attempt on each line); this one is the fallback.
+   * Where messages to the customer and escalation assignments go. Default: none; each one is logged as a warning,
+   * saying it was not delivered.
    */
-  readonly logger: Logger;
+  readonly channel?: ConversationChannel;
+  /**
+   * hookwait's own logger, a pino logger, or anything with pino's `(fields, msg)` methods (default: JSON lines on
+   * stdout at level info). Inside an activity, hookwait logs through the activity's logger instead
+   * (`Context.current().log`: the worker's `Runtime` logger, with the activity's workflow id, activity type and
+   * attempt on each line); this one is the fallback.
+   */
+  readonly logger?: Logger;
   /** Whether the hookwait search attributes are registered on the namespace (default true). */
   readonly searchAttributes?: boolean;
   /** Template `env` for connectors; default `process.env`. */
@@ -86,8 +92,9 @@ function searchAttributeCheck(configured: boolean, logger: Logger): (namespace: 
 
 /** The activities the hookwait plugin registers: token minting, data connectors and the conversation channel. */
 export function createHookwaitActivities(options: HookwaitActivitiesOptions): HookwaitActivities {
-  const procedures = new Map(options.procedures.map((p) => [p.name, p]));
-  const logger = hookwaitLogger(options.logger).child({ component: 'activities' });
+  const procedures = new Map((options.procedures ?? []).map((p) => [p.name, p]));
+  const logger = hookwaitLogger(options.logger ?? createLogger()).child({ component: 'activities' });
+  const channel = options.channel ?? new LoggingConversationChannel(logger, { undelivered: true });
   const searchAttributesUsable = searchAttributeCheck(options.searchAttributes ?? true, logger);
   return {
     // Local activity: the signing key stays in the worker's configuration, never in workflow arguments.
@@ -116,10 +123,10 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
       });
     },
     async hookwaitSendMessage({ conversationId, text, idempotencyKey }) {
-      await options.channel.sendMessage(conversationId, text, { idempotencyKey });
+      await channel.sendMessage(conversationId, text, { idempotencyKey });
     },
     async hookwaitAssign({ conversationId, assignee, idempotencyKey, reason }) {
-      await options.channel.assign(conversationId, assignee, { idempotencyKey, ...(reason ? { reason } : {}) });
+      await channel.assign(conversationId, assignee, { idempotencyKey, ...(reason ? { reason } : {}) });
     },
   };
 }

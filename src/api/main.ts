@@ -1,6 +1,6 @@
 import { lazyClient } from '../app/temporal-connection';
 import { loadProcessConfig, processLogger } from '../app/process-config';
-import { loadProcedures, procedureModules } from '../app/procedure-modules';
+import { gatewayProcedureModule, loadProcedureModule } from '../app/procedure-modules';
 import { ConfigError, loadConfig } from '../config';
 import { DRAIN_TIMEOUT_MS, startGateway } from './start-gateway';
 
@@ -11,9 +11,11 @@ const EXIT_GRACE_MS = 3_000;
 async function main(): Promise<void> {
   const processConfig = loadProcessConfig();
   const config = loadConfig();
+  // Fails fast when HOOKWAIT_PROCEDURES_MODULE is unset: this gateway never serves the demo.
+  const { procedures, waits } = loadProcedureModule(gatewayProcedureModule());
   const logger = processLogger(processConfig, 'hookwait-gateway');
   const client = lazyClient(config.temporal);
-  const gateway = await startGateway(config, client, loadProcedures(procedureModules().proceduresModule), logger, processConfig);
+  const gateway = await startGateway(config, client, procedures, logger, processConfig, waits);
 
   // SIGTERM (orchestrators) or SIGINT (Ctrl-C): stop accepting, let requests in flight finish (each got or
   // will get its answer only after Temporal has the callback), close the Temporal connection, exit 0.

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { HookwaitConfig } from '../config';
 import type { AnyProcedure } from '../definitions/procedure';
+import type { WaitPoint } from '../definitions/wait-point';
 import type { Logger } from '../logging/logger';
 import { createGatewayApp } from './gateway-app';
 import { PROBLEM_CONTENT_TYPE } from './problem';
@@ -62,18 +63,23 @@ export function gatewayUrl(host: string, port: number): string {
   return `http://${name}:${port}`;
 }
 
-/** Listens with webhook-friendly timeouts; `stop()` drains gracefully (see {@link StartedGateway.stop}). */
+/**
+ * Listens with webhook-friendly timeouts; `stop()` drains gracefully (see {@link StartedGateway.stop}).
+ * @param waits the `defineWait` waits of plain workflows (`createCallback`) the gateway accepts callbacks for.
+ */
 export async function startGateway(
   config: HookwaitConfig,
   client: Client,
   procedures: readonly AnyProcedure[],
   logger: Logger,
   listen: GatewayListen,
+  waits: readonly WaitPoint[] = [],
 ): Promise<StartedGateway> {
   const app = createGatewayApp({
     client,
     namespace: config.temporal.namespace,
     procedures,
+    waits,
     keyring: config.keyring,
     bodyLimitBytes: config.bodyLimitBytes,
     temporalTimeoutMs: config.temporal.callTimeoutMs,

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { loadProcessConfig, processLogger } from '../app/process-config';
-import { loadProcedures, procedureModules } from '../app/procedure-modules';
+import { configuredProcedureModules, demoProcedureModules, loadProcedureModule } from '../app/procedure-modules';
 import { ensureSearchAttributes } from '../app/search-attribute-setup';
 import { connectClient, lazyClient } from '../app/temporal-connection';
 import { gatewayUrl, startGateway } from '../api/start-gateway';
@@ -94,12 +94,14 @@ async function main(): Promise<void> {
     const added = await ensureSearchAttributes(admin, config.temporal.namespace);
     if (added.length > 0) say(`Registered search attributes: ${added.join(', ')}`);
   }
-  const modules = procedureModules(env);
-  const procedures = loadProcedures(modules.proceduresModule);
+  // The bundled demo, passed explicitly (the standalone worker and gateway never default to it); either module can be
+  // replaced by your own with HOOKWAIT_PROCEDURES_MODULE / HOOKWAIT_WORKFLOWS_MODULE.
+  const modules = { ...demoProcedureModules(), ...configuredProcedureModules(env) };
+  const { procedures, waits } = loadProcedureModule(modules.proceduresModule);
   const worker = await startWorker(config, procedures, modules.workflowsModule, logger);
   stops.push(worker.stop);
   const client = lazyClient(config.temporal);
-  const gateway = await startGateway(config, client, procedures, logger, listen);
+  const gateway = await startGateway(config, client, procedures, logger, listen, waits);
   stops.push(gateway.stop);
 
   say('');

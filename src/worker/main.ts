@@ -1,5 +1,5 @@
 import { loadProcessConfig, processLogger } from '../app/process-config';
-import { loadProcedures, procedureModules } from '../app/procedure-modules';
+import { loadProcedureModule, workerProcedureModules } from '../app/procedure-modules';
 import { ConfigError, loadConfig } from '../config';
 import { installTemporalRuntime } from '../app/temporal-runtime';
 import { startWorker } from './run-worker';
@@ -9,10 +9,12 @@ async function main(): Promise<void> {
   // The worker listens on nothing of its own: of the process variables, only LOG_LEVEL is its.
   const processConfig = loadProcessConfig({ LOG_LEVEL: process.env.LOG_LEVEL });
   const config = loadConfig();
+  // Fails fast, before connecting, when HOOKWAIT_WORKFLOWS_MODULE is unset: this worker never serves the demo.
+  const modules = workerProcedureModules();
+  const procedures = modules.proceduresModule ? loadProcedureModule(modules.proceduresModule).procedures : [];
   const logger = processLogger(processConfig, 'hookwait-worker');
   installTemporalRuntime(logger, { ...(config.workerMetricsPort !== undefined ? { metricsPort: config.workerMetricsPort } : {}) });
-  const modules = procedureModules();
-  const started = await startWorker(config, loadProcedures(modules.proceduresModule), modules.workflowsModule, logger);
+  const started = await startWorker(config, procedures, modules.workflowsModule, logger);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void started.stop());
   await started.done;
 }

@@ -4,7 +4,7 @@ import type { HookwaitActivities } from '../activities/activity-types';
 import type { AttributesDecl, CapturedAttributes, Scalar } from '../definitions/attributes';
 import type { ConnectorDecl, ConnectorResult } from '../definitions/connector';
 import type { Duration } from '../definitions/duration';
-import { findWait, type Procedure } from '../definitions/procedure';
+import { type AnyProcedure, findWait, type Procedure } from '../definitions/procedure';
 import type { Assignee, WaitDecl, WaitDefinition, WaitPoint } from '../definitions/wait-point';
 import { formatZodIssues } from '../definitions/zod-issues';
 import type { Callback } from './callback';
@@ -55,6 +55,9 @@ export interface ProcedureRun<
    */
   createCallback<K extends keyof W & string>(wait: K, options: { readonly key: string }): Promise<Callback<WaitDefinition<K, W[K]['attributes'], W[K]['onTimeout'] extends 'branch' ? 'branch' : 'escalate'>>>;
 }
+
+/** The property that carries a procedure's definition on its workflow function (a registered symbol: any copy reads it). */
+const PROCEDURE_MARK = Symbol.for('hookwait.procedure');
 
 /**
  * Turns a procedure definition and its body into a Temporal workflow function. Export the result under
@@ -174,7 +177,16 @@ export function procedure<
   };
   // Named after the definition, so stack traces and the worker's registry read well.
   Object.defineProperty(workflow, 'name', { value: definition.name });
+  // Marked with its definition, so a worker can check at start (in Node) that it is exported under its name.
+  Object.defineProperty(workflow, PROCEDURE_MARK, { value: definition });
   return workflow;
+}
+
+/** The definition a workflow function made by {@link procedure} runs, if `value` is one (read by the worker's start checks). */
+export function procedureDefinitionOf(value: unknown): AnyProcedure | undefined {
+  if (typeof value !== 'function') return undefined;
+  const definition = (value as unknown as Record<symbol, unknown>)[PROCEDURE_MARK];
+  return typeof definition === 'object' && definition !== null ? (definition as AnyProcedure) : undefined;
 }
 
 /** Captured attributes by wait (keyed waits by `<wait>:<key>`). */

@@ -16,6 +16,7 @@ import { testProcedures } from '../fixtures/procedures';
 import { testWaits } from '../fixtures/waits';
 import type { WaitPoint } from '../../src/definitions/wait-point';
 import { RecordingChannel } from './recording-channel';
+import { resolveHookwaitToSources } from './workflow-bundle';
 
 export interface Harness {
   readonly env: TestWorkflowEnvironment;
@@ -73,7 +74,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   if (!bundles.has(bundleKey)) {
     // With OpenTelemetry, the workflow interceptor module comes in at bundling time, through hookwait's plugin.
     const plugins = openTelemetry ? [hookwaitPlugin({ procedures, keyring, publicBaseUrl: 'http://bundling.invalid', channel, logger: silentLogger, openTelemetry })] : [];
-    bundles.set(bundleKey, bundleWorkflowCode({ workflowsPath, logger: quiet, plugins }));
+    bundles.set(bundleKey, bundleWorkflowCode({ workflowsPath, logger: quiet, plugins, webpackConfigHook: resolveHookwaitToSources }));
   }
   const bundle = bundles.get(bundleKey);
   const env = await TestWorkflowEnvironment.createLocal({
