@@ -83,6 +83,8 @@ export class Runtime {
   private readonly ctx: MachineContext;
   private searchAttributes = false;
   private minted = false;
+  /** Mints in flight (local activities): see the `hookwait.callbackUrls` handler. */
+  private minting = 0;
   /** Set by `procedure`: it publishes the escalated status itself, after unwinding the body. */
   procedureMode = false;
 
@@ -137,7 +139,11 @@ export class Runtime {
     setHandler(
       callbackUrlsUpdate,
       async () => {
-        await condition(() => this.minted);
+        // Completes only once no mint is in flight. Local activities started together (several createCallback at
+        // once) resolve one activation at a time when first run but all in one activation on replay: an update
+        // completed between two of them would complete at another point of the command sequence on replay, a
+        // nondeterminism error. Waiting for all of them puts the completion at the same point either way.
+        await condition(() => this.minted && this.minting === 0);
         return this.state.callbackUrls;
       },
       { description: "The run's callback URLs, once minted." },
@@ -157,14 +163,20 @@ export class Runtime {
   /** Mints URLs for the given waits (a local activity: the signing key stays in the worker). */
   async mint(waits: readonly string[], keyed: readonly { wait: string; key: string }[], summary: string): Promise<Record<string, string>> {
     const info = workflowInfo();
-    const minted = await minter(summary)({
-      namespace: info.namespace,
-      procedure: this.state.procedure,
-      workflowId: info.workflowId,
-      runId: info.runId,
-      waits,
-      ...(keyed.length > 0 ? { keyed } : {}),
-    });
+    this.minting++;
+    let minted: Awaited<ReturnType<HookwaitActivities['hookwaitMintCallbackUrls']>>;
+    try {
+      minted = await minter(summary)({
+        namespace: info.namespace,
+        procedure: this.state.procedure,
+        workflowId: info.workflowId,
+        runId: info.runId,
+        waits,
+        ...(keyed.length > 0 ? { keyed } : {}),
+      });
+    } finally {
+      this.minting--;
+    }
     this.searchAttributes = minted.searchAttributes;
     return minted.urls;
   }
