@@ -38,7 +38,8 @@ Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, 
 `;
 
 function cliConfig(env: NodeJS.ProcessEnv): HookwaitConfig {
-  // The CLI never mints tokens, so it needs no signing key of its own.
+  // Without HOOKWAIT_TOKEN_KEYS the CLI mints nothing (the URLs come from a worker): a throwaway key only satisfies
+  // the loader, and hookwaitClient() passes a keyring on only when one is configured.
   return loadConfig({ ...env, HOOKWAIT_TOKEN_KEYS: env.HOOKWAIT_TOKEN_KEYS || generateKeyringSpec('cli') });
 }
 
