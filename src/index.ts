@@ -53,6 +53,32 @@ export {
   type StartProcedureOptions,
 } from './client/start-procedure';
 export {
+  DEFAULT_WORKER_TIMEOUT_MS,
+  HookwaitClient,
+  type ActionOutcome,
+  type CompleteResult,
+  type ExpireResult,
+  type HookwaitClientOptions,
+  type HookwaitStartOptions,
+  type OperatorActionOptions,
+  type ProcedureInputOf,
+  type ProcedureWorkflow,
+  type RevokeOptions,
+  type RevokeResult,
+  type RunSummary,
+  type StartedRun,
+  type UrlsFrom,
+  type WorkerWaitOptions,
+} from './client/hookwait-client';
+export {
+  CallbackDataError,
+  HookwaitArgumentError,
+  HookwaitConflictError,
+  HookwaitNotFoundError,
+  type HookwaitConflict,
+  type HookwaitMissing,
+} from './client/errors';
+export {
   createCallbackService,
   type CallbackAccepted,
   type CallbackAnswer,

@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../src/cli/run-cli';
+import { approveLines, stockCheck } from './fixtures/workflows';
 import { startHarness, type Harness } from './helpers/harness';
 import { postCallback } from './helpers/http';
+import { runState, uniqueId, untilWaitStatus } from './helpers/runs';
 
 describe('hookwait CLI against a real server', () => {
   let h: Harness;
@@ -34,10 +36,12 @@ describe('hookwait CLI against a real server', () => {
     const started = await cli('start', 'stockCheck', '--input', '{}', '--json');
     expect(started.err).toBe('');
     expect(started.code).toBe(0);
-    const { workflowId, runId, callbackUrls } = JSON.parse(started.out) as { workflowId: string; runId: string; callbackUrls: Record<string, string> };
+    const { workflowId, runId, callbackUrls, urlsFrom } = JSON.parse(started.out) as { workflowId: string; runId: string; callbackUrls: Record<string, string>; urlsFrom: string };
     expect(workflowId).toMatch(/^stockCheck-/);
     expect(runId).toBeTruthy();
     expect(Object.keys(callbackUrls).sort()).toEqual(['confirm', 'stock']);
+    // No HOOKWAIT_TOKEN_KEYS here: the run's own URLs, from the worker.
+    expect(urlsFrom).toBe('worker');
 
     expect((await postCallback(callbackUrls.stock as string, { in_stock: '12' })).status).toBe(202);
     const shown = await cli('show', workflowId, '--json');
@@ -49,6 +53,68 @@ describe('hookwait CLI against a real server', () => {
     expect(human.out).toMatch(/wait stock: received/);
     expect(human.out).toMatch(/in_stock = 12/);
     await h.env.client.workflow.getHandle(workflowId).terminate('test done');
+  });
+
+  test('start with HOOKWAIT_TOKEN_KEYS and no worker up prints the URLs at once; a callback to one completes the run once a worker starts', async () => {
+    const taskQueue = `${h.taskQueue}-later`;
+    const key = h.keyring.keys.get(h.keyring.signingKeyId) as Buffer;
+    const keyed = { ...env, TEMPORAL_TASK_QUEUE: taskQueue, HOOKWAIT_TOKEN_KEYS: `${h.keyring.signingKeyId}:${key.toString('base64url')}`, HOOKWAIT_PUBLIC_BASE_URL: h.gatewayUrl };
+    let out = '';
+    let err = '';
+    const began = Date.now();
+    const code = await runCli(['start', 'approval', '--input', '{}'], keyed, { out: (s) => (out += s), err: (s) => (err += s) });
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    expect(Date.now() - began).toBeLessThan(5_000);
+    const workflowId = /workflow id {2}(\S+)/.exec(out)?.[1] as string;
+    const url = /callback URL \(approval\)\n {4}(\S+)/.exec(out)?.[1] as string;
+    expect(url.startsWith(`${h.gatewayUrl}/callbacks/hw1.`)).toBe(true);
+    expect(out).not.toMatch(/not available/);
+
+    const stop = await h.startWorker({ taskQueue });
+    try {
+      const res = await postCallback(url, { decision: 'approved', refund: { amount: 9 }, approver: { email: 'a@b.c' } });
+      expect(res.status).toBe(202);
+      expect(await h.env.client.workflow.getHandle(workflowId).result()).toMatchObject({ status: 'completed', output: { decision: 'approved', amount: 9 } });
+    } finally {
+      await stop();
+    }
+  });
+
+  test('start without HOOKWAIT_TOKEN_KEYS and no worker says plainly that no worker answered; the run is started', async () => {
+    let out = '';
+    const code = await runCli(['start', 'approval', '--input', '{}'], { ...env, TEMPORAL_TASK_QUEUE: `${h.taskQueue}-nobody` }, { out: (s) => (out += s), err: (s) => (out += s) });
+    expect(code).toBe(0);
+    expect(out).toMatch(/callback URLs: not available yet: no worker answered on task queue '.*-nobody'/);
+    expect(out).not.toMatch(/callbacks\//);
+    const workflowId = /workflow id {2}(\S+)/.exec(out)?.[1] as string;
+    expect((await h.env.client.workflow.getHandle(workflowId).describe()).status.name).toBe('RUNNING');
+    await h.env.client.workflow.getHandle(workflowId).terminate('test done');
+  });
+
+  test('complete, expire and revoke take --key for keyed waits', async () => {
+    const handle = await h.env.client.workflow.start(approveLines, { taskQueue: h.taskQueue, workflowId: uniqueId('cli-keyed'), args: [{ items: ['a', 'b', 'c'] }] });
+    await untilWaitStatus(handle, 'lineApproved:c', 'waiting');
+    expect(await cli('revoke', handle.workflowId, 'lineApproved', '--key', 'c', '--json')).toMatchObject({ code: 0, out: `${JSON.stringify({ workflowId: handle.workflowId, revoked: 'lineApproved:c', applied: true })}\n` });
+    expect((await runState(handle)).waits['lineApproved:c']).toMatchObject({ status: 'waiting', revoked: true });
+    expect((await runState(handle)).waits['lineApproved:b']?.revoked).toBeUndefined();
+    expect(await cli('revoke', handle.workflowId, '--key', 'c')).toMatchObject({ code: 2, err: expect.stringMatching(/--key names one key of a wait/) });
+    // The plain workflow's wait comes from the module's `waits`: the data is checked against it.
+    expect(await cli('complete', handle.workflowId, 'lineApproved', '--key', 'a', '--data', '{"approved":"maybe"}')).toMatchObject({ code: 2, err: expect.stringMatching(/approved: /) });
+    expect(await cli('complete', handle.workflowId, 'lineApproved', '--key', 'a', '--data', '{"approved":true,"by":"ann"}')).toMatchObject({ code: 0, out: "Completed wait 'lineApproved:a' of " + handle.workflowId + '.\n' });
+    expect((await runState(handle)).waits['lineApproved:a']).toMatchObject({ status: 'received', attributes: { approved: true, by: 'ann' } });
+    expect(await cli('complete', handle.workflowId, 'lineApproved', '--key', 'a', '--data', '{"approved":false}')).toMatchObject({ code: 4, err: expect.stringMatching(/wait 'lineApproved:a' is no longer open \(received\)/) });
+    expect(await cli('expire', handle.workflowId, 'lineApproved', '--key', 'b')).toMatchObject({ code: 0, out: expect.stringMatching(/Expired wait 'lineApproved:b' .* \(branch\) now/) });
+    await handle.terminate('test done');
+
+    const stock = await h.env.client.workflow.start(stockCheck, { taskQueue: h.taskQueue, workflowId: uniqueId('cli-key-proc'), args: [{}] });
+    await untilWaitStatus(stock, 'stock', 'waiting');
+    expect(await cli('expire', stock.workflowId, 'stock', '--key', 'bad key')).toMatchObject({ code: 2, err: expect.stringMatching(/key must be 1-128 letters/) });
+    const expired = await cli('expire', stock.workflowId, 'stock', '--json');
+    expect(JSON.parse(expired.out)).toMatchObject({ wait: 'stock', status: 'expired', onTimeout: 'branch', applied: true });
+    await untilWaitStatus(stock, 'confirm', 'waiting');
+    const done = await cli('complete', stock.workflowId, 'confirm', '--data', '{"ok":"y"}', '--json');
+    expect(JSON.parse(done.out)).toMatchObject({ wait: 'confirm', status: 'accepted', attributes: { ok: 'y' }, applied: true });
+    expect(await stock.result()).toMatchObject({ status: 'completed', output: { stock: 'timeout', confirmed: 'y' } });
   });
 
   test('clear errors and meaningful exit codes', async () => {

@@ -6,7 +6,10 @@ import type { WaitPoint } from '../definitions/wait-point';
 
 /** Where the standalone worker, gateway and CLI find an app's procedures and waits. */
 export interface ProcedureModules {
-  /** A module exporting `procedures` (defineProcedure results) and/or `waits` (defineWait results): pure definitions. */
+  /**
+   * A module exporting `procedures` (defineProcedure results) and/or `waits` (defineWait results, used with
+   * `createCallback` in plain workflows): pure definitions.
+   */
   readonly proceduresModule?: string;
   /** The workflows module the worker bundles (exports one workflow per procedure, under its name). */
   readonly workflowsModule?: string;
@@ -118,4 +121,13 @@ export function loadProcedureModule(modulePath: string): LoadedProcedureModule {
 /** The procedures of a procedures module (see {@link loadProcedureModule}). */
 export function loadProcedures(modulePath: string): AnyProcedure[] {
   return loadProcedureModule(modulePath).procedures;
+}
+
+/** The module's optional `waits` (plain workflows' waits): the CLI checks an operator's data against them. */
+export function loadWaits(modulePath: string): WaitPoint[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(modulePath) as { waits?: unknown };
+  if (mod.waits === undefined) return [];
+  if (!Array.isArray(mod.waits)) throw new Error(`HOOKWAIT_PROCEDURES_MODULE: ${modulePath} exports 'waits', which must be an array of defineWait(...) results`);
+  return mod.waits as WaitPoint[];
 }

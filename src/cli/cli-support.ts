@@ -1,9 +1,11 @@
-import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { loadWaits, procedureModules } from '../app/procedure-modules';
+import { CallbackDataError, HookwaitArgumentError, HookwaitConflictError, HookwaitNotFoundError } from '../client/errors';
+import { type ActionOutcome, HookwaitClient } from '../client/hookwait-client';
+import { ProcedureInputError } from '../client/start-procedure';
 import type { HookwaitConfig } from '../config';
+import type { FieldError } from '../definitions/attributes';
 import type { AnyProcedure } from '../definitions/procedure';
-import { findWait } from '../definitions/procedure';
-import type { WaitPoint } from '../definitions/wait-point';
-import { type HookwaitMemo, MEMO_KEY, type ProcedureState, stateQuery } from '../workflows/messages';
 
 /** Exit codes: 0 done, 1 Temporal or another runtime failure, 2 bad usage or input, 3 unknown workflow, procedure or wait, 4 the wait is no longer open. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, conflict: 4 } as const;
@@ -26,38 +28,55 @@ export class UsageError extends Error {}
 export class NotFoundError extends Error {}
 export class ConflictError extends Error {}
 
-export async function queryState(client: Client, workflowId: string, runId?: string, timeoutMs = 5_000): Promise<ProcedureState | undefined> {
-  try {
-    return await client.connection.withDeadline(Date.now() + timeoutMs, () => client.workflow.getHandle(workflowId, runId).query(stateQuery));
-  } catch {
-    return undefined;
-  }
+/**
+ * The {@link HookwaitClient} the commands are shells over, knowing the procedures (and the plain workflows' waits)
+ * of HOOKWAIT_PROCEDURES_MODULE. It mints callback URLs itself only when `HOOKWAIT_TOKEN_KEYS` is configured (the
+ * workers' keys); without it, the run's URLs come from a worker.
+ */
+export async function hookwaitClient(ctx: CliContext): Promise<HookwaitClient> {
+  const configured = (ctx.env.HOOKWAIT_TOKEN_KEYS ?? '') !== '';
+  return new HookwaitClient({
+    client: await ctx.client(),
+    procedures: ctx.procedures(),
+    waits: loadWaits(procedureModules(ctx.env).proceduresModule),
+    taskQueue: ctx.config.temporal.taskQueue,
+    namespace: ctx.config.temporal.namespace,
+    ...(configured ? { keyring: ctx.config.keyring, publicBaseUrl: ctx.config.publicBaseUrl } : {}),
+  });
 }
 
-export async function describeRun(client: Client, workflowId: string): Promise<WorkflowExecutionDescription> {
+/**
+ * Runs a client call and turns its typed errors into the CLI's (and so its exit codes): unknown → 3, no longer
+ * open → 4, bad arguments or data → 2. `command` leads the message.
+ */
+export async function viaClient<T>(command: string, call: () => Promise<T>): Promise<T> {
   try {
-    return await client.workflow.getHandle(workflowId).describe();
+    return await call();
   } catch (err) {
-    if ((err as Error).name === 'WorkflowNotFoundError') throw new NotFoundError(`no workflow '${workflowId}'`);
+    if (err instanceof HookwaitNotFoundError) throw new NotFoundError(`${command}: ${err.message}`);
+    if (err instanceof HookwaitConflictError) throw new ConflictError(`${command}: ${err.message}`);
+    if (err instanceof HookwaitArgumentError || err instanceof CallbackDataError || err instanceof ProcedureInputError) throw new UsageError(`${command}: ${err.message}`);
     throw err;
   }
 }
 
-/** The run's procedure and one of its waits, or a clear error naming what is unknown. */
-export function resolveWait(ctx: CliContext, description: WorkflowExecutionDescription, waitName: string | undefined): { procedure: AnyProcedure; wait: WaitPoint } {
-  const procedure = ctx.procedures().find((p) => p.name === description.type);
-  if (!procedure) throw new NotFoundError(`workflow '${description.workflowId}' runs '${description.type}', which is not a known procedure`);
-  if (!waitName) throw new UsageError(`name the wait (${Object.keys(procedure.waits).join(', ')})`);
-  const wait = findWait(procedure, waitName);
-  if (!wait) throw new NotFoundError(`procedure '${procedure.name}' has no wait '${waitName}' (waits: ${Object.keys(procedure.waits).join(', ')})`);
-  return { procedure, wait };
-}
-
-/** Refuses an operator action on a run that has finished or a wait that is no longer open. */
-export function requireOpenWait(description: WorkflowExecutionDescription, wait: string): void {
-  if (description.status.name !== 'RUNNING') throw new ConflictError(`workflow '${description.workflowId}' has finished (${description.status.name})`);
-  const status = (description.memo?.[MEMO_KEY] as HookwaitMemo | undefined)?.waits?.[wait];
-  if (status === 'received' || status === 'timed_out') throw new ConflictError(`wait '${wait}' is no longer open (${status.replace('_', ' ')})`);
+/**
+ * An action a worker applied, but not as asked (a callback that came first wins): the exit code says why. `accepted`,
+ * `expired`, `kept` (a plain workflow applies it once it declares the wait) and not applied yet are fine.
+ */
+export function reportOutcome(command: string, wait: string, outcome: ActionOutcome | undefined, errors?: readonly FieldError[]): void {
+  const closed = `${command}: wait '${wait}' is no longer open: the run recorded this as ${outcome}`;
+  switch (outcome) {
+    case 'duplicate':
+    case 'late':
+      throw new ConflictError(closed);
+    case 'unknown-wait':
+      throw new NotFoundError(`${command}: the run does not know wait '${wait}'`);
+    case 'rejected':
+      throw new UsageError(`${command}: the run rejected the data for wait '${wait}': ${(errors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+    default:
+      return;
+  }
 }
 
 export function operatorName(env: NodeJS.ProcessEnv): string {

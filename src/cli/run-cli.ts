@@ -45,12 +45,12 @@ Commands:
         Runs, by the hookwait search attributes.
   show <workflowId> [--json]
         Status, waits, captured attributes and the callback ledger of a run.
-  complete <workflowId> <wait> --data <json> [--json]
-        Complete a wait as an operator (the data is checked like a callback).
-  expire <workflowId> <wait> [--json]
+  complete <workflowId> <wait> --data <json> [--key <key>] [--json]
+        Complete a wait (one key of a keyed wait) as an operator (the data is checked like a callback).
+  expire <workflowId> <wait> [--key <key>] [--json]
         Take a wait's timeout path now.
-  revoke <workflowId> [wait] [--json]
-        Revoke the run's callback URLs (or one wait's): they answer 410 from now on.
+  revoke <workflowId> [wait] [--key <key>] [--json]
+        Revoke the run's callback URLs (or one wait's, or one key's): they answer 410 from now on.
   setup
         Register hookwait's search attributes on the namespace.
 
@@ -181,7 +181,8 @@ function parseGlobalOptions(argv: readonly string[]): ParsedArgv {
 }
 
 function cliConfig(env: NodeJS.ProcessEnv): HookwaitConfig {
-  // The CLI never mints tokens, so it needs no signing key of its own.
+  // Without HOOKWAIT_TOKEN_KEYS the CLI mints nothing (the URLs come from a worker): a throwaway key only satisfies
+  // the loader, and hookwaitClient() passes a keyring on only when one is configured.
   return loadConfig({ ...env, HOOKWAIT_TOKEN_KEYS: env.HOOKWAIT_TOKEN_KEYS || generateKeyringSpec('cli') });
 }
 

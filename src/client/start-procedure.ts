@@ -3,8 +3,8 @@ import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } fr
 import type { z } from 'zod';
 import type { Procedure } from '../definitions/procedure';
 import { formatZodIssues } from '../definitions/zod-issues';
-import { type ProcedureState, stateQuery } from '../workflows/messages';
 import { HOOKWAIT_SEARCH_ATTRIBUTES, HookwaitProcedure, HookwaitStatus } from '../workflows/search-attributes';
+import { callbackUrlsBy } from './worker-calls';
 
 /** Thrown by {@link startProcedure} when the input does not fit the procedure's `input` schema; nothing is started. */
 export class ProcedureInputError extends Error {
@@ -46,6 +46,12 @@ const GRPC_INVALID_ARGUMENT = 3;
 const UNKNOWN_SEARCH_ATTRIBUTE = /no mapping defined for search attribute (\w+)|search attribute (\w+) is not defined/;
 
 /** The hookwait search attribute a start was refused for, if that is why it failed. */
+/** A refused start on a namespace without hookwait's search attributes, as the typed error that says what to do. */
+export function startError(err: unknown, namespace: string, searchAttributes: boolean | undefined): unknown {
+  const attribute = searchAttributes === false ? undefined : unknownSearchAttribute(err);
+  return attribute ? new SearchAttributesNotRegisteredError(namespace, attribute, { cause: err }) : err;
+}
+
 function unknownSearchAttribute(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
     const { code, details } = e as { code?: unknown; details?: unknown };
@@ -79,8 +85,33 @@ export interface StartProcedureOptions {
 }
 
 /**
+ * The options every hookwait start uses: a default workflow id, the static summary (the title first) and the search
+ * attributes set from the first moment. Shared by {@link startProcedure} and `HookwaitClient.start`.
+ */
+export function runStartOptions(
+  name: string,
+  title: string,
+  options: { readonly taskQueue: string; readonly workflowId?: string; readonly summary?: string; readonly searchAttributes?: boolean },
+) {
+  return {
+    taskQueue: options.taskQueue,
+    workflowId: options.workflowId ?? `${name}-${randomUUID()}`,
+    staticSummary: options.summary ? `${title}: ${options.summary}` : title,
+    ...(options.searchAttributes === false
+      ? {}
+      : {
+          typedSearchAttributes: [
+            { key: HookwaitProcedure, value: name },
+            { key: HookwaitStatus, value: 'running' },
+          ],
+        }),
+  };
+}
+
+/**
  * Starts a run of a procedure the way the Web UI reads best: the input checked first (a typed error names each
  * bad field, and nothing starts), a static summary, and the search attributes set from the start.
+ * `HookwaitClient.start` does the same and also returns the run's callback URLs.
  *
  * @returns the handle; {@link callbackUrlsOf} reads the run's callback URLs once it has minted them.
  * @throws {@link ProcedureInputError} when the input does not fit `procedure.input`.
@@ -93,40 +124,18 @@ export async function startProcedure<S extends z.ZodType>(
   options: StartProcedureOptions,
 ): Promise<WorkflowHandleWithFirstExecutionRunId> {
   checkProcedureInput(procedure, input);
-  const summary = options.summary ? `${procedure.title}: ${options.summary}` : procedure.title;
-  const start = client.workflow.start(procedure.name, {
-    taskQueue: options.taskQueue,
-    workflowId: options.workflowId ?? `${procedure.name}-${randomUUID()}`,
-    args: [input],
-    staticSummary: summary,
-    ...(options.searchAttributes === false
-      ? {}
-      : {
-          typedSearchAttributes: [
-            { key: HookwaitProcedure, value: procedure.name },
-            { key: HookwaitStatus, value: 'running' },
-          ],
-        }),
-  });
-  return start.catch((err: unknown) => {
-    const attribute = options.searchAttributes === false ? undefined : unknownSearchAttribute(err);
-    throw attribute ? new SearchAttributesNotRegisteredError(client.options.namespace, attribute, { cause: err }) : err;
-  });
+  return client.workflow
+    .start(procedure.name, { ...runStartOptions(procedure.name, procedure.title, options), args: [input] })
+    .catch((err: unknown) => {
+      throw startError(err, client.options.namespace, options.searchAttributes);
+    });
 }
 
 /**
- * The run's callback URLs, by wait name, once its first workflow task has minted them (a worker must be running);
- * `undefined` if none came within `timeoutMs`.
+ * The run's callback URLs, by wait name, once it has minted them (a worker must be running): asked with the
+ * `hookwait.callbackUrls` update, bounded by `timeoutMs`; `undefined` if no worker answered in time.
+ * `HookwaitClient` can also mint them without a worker, given the signing keyring.
  */
 export async function callbackUrlsOf(handle: WorkflowHandle, timeoutMs = 10_000): Promise<Readonly<Record<string, string>> | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const left = deadline - Date.now();
-    const state = await handle.client.connection
-      .withDeadline(Date.now() + Math.max(100, Math.min(2_000, left)), () => handle.query(stateQuery))
-      .catch((): ProcedureState | undefined => undefined);
-    if (state && Object.keys(state.callbackUrls).length > 0) return state.callbackUrls;
-    if (Date.now() >= deadline) return undefined;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  return callbackUrlsBy(handle, Date.now() + timeoutMs);
 }

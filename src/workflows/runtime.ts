@@ -10,6 +10,7 @@ import {
   ApplicationFailure,
   condition,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -83,6 +84,8 @@ export class Runtime {
   private readonly ctx: MachineContext;
   private searchAttributes = false;
   private minted = false;
+  /** Mints in flight (local activities): see the `hookwait.callbackUrls` handler. */
+  private minting = 0;
   /** Set by `procedure`: it publishes the escalated status itself, after unwinding the body. */
   procedureMode = false;
 
@@ -111,38 +114,71 @@ export class Runtime {
 
   private installHandlers(): void {
     // Handlers first: a callback that arrives before its wait (even before the first task) is kept.
+    // Signals that reached the run before these handlers existed (before its first workflow task, e.g. while no worker
+    // ran, or before a plain workflow's first createCallback) were buffered by the SDK, which dispatches them one
+    // signal name at a time as each handler is set (every callback, then every expiry, then every revocation). They
+    // are collected while the handlers are set, then applied in the order they were sent (applyBuffered).
+    const buffered: MachineEvent[] = [];
+    let installing = true;
+    const receive = (event: MachineEvent): void => {
+      if (installing) buffered.push(event);
+      else this.apply(event);
+    };
     setHandler(
       callbackSignal,
       (cb) => {
         // The gateway's request id travels in the signal, so one callback can be followed from HTTP to here.
         log.info('hookwait callback', { wait: String(cb?.wait), key: cb?.key, requestId: cb?.source?.requestId, kind: cb?.source?.kind });
-        this.apply({ type: 'callback', callback: { ...cb, receivedAt: typeof cb?.receivedAt === 'string' ? cb.receivedAt : new Date().toISOString() } });
+        receive({ type: 'callback', callback: { ...cb, receivedAt: typeof cb?.receivedAt === 'string' ? cb.receivedAt : new Date().toISOString() } });
       },
       { description: 'A callback for one wait: sent by the hookwait gateway (HTTP) or an operator (hookwait complete).' },
     );
-    setHandler(expireSignal, (request) => this.apply({ type: 'expire', request: { ...request, at: typeof request?.at === 'string' ? request.at : new Date().toISOString() } }), {
+    setHandler(expireSignal, (request) => receive({ type: 'expire', request: { ...request, at: typeof request?.at === 'string' ? request.at : new Date().toISOString() } }), {
       description: "Take a wait's timeout path now (hookwait expire).",
     });
-    setHandler(revokeSignal, (request) => this.apply({ type: 'revoke', request: { ...request, at: typeof request?.at === 'string' ? request.at : new Date().toISOString() } }), {
+    setHandler(revokeSignal, (request) => receive({ type: 'revoke', request: { ...request, at: typeof request?.at === 'string' ? request.at : new Date().toISOString() } }), {
       description: 'Revoke callback URLs of this run (one key, one wait, or all): they answer 410 from then on.',
     });
     setHandler(
       customerMessageSignal,
       (message) => {
-        if (typeof message?.text === 'string') this.apply({ type: 'customer-message', message, at: new Date().toISOString() });
+        if (typeof message?.text === 'string') receive({ type: 'customer-message', message, at: new Date().toISOString() });
       },
       { description: 'A message from the customer while the procedure waits: recorded, not answered.' },
     );
+    installing = false;
+    // Before the update handlers: a buffered `hookwait.sync` answers with these applied.
+    this.applyBuffered(buffered);
     setHandler(stateQuery, () => this.state, { description: 'Waits, captured attributes, callback URLs and the callback ledger.' });
     setHandler(
       callbackUrlsUpdate,
       async () => {
-        await condition(() => this.minted);
+        // Completes only once no mint is in flight. Local activities started together (several createCallback at
+        // once) resolve one activation at a time when first run but all in one activation on replay: an update
+        // completed between two of them would complete at another point of the command sequence on replay, a
+        // nondeterminism error. Waiting for all of them puts the completion at the same point either way.
+        await condition(() => this.minted && this.minting === 0);
         return this.state.callbackUrls;
       },
       { description: "The run's callback URLs, once minted." },
     );
     setHandler(syncUpdate, () => this.state, { description: 'The state after every earlier signal was applied (revoke, expire, complete).' });
+  }
+
+  /**
+   * Applies the signals buffered before the handlers existed. Those that touch waits (callbacks, expiries,
+   * revocations) go in the order they were sent, by their senders' clocks (the gateway's `receivedAt`, an operator's
+   * `at`): a revocation sent before a callback is applied before it, as it is once a worker runs the workflow, so
+   * the callback is never applied. Runs that buffered them before this change (no patch marker) keep the SDK's
+   * order on replay. Customer messages touch no wait; they follow, in the order they came.
+   */
+  private applyBuffered(buffered: readonly MachineEvent[]): void {
+    const sentAt = (e: MachineEvent): number => Date.parse(e.type === 'callback' ? e.callback.receivedAt : e.type === 'expire' || e.type === 'revoke' ? e.request.at : '');
+    const received = buffered.filter((e) => e.type !== 'customer-message');
+    const sent = received.every((e) => !Number.isNaN(sentAt(e))) ? [...received].sort((a, b) => sentAt(a) - sentAt(b)) : received;
+    const reordered = sent.some((e, i) => e !== received[i]);
+    for (const event of reordered && patched(BUFFERED_SIGNALS_IN_SENT_ORDER) ? sent : received) this.apply(event);
+    for (const event of buffered) if (event.type === 'customer-message') this.apply(event);
   }
 
   /** Knows a wait this run uses (a plain workflow declares them as it goes). */
@@ -157,14 +193,20 @@ export class Runtime {
   /** Mints URLs for the given waits (a local activity: the signing key stays in the worker). */
   async mint(waits: readonly string[], keyed: readonly { wait: string; key: string }[], summary: string): Promise<Record<string, string>> {
     const info = workflowInfo();
-    const minted = await minter(summary)({
-      namespace: info.namespace,
-      procedure: this.state.procedure,
-      workflowId: info.workflowId,
-      runId: info.runId,
-      waits,
-      ...(keyed.length > 0 ? { keyed } : {}),
-    });
+    this.minting++;
+    let minted: Awaited<ReturnType<HookwaitActivities['hookwaitMintCallbackUrls']>>;
+    try {
+      minted = await minter(summary)({
+        namespace: info.namespace,
+        procedure: this.state.procedure,
+        workflowId: info.workflowId,
+        runId: info.runId,
+        waits,
+        ...(keyed.length > 0 ? { keyed } : {}),
+      });
+    } finally {
+      this.minting--;
+    }
     this.searchAttributes = minted.searchAttributes;
     return minted.urls;
   }
@@ -250,6 +292,9 @@ export class Runtime {
     setCurrentDetails(renderCurrentDetails(this.state));
   }
 }
+
+/** Patch: signals buffered before the handlers existed are applied in the order they were sent (see applyBuffered). */
+const BUFFERED_SIGNALS_IN_SENT_ORDER = 'hookwait-buffered-signals-in-sent-order';
 
 let current: Runtime | undefined;
 

@@ -45,7 +45,9 @@ import {
   revokeSignal,
   syncUpdate,
 } from '../../src/workflows/messages';
-import { approvalProcedure } from '../fixtures/procedures';
+import { HookwaitClient } from '../../src/client/hookwait-client';
+import { approvalProcedure, stockProcedure, testProcedures } from '../fixtures/procedures';
+import { testWaits } from '../fixtures/waits';
 import { approval, approveLines, connectorCall, declareLate, escalatePlain, goSignal, refundLines, secured, stockCheck, verifyCustomer } from '../fixtures/workflows';
 import { startHarness, TEST_SECRETS, type Harness } from '../helpers/harness';
 import { eventually, postCallback } from '../helpers/http';
@@ -369,6 +371,44 @@ function fixtureCaptures(h: Harness, gated: { taskQueue: string; channel: GatedC
         await expectStatus(postCallback(stockUrl, { in_stock: 'yes' }), 202, 'stock callback');
         await expectResult(handle, { status: 'completed', output: { stock: 'yes', confirmed: 'early', confirmUrl } });
         return handle;
+      },
+    },
+    {
+      workflowType: 'stockCheck',
+      path: 'signals-before-worker',
+      // Sent while no worker runs the workflow (URLs minted by the client): a revocation, then a callback on the
+      // revoked URL (202: the gateway cannot know yet), then an operator's completion. Applied in the order sent once
+      // a worker starts: the callback is recorded as revoked, never applied.
+      drive: async (id) => {
+        const taskQueue = `${h.taskQueue}-late`;
+        const hookwait = new HookwaitClient({ client: h.env.client, procedures: testProcedures, taskQueue, keyring: h.keyring, publicBaseUrl: h.gatewayUrl });
+        const run = await hookwait.start(stockProcedure, {}, { workflowId: id });
+        check((await hookwait.revoke(id, { wait: 'stock', operator: OPERATOR, timeoutMs: 500 })).applied === false, 'revoke should not be applied without a worker');
+        await expectStatus(postCallback(run.callbackUrls.stock as string, { in_stock: 'after-revoke' }), 202, 'callback on the revoked URL, before any worker');
+        check((await hookwait.complete(id, 'confirm', { ok: 'yes' }, { operator: OPERATOR, timeoutMs: 500 })).applied === false, 'completion should not be applied without a worker');
+        await h.startWorker({ taskQueue });
+        await untilWaitStatus(run.handle, 'stock', 'waiting');
+        check((await hookwait.expire(id, 'stock', { operator: OPERATOR })).outcome === 'expired', 'expire once a worker runs');
+        await expectResult(run.handle, { status: 'completed', output: { stock: 'timeout', confirmed: 'yes', confirmUrl: run.callbackUrls.confirm } });
+        const outcomes = (await runState(run.handle)).ledger.map((e) => `${e.wait}:${e.outcome}`);
+        check(JSON.stringify(outcomes) === JSON.stringify(['stock:revoked', 'stock:revoked', 'confirm:accepted', 'stock:expired']), 'ledger in the order sent', outcomes);
+        return run.handle;
+      },
+    },
+    {
+      workflowType: 'approveLines',
+      path: 'urls-by-update',
+      // A plain workflow minting two keyed URLs at once, started with update-with-start (HookwaitClient.start): the
+      // update completes once both mints are done.
+      drive: async (id) => {
+        const hookwait = new HookwaitClient({ client: h.env.client, procedures: testProcedures, waits: testWaits, taskQueue: h.taskQueue });
+        const run = await hookwait.start(approveLines, { items: ['a', 'b'] }, { workflowId: id });
+        check(run.urlsFrom === 'worker' && Object.keys(run.callbackUrls).length === 2, 'both URLs from the worker', run.callbackUrls);
+        await untilWaitStatus(run.handle, 'lineApproved:b', 'waiting');
+        await expectStatus(postCallback(run.callbackUrls['lineApproved:b'] as string, { approved: false }), 202, 'callback for b');
+        await expectStatus(postCallback(run.callbackUrls['lineApproved:a'] as string, { approved: true, by: 'manager@example.com' }), 202, 'callback for a');
+        await expectResult(run.handle, { a: true, b: false });
+        return run.handle;
       },
     },
     {

@@ -1,15 +1,12 @@
 import { parseArgs } from 'node:util';
-import { callbackUrlsOf, checkProcedureInput, ProcedureInputError, startProcedure } from '../../client/start-procedure';
-import { type CliContext, EXIT, NotFoundError, UsageError } from '../cli-support';
+import { ProcedureInputError } from '../../client/start-procedure';
+import { type CliContext, EXIT, hookwaitClient, UsageError, viaClient } from '../cli-support';
 
 /** `start <procedure> --input <json> [--id <workflowId>] [--json]` */
 export async function startCommand(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { input: { type: 'string' }, id: { type: 'string' }, json: { type: 'boolean' } } });
   const name = positionals[0];
   if (!name) throw new UsageError('start: name the procedure, e.g. `hookwait start identityVerification --input \'{…}\'`');
-  const procedures = ctx.procedures();
-  const procedure = procedures.find((p) => p.name === name);
-  if (!procedure) throw new NotFoundError(`start: unknown procedure '${name}' (known: ${procedures.map((p) => p.name).join(', ') || 'none'})`);
   let raw: unknown = {};
   if (values.input !== undefined) {
     try {
@@ -18,28 +15,30 @@ export async function startCommand(args: string[], ctx: CliContext): Promise<num
       throw new UsageError(`start: --input is not valid JSON: ${(err as Error).message}`);
     }
   }
-  try {
-    checkProcedureInput(procedure, raw);
-  } catch (err) {
-    if (err instanceof ProcedureInputError) throw new UsageError(`start: invalid --input: ${err.issues}`);
-    throw err;
-  }
-  const client = await ctx.client();
-  const handle = await startProcedure(client, procedure, raw, {
-    taskQueue: ctx.config.temporal.taskQueue,
-    ...(values.id !== undefined ? { workflowId: values.id } : {}),
-    summary: 'started from the CLI',
-    searchAttributes: ctx.config.searchAttributes,
+  const hookwait = await hookwaitClient(ctx);
+  const run = await viaClient('start', async () => {
+    try {
+      return await hookwait.start(name, raw, {
+        ...(values.id !== undefined ? { workflowId: values.id } : {}),
+        summary: 'started from the CLI',
+        searchAttributes: ctx.config.searchAttributes,
+      });
+    } catch (err) {
+      if (err instanceof ProcedureInputError) throw new UsageError(`start: invalid --input: ${err.issues}`);
+      throw err;
+    }
   });
-  const workflowId = handle.workflowId;
-  // The URLs are minted by the run itself; a worker answers within moments.
-  const urls = (await callbackUrlsOf(handle, 10_000)) ?? {};
   if (values.json) {
-    ctx.io.out(`${JSON.stringify({ workflowId, runId: handle.firstExecutionRunId, callbackUrls: urls })}\n`);
+    ctx.io.out(`${JSON.stringify({ workflowId: run.workflowId, runId: run.runId, callbackUrls: run.callbackUrls, urlsFrom: run.urlsFrom })}\n`);
     return EXIT.ok;
   }
-  ctx.io.out(`Started ${procedure.name}\n  workflow id  ${workflowId}\n  run id       ${handle.firstExecutionRunId}\n`);
-  if (Object.keys(urls).length === 0) ctx.io.out('  callback URLs: not yet available (is a worker running on the task queue?)\n');
-  for (const [wait, url] of Object.entries(urls)) ctx.io.out(`  callback URL (${wait})\n    ${url}\n`);
+  ctx.io.out(`Started ${name}\n  workflow id  ${run.workflowId}\n  run id       ${run.runId}\n`);
+  if (run.urlsFrom === 'none') {
+    ctx.io.out(
+      `  callback URLs: not available yet: no worker answered on task queue '${ctx.config.temporal.taskQueue}'. The run is started and waits for one;\n` +
+        '    start a worker, or set HOOKWAIT_TOKEN_KEYS (the workers\' keys) so that the CLI mints the URLs itself.\n',
+    );
+  }
+  for (const [wait, url] of Object.entries(run.callbackUrls)) ctx.io.out(`  callback URL (${wait})\n    ${url}\n`);
   return EXIT.ok;
 }
