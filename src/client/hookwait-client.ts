@@ -326,7 +326,7 @@ export class HookwaitClient {
     // The deadline passed before the server's first answer. The server has (almost certainly) started the run, but
     // the SDK then rejects op.workflowHandle() too, so the run id is unknown here: a start that reuses a running
     // run of this id (ours) learns it, and starts the run in the rare case the first request never got through.
-    const handle = await this.client.workflow.start(workflow, { ...startOptions, workflowIdConflictPolicy: 'USE_EXISTING' });
+    const handle = await this.startPlain(workflow, { ...startOptions, workflowIdConflictPolicy: 'USE_EXISTING' });
     return { handle, workflowId, runId: handle.firstExecutionRunId, callbackUrls: {}, urlsFrom: 'none' };
   }
 
@@ -532,7 +532,7 @@ export class HookwaitClient {
     return { workflow: target.name, name: target.name, procedure: target };
   }
 
-  private async startPlain(workflow: Workflow | string, options: ReturnType<typeof runStartOptions> & { readonly args: unknown[] }) {
+  private async startPlain(workflow: Workflow | string, options: ReturnType<typeof runStartOptions> & { readonly args: unknown[]; readonly workflowIdConflictPolicy?: 'USE_EXISTING' }) {
     try {
       return await this.client.workflow.start(workflow, options);
     } catch (err) {

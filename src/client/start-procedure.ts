@@ -53,12 +53,16 @@ export function startError(err: unknown, namespace: string, searchAttributes: bo
 }
 
 function unknownSearchAttribute(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
-    const { code, details } = e as { code?: unknown; details?: unknown };
-    if (code !== GRPC_INVALID_ARGUMENT || typeof details !== 'string') continue;
-    const m = UNKNOWN_SEARCH_ATTRIBUTE.exec(details);
-    const name = m?.[1] ?? m?.[2];
-    if (name && HOOKWAIT_SEARCH_ATTRIBUTES.some((k) => k.name === name)) return name;
+  // A plain start fails with a ServiceError whose cause is the gRPC error (code 3, the reason in `details`); an
+  // update-with-start surfaces the server's reason in its own message. Either way the reason names the attribute.
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, details, message } = e as { code?: unknown; details?: unknown; message?: unknown };
+    const reasons = [code === GRPC_INVALID_ARGUMENT ? details : undefined, message].filter((r): r is string => typeof r === 'string');
+    for (const reason of reasons) {
+      const m = UNKNOWN_SEARCH_ATTRIBUTE.exec(reason);
+      const name = m?.[1] ?? m?.[2];
+      if (name && HOOKWAIT_SEARCH_ATTRIBUTES.some((k) => k.name === name)) return name;
+    }
   }
   return undefined;
 }
