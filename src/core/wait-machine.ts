@@ -84,6 +84,8 @@ export function initialState(init: {
 }
 
 const TERMINAL_RUN: readonly ProcedureStatus[] = ['completed', 'escalated', 'failed'];
+/** Callbacks kept per wait id before the wait is declared. */
+const MAX_EARLY_PER_WAIT = 5;
 
 /** Applies one event. Pure: `state` is not modified. */
 export function step(state: ProcedureState, event: MachineEvent, ctx: MachineContext): Transition {
@@ -129,16 +131,14 @@ function waitOf(state: ProcedureState, point: WaitPoint, key: string | undefined
   return { id, wait: { title: point.title, status: 'pending', ...(key !== undefined ? { wait: point.name, key } : {}), ...(revoked ? { revoked } : {}) } };
 }
 
-function onCallback(state: ProcedureState, cb: CallbackSignalArgs, ctx: MachineContext): Transition {
+function onCallback(state: ProcedureState, cb: CallbackSignalArgs, ctx: MachineContext, kept = false): Transition {
   const wait = typeof cb?.wait === 'string' ? cb.wait : String(cb?.wait);
   const key = typeof cb?.key === 'string' ? cb.key : undefined;
   const base = { at: typeof cb?.receivedAt === 'string' ? cb.receivedAt : '', wait: waitId(wait, key), source: cb?.source ?? { kind: 'client' as const } };
   const point = ctx.lookup(wait);
   if (!point) {
     if (ctx.closed || TERMINAL_RUN.includes(state.status)) return done(record(state, { ...base, outcome: 'unknown-wait' }), 'unknown-wait', false);
-    // A plain workflow declares its waits as it goes: keep the callback until it does (bounded).
-    const early = [...(state.early ?? []), cb].slice(-MAX_EARLY);
-    return { state: { ...state, early }, outcomes: [], publish: false };
+    return keepEarly(state, cb, base);
   }
   const { id, wait: w } = waitOf(state, point, key);
   const repeat = (outcome: 'revoked' | 'duplicate' | 'late'): Transition => {
@@ -147,7 +147,8 @@ function onCallback(state: ProcedureState, cb: CallbackSignalArgs, ctx: MachineC
     // From the quota on, the gateway stops signalling this wait's repeats (see HookwaitMemo.quiet).
     return done(next, outcome, repeats === MAX_RECORDED_REPEATS);
   };
-  if (w.revoked && base.source.kind === 'http') return repeat('revoked');
+  // A kept callback passed the revocation check when it arrived; a revocation since does not undo that.
+  if (w.revoked && base.source.kind === 'http' && !kept) return repeat('revoked');
   if (w.status === 'received') return repeat('duplicate');
   if (w.status === 'timed_out' || TERMINAL_RUN.includes(state.status)) return repeat('late');
   const check = checkCapturedAttributes(point.attributes, cb.attributes);
@@ -160,6 +161,21 @@ function onCallback(state: ProcedureState, cb: CallbackSignalArgs, ctx: MachineC
     ...(typeof cb.digest === 'string' ? { digest: cb.digest.slice(0, 64) } : {}),
   };
   return done(record(withWait(state, id, received), { ...base, outcome: 'accepted' }), 'accepted', true);
+}
+
+/**
+ * A plain workflow declares its waits as it goes: a callback for a wait it has not declared yet is kept (a few per
+ * wait id; more are duplicates) and applied, in order, when the wait is declared: the first that fits wins.
+ * Revocation is judged now, on arrival.
+ */
+function keepEarly(state: ProcedureState, cb: CallbackSignalArgs, base: Omit<LedgerEntry, 'outcome'>): Transition {
+  const early = state.early ?? [];
+  if (base.source.kind === 'http' && isRevokedBy(state.revokedRules, String(cb.wait))) return done(record(state, { ...base, outcome: 'revoked' }), 'revoked', false);
+  // A few per wait id (the first may not fit the declaration, which is not known yet); more are duplicates.
+  if (early.filter((e) => waitId(e.wait, e.key) === base.wait).length >= MAX_EARLY_PER_WAIT) return done(record(state, { ...base, outcome: 'duplicate' }), 'duplicate', false);
+  // Bounded: past it, the callback is recorded (and so visible) rather than kept.
+  if (early.length >= MAX_EARLY) return done(record(state, { ...base, outcome: 'unknown-wait' }), 'unknown-wait', false);
+  return { state: { ...state, early: [...early, cb] }, outcomes: [], publish: false };
 }
 
 function onExpire(state: ProcedureState, request: ExpireSignalArgs, ctx: MachineContext): Transition {
@@ -216,12 +232,13 @@ function onDeclare(state: ProcedureState, event: { readonly wait: string; readon
   if (event.url !== undefined) next = { ...next, callbackUrls: { ...next.callbackUrls, [id]: event.url } };
   // Callbacks that came before the wait was declared apply now, in the order they came.
   const early = next.early ?? [];
-  const mine = early.filter((cb) => cb.wait === event.wait && (cb.key ?? undefined) === event.key);
+  // Every key of the wait: once it is known, callbacks for its other keys apply at once, so kept ones must go first.
+  const mine = early.filter((cb) => cb.wait === event.wait);
   if (mine.length === 0) return { state: next, outcomes: [], publish: true };
   next = { ...next, early: early.filter((cb) => !mine.includes(cb)) };
   const outcomes: LedgerOutcome[] = [];
   for (const cb of mine) {
-    const t = onCallback(next, cb, ctx);
+    const t = onCallback(next, cb, ctx, true);
     next = t.state;
     outcomes.push(...t.outcomes);
   }
@@ -260,11 +277,13 @@ export function waitSettled(state: ProcedureState, id: string): boolean {
 export function memoOf(state: ProcedureState, version: number) {
   const entries = Object.entries(state.waits);
   const digests = Object.fromEntries(entries.flatMap(([id, w]) => (w.status === 'received' && w.digest ? [[id, w.digest]] : [])));
+  // Kept callbacks of waits not declared yet: the gateway answers their repeats as duplicates.
+  const kept = (state.early ?? []).map((cb) => [waitId(cb.wait, cb.key), 'received'] as const);
   return {
     v: version,
     procedure: state.procedure,
     status: state.status,
-    waits: Object.fromEntries(entries.map(([id, w]) => [id, w.status])),
+    waits: Object.fromEntries([...kept, ...entries.map(([id, w]) => [id, w.status] as const)]),
     revoked: entries.flatMap(([id, w]) => (w.revoked ? [id] : [])),
     ...(state.revokedRules?.length ? { revokedRules: state.revokedRules } : {}),
     quiet: entries.flatMap(([id, w]) => ((w.repeats ?? 0) >= MAX_RECORDED_REPEATS ? [id] : [])),

@@ -270,8 +270,10 @@ export class Runtime {
     await channel(`Escalation message (${wait})`).hookwaitSendMessage({ conversationId, text: message, idempotencyKey: `${key}/message` });
     await channel(`Assign to ${assigneeLabel(assignee)} (${wait})`).hookwaitAssign({ conversationId, assignee, idempotencyKey: `${key}/assign`, reason: `timeout at ${wait}` });
     const escalatedAt = { wait, at: new Date().toISOString() };
-    if (this.procedureMode) this.state = { ...this.state, escalatedAt };
-    else this.apply({ type: 'finish', status: 'escalated', escalatedAt });
+    this.state = { ...this.state, escalatedAt };
+    // A procedure publishes its escalated end itself. A plain workflow goes on (it may catch WaitEscalated and keep
+    // waiting for other waits or keys), so its run stays open to callbacks: only what happened is published.
+    if (!this.procedureMode) this.publish();
     throw new WaitEscalated(wait);
   }
 

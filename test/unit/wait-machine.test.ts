@@ -78,6 +78,40 @@ describe('wait machine: examples', () => {
     expect(t.state.early).toEqual([]);
   });
 
+  test('plain workflow: a kept callback for one key wins over a later one sent once another key of the wait is known', () => {
+    const known = new Map<string, WaitPoint>();
+    const ctx: MachineContext = { closed: false, lookup: (n) => known.get(n) };
+    let s = fresh(false);
+    s = step(s, cb('a', 'x', http, 'B'), ctx).state; // kept: 'a' is not declared yet
+    known.set('a', a);
+    s = step(s, { type: 'declare', wait: 'a', key: 'A' }, ctx).state; // declaring key A applies what was kept for B
+    s = step(s, cb('a', 'y', http, 'B'), ctx).state;
+    s = step(s, { type: 'declare', wait: 'a', key: 'B' }, ctx).state;
+    expect(s.waits['a:B']).toMatchObject({ status: 'received', attributes: { v: 'x' } });
+    expect(s.ledger.map((e) => [e.wait, e.outcome])).toEqual([['a:B', 'accepted'], ['a:B', 'duplicate']]);
+  });
+
+  test('plain workflow: kept callbacks are a few per wait id, judged for revocation on arrival, shown in the memo, bounded', () => {
+    const known = new Map<string, WaitPoint>();
+    const ctx: MachineContext = { closed: false, lookup: (n) => known.get(n) };
+    let s = fresh(false);
+    s = step(s, cb('a', 'x'), ctx).state;
+    for (let i = 0; i < 4; i++) s = step(s, cb('a', 'y'), ctx).state;
+    const again = step(s, cb('a', 'y'), ctx);
+    expect(again.outcomes).toEqual(['duplicate']);
+    s = step(again.state, { type: 'revoke', request: { at: 't', source: operator } }, ctx).state;
+    expect(step(s, cb('b', '1'), ctx).outcomes).toEqual(['revoked']);
+    expect(memoOf(s, 2).waits).toMatchObject({ a: 'received' });
+    // Kept before the revocation: applied when declared.
+    known.set('a', a);
+    s = step(s, { type: 'declare', wait: 'a' }, ctx).state;
+    expect(s.waits.a).toMatchObject({ status: 'received', attributes: { v: 'x' } });
+    let full = fresh(false);
+    for (let i = 0; i < 101; i++) full = step(full, cb('a', 'x', http, `k${i}`), ctx.lookup('zz') ? ctx : { closed: false, lookup: () => undefined }).state;
+    expect(full.early).toHaveLength(100);
+    expect(full.ledger.map((e) => e.outcome)).toEqual(['unknown-wait']);
+  });
+
   test('keyed waits are independent; revoking a wait also revokes keys declared later', () => {
     const { state } = run([
       { type: 'declare', wait: 'b', key: 'k1' },
