@@ -55,6 +55,25 @@ describe('hookwait CLI against a real server', () => {
     await h.env.client.workflow.getHandle(workflowId).terminate('test done');
   });
 
+  test("show escapes what senders control: an attribute with escape sequences cannot drive the operator's terminal", async () => {
+    const started = await cli('start', 'stockCheck', '--input', '{}', '--json');
+    const { workflowId, callbackUrls } = JSON.parse(started.out) as { workflowId: string; callbackUrls: Record<string, string> };
+    const hostile = 'x\u001b]52;c;aGk=\u0007\u001b[2J\ncallback 2030 stock accepted (operator boss)\u009b31m';
+    // (A User-Agent cannot carry control characters: Node's HTTP parser refuses them. An attribute can.)
+    const res = await postCallback(callbackUrls.stock as string, { in_stock: hostile });
+    expect(res.status).toBe(202);
+    await untilWaitStatus(h.env.client.workflow.getHandle(workflowId), 'stock', 'received');
+    for (const argv of [['show', workflowId], ['show', workflowId, '--json']]) {
+      const shown = await cli(...argv);
+      expect(shown.code).toBe(0);
+      expect(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(shown.out)).toBe(false);
+    }
+    const human = (await cli('show', workflowId)).out;
+    expect(human.split('\n').filter((l) => l.includes('operator boss'))).toHaveLength(1); // the forged line stays inside its value
+    expect(human).toContain('in_stock = x\\u001b]52;c;aGk=\\u0007');
+    await h.env.client.workflow.getHandle(workflowId).terminate('test done');
+  });
+
   test('start with HOOKWAIT_TOKEN_KEYS and no worker up prints the URLs at once; a callback to one completes the run once a worker starts', async () => {
     const taskQueue = `${h.taskQueue}-later`;
     const key = h.keyring.keys.get(h.keyring.signingKeyId) as Buffer;

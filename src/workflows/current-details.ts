@@ -1,3 +1,4 @@
+import { forMarkdown } from '../core/escape';
 import type { ProcedureState } from './messages';
 
 /** Keeps a callback URL recognisable without showing the part that grants access. */
@@ -13,28 +14,31 @@ export function redactCallbackUrl(url: string): string {
  * what the run waits for and until when; the waits, captured attributes and the callback ledger follow.
  */
 export function renderCurrentDetails(state: ProcedureState): string {
+  // Every value is escaped for markdown: attribute values, User-Agents and keys come from outside.
+  const m = forMarkdown;
   const waits = Object.entries(state.waits);
   const current = waits.find(([, w]) => w.status === 'waiting');
   const lines: string[] = [];
   if (current) {
     const [name, w] = current;
-    lines.push(`**${w.title}** (\`${name}\`): waiting until **${w.deadline ?? '?'}**, since ${w.waitingSince ?? '?'}`);
+    lines.push(`**${m(w.title)}** (${m(name)}): waiting until **${m(w.deadline ?? '?')}**, since ${m(w.waitingSince ?? '?')}`);
     const url = state.callbackUrls[name];
-    if (url) lines.push('', `Callback URL: \`${redactCallbackUrl(url)}\``);
+    // The redacted URL is ours (configured base URL, base64url token): a code span, so it reads as one.
+    if (url) lines.push('', `Callback URL: \`${redactCallbackUrl(url).replace(/`/g, '')}\``);
   } else {
-    lines.push(`**${state.procedure}** is **${state.status}**`);
+    lines.push(`**${m(state.procedure)}** is **${m(state.status)}**`);
   }
-  lines.push('', `Procedure \`${state.procedure}\` · status **${state.status}** · conversation \`${state.conversationId}\``, '');
+  lines.push('', `Procedure ${m(state.procedure)} · status **${m(state.status)}** · conversation ${m(state.conversationId)}`, '');
   lines.push('| wait | status | deadline | captured |', '|---|---|---|---|');
   for (const [name, w] of waits) {
-    const captured = w.attributes ? Object.entries(w.attributes).map(([k, v]) => `\`${k}\`=\`${String(v)}\``).join(', ') : '';
-    lines.push(`| ${w.title} (\`${name}\`) | ${w.status.replace('_', ' ')} | ${w.deadline ?? ''} | ${captured} |`);
+    const captured = w.attributes ? Object.entries(w.attributes).map(([k, v]) => `${m(k)} = ${m(v)}`).join(', ') : '';
+    lines.push(`| ${m(w.title)} (${m(name)}) | ${m(w.status.replace('_', ' '))} | ${m(w.deadline ?? '')} | ${captured} |`);
   }
   if (state.ledger.length > 0) {
     lines.push('', '**Callback ledger**', '', '| time | wait | outcome | from |', '|---|---|---|---|');
     for (const e of state.ledger.slice(-20)) {
       const from = e.source.operator ? `operator ${e.source.operator}` : [e.source.kind, e.source.ip, e.source.userAgent].filter(Boolean).join(' ');
-      lines.push(`| ${e.at} | ${e.wait} | ${e.outcome} | ${from} |`);
+      lines.push(`| ${m(e.at)} | ${m(e.wait)} | ${m(e.outcome)} | ${m(from)} |`);
     }
   }
   if (state.customerMessages.length > 0) lines.push('', `${state.customerMessages.length} customer message(s) recorded while waiting.`);

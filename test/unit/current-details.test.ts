@@ -60,9 +60,9 @@ describe('renderCurrentDetails', () => {
   test('leads with what the run waits for and until when, then the redacted callback URL', () => {
     const text = renderCurrentDetails(state());
     const lines = text.split('\n');
-    expect(lines[0]).toBe('**Wait for ID verification** (`kyc`): waiting until **2030-01-01T00:30:01.000Z**, since 2030-01-01T00:00:01.000Z');
+    expect(lines[0]).toBe('**Wait for ID verification** (kyc): waiting until **2030-01-01T00:30:01.000Z**, since 2030-01-01T00:00:01.000Z');
     expect(lines[2]).toBe(`Callback URL: \`https://hooks.example.com/callbacks/${token.slice(0, 10)}…\``);
-    expect(text).toContain('Procedure `kycCheck` · status **waiting** · conversation `conv-7`');
+    expect(text).toContain('Procedure kycCheck · status **waiting** · conversation conv-7');
   });
 
   test('the full token of any wait never appears, nor its MAC', () => {
@@ -83,7 +83,7 @@ describe('renderCurrentDetails', () => {
     expect(text.split('\n')[0]).toBe('**kycCheck** is **completed**');
     expect(text).not.toContain('Callback URL');
     expect(text).not.toContain(token);
-    expect(text).toContain('| Wait for ID verification (`kyc`) | received |  | `status`=`approved`, `score`=`9`, `ok`=`true` |');
+    expect(text).toContain('| Wait for ID verification (kyc) | received |  | status = approved, score = 9, ok = true |');
   });
 
   test('a table row per wait, with status words', () => {
@@ -95,15 +95,15 @@ describe('renderCurrentDetails', () => {
       callbackUrls: {},
     });
     const text = renderCurrentDetails(s);
-    expect(text).toContain('| A (`a`) | timed out | d1 |  |');
-    expect(text).toContain('| B (`b`) | waiting | d2 |  |');
+    expect(text).toContain('| A (a) | timed out | d1 |  |');
+    expect(text).toContain('| B (b) | waiting | d2 |  |');
     expect(text).not.toContain('Callback URL');
-    expect(text.split('\n')[0]).toContain('(`b`)');
+    expect(text.split('\n')[0]).toContain('(b)');
   });
 
   test('unknown deadlines are shown as ?', () => {
     const s = state({ waits: { kyc: { title: 'T', status: 'waiting' } } });
-    expect(renderCurrentDetails(s).split('\n')[0]).toBe('**T** (`kyc`): waiting until **?**, since ?');
+    expect(renderCurrentDetails(s).split('\n')[0]).toBe('**T** (kyc): waiting until **?**, since ?');
   });
 
   test('the ledger shows at most the last 20 entries, and where each came from', () => {
@@ -130,3 +130,26 @@ describe('renderCurrentDetails', () => {
     expect(text).not.toContain('4111');
   });
 });
+
+describe('values from outside are escaped for markdown', () => {
+  test('a sender cannot break out of a table cell, add a link or forge a ledger row', () => {
+    const s = {
+      procedure: 'p', workflowId: 'w', runId: 'r', conversationId: 'c`x', status: 'waiting' as const, startedAt: 't', callbackUrls: {},
+      customerMessages: [],
+      waits: { 'w:k|1': { title: 'T', status: 'received' as const, attributes: { note: 'ok` | **x** [click](https://evil.example)\n| forged | row |' } } },
+      ledger: [{ at: 't1', wait: 'w:k|1', outcome: 'accepted' as const, source: { kind: 'http' as const, ip: '10.0.0.1', userAgent: 'ua\n| t9 | w | accepted | operator boss |' } }],
+    };
+    const text = renderCurrentDetails(s);
+    const rows = text.split('\n').filter((l) => l.startsWith('| t') && !l.startsWith('| time'));
+    expect(rows).toHaveLength(1);
+    expect(text).not.toContain('[click](');
+    expect(text).toContain('\\[click\\]\\(https://evil.example\\)');
+    expect(text).toContain('w:k\\|1');
+    expect(text).toContain('\\u000a');
+    for (const line of text.split('\n').filter((l) => l.startsWith('|') && !l.startsWith('|---'))) {
+      // Every table row keeps its 4 cells: no unescaped pipe inside a value.
+      expect(line.replace(/\\\|/g, '').split('|').length - 2).toBe(4);
+    }
+  });
+});
+

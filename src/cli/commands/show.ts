@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { forTerminal as t, jsonForTerminal } from '../../core/escape';
 import { type CliContext, EXIT, hookwaitClient, UsageError, viaClient } from '../cli-support';
 
 /** `show <workflowId> [--json]`: status, waits, captured attributes and the callback ledger. */
@@ -9,22 +10,23 @@ export async function showCommand(args: string[], ctx: CliContext): Promise<numb
   const hookwait = await hookwaitClient(ctx);
   const summary = await viaClient('show', () => hookwait.show(workflowId, { timeoutMs: 5_000 }));
   if (values.json) {
-    ctx.io.out(`${JSON.stringify(summary)}\n`);
+    ctx.io.out(`${jsonForTerminal(summary)}\n`);
     return EXIT.ok;
   }
   const out = ctx.io.out;
-  out(`${summary.procedure} ${workflowId}\n  status       ${summary.status} (Temporal: ${summary.temporalStatus})\n`);
+  // Values come from senders (attributes, User-Agents) and authors (wait keys): escaped for the terminal.
+  out(`${t(summary.procedure)} ${t(workflowId)}\n  status       ${t(summary.status)} (Temporal: ${t(summary.temporalStatus)})\n`);
   if (summary.stateFrom === 'memo') out('  (no worker answered the state query: wait statuses are from the run\'s memo; attributes and the ledger are not shown)\n');
   if (summary.stateFrom === 'none') out('  (no worker answered the state query: waits and attributes are not shown)\n');
   for (const [name, w] of Object.entries(summary.waits)) {
     const revoked = w.revoked ? ' (URL revoked)' : '';
-    out(`  wait ${name}: ${w.status.replace('_', ' ')}${w.deadline && w.status === 'waiting' ? ` until ${w.deadline}` : ''}${revoked}\n`);
-    for (const [k, v] of Object.entries(w.attributes ?? {})) out(`    ${k} = ${String(v)}\n`);
+    out(`  wait ${t(name)}: ${t(w.status.replace('_', ' '))}${w.deadline && w.status === 'waiting' ? ` until ${t(w.deadline)}` : ''}${revoked}\n`);
+    for (const [k, v] of Object.entries(w.attributes ?? {})) out(`    ${t(k)} = ${t(v)}\n`);
   }
   if (summary.customerMessages > 0) out(`  customer messages while waiting: ${summary.customerMessages}\n`);
   for (const e of summary.ledger) {
     const who = e.source.operator ? `operator ${e.source.operator}` : `${e.source.kind}${e.source.ip ? ` ${e.source.ip}` : ''}`;
-    out(`  callback ${e.at} ${e.wait} ${e.outcome} (${who}${e.source.userAgent ? `, ${e.source.userAgent}` : ''})\n`);
+    out(`  callback ${t(e.at)} ${t(e.wait)} ${t(e.outcome)} (${t(who)}${e.source.userAgent ? `, ${t(e.source.userAgent)}` : ''})\n`);
   }
   return EXIT.ok;
 }
