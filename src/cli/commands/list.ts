@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { HookwaitDeadline, HookwaitProcedure, HookwaitStatus, HookwaitWaitingFor } from '../../workflows/search-attributes';
+import { forTerminal as t, jsonForTerminal } from '../../core/escape';
 import { type CliContext, EXIT, UsageError } from '../cli-support';
 
 const STATUSES = ['running', 'waiting', 'completed', 'escalated', 'failed'];
@@ -15,6 +16,9 @@ export async function listCommand(args: string[], ctx: CliContext): Promise<numb
   if (values.status !== undefined) {
     if (!STATUSES.includes(values.status)) throw new UsageError(`list: --status must be one of ${STATUSES.join(', ')}`);
     clauses.push(`HookwaitStatus = "${values.status}"`);
+    // A plain workflow (createCallback) publishes no end of its own, and a terminated run publishes nothing: only a
+    // run Temporal still runs can be running or waiting.
+    if (values.status === 'running' || values.status === 'waiting') clauses.push('ExecutionStatus = "Running"');
   }
   if (values.procedure !== undefined) {
     if (!QUOTABLE.test(values.procedure)) throw new UsageError('list: --procedure must be a procedure name');
@@ -23,25 +27,28 @@ export async function listCommand(args: string[], ctx: CliContext): Promise<numb
   const limit = values.limit === undefined ? 100 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('list: --limit must be a whole number from 1 to 10000');
   const client = await ctx.client();
-  const rows: { workflowId: string; runId: string; procedure?: string; status?: string; waitingFor?: string; deadline?: string; startTime: string }[] = [];
+  const rows: { workflowId: string; runId: string; procedure?: string; status?: string; waitingFor?: string; deadline?: string; startTime: string; temporalStatus: string }[] = [];
   for await (const w of client.workflow.list({ query: clauses.join(' AND ') })) {
     const deadline = w.typedSearchAttributes.get(HookwaitDeadline);
     const procedure = w.typedSearchAttributes.get(HookwaitProcedure);
     const status = w.typedSearchAttributes.get(HookwaitStatus);
-    const waitingFor = w.typedSearchAttributes.get(HookwaitWaitingFor);
+    const running = w.status.name === 'RUNNING';
+    const waitingFor = running ? w.typedSearchAttributes.get(HookwaitWaitingFor) : undefined;
     rows.push({
+      temporalStatus: w.status.name,
       workflowId: w.workflowId,
       runId: w.runId,
       startTime: w.startTime.toISOString(),
       ...(procedure !== undefined ? { procedure } : {}),
-      ...(status !== undefined ? { status } : {}),
+      // A run that ended without saying so (a plain workflow, a terminated run) is shown as Temporal sees it.
+      ...(status !== undefined ? { status: !running && (status === 'running' || status === 'waiting') ? w.status.name.toLowerCase() : status } : {}),
       ...(waitingFor !== undefined ? { waitingFor } : {}),
-      ...(deadline !== undefined ? { deadline: deadline.toISOString() } : {}),
+      ...(deadline !== undefined && running ? { deadline: deadline.toISOString() } : {}),
     });
     if (rows.length >= limit) break;
   }
   if (values.json) {
-    ctx.io.out(`${JSON.stringify(rows)}\n`);
+    ctx.io.out(`${jsonForTerminal(rows)}\n`);
     return EXIT.ok;
   }
   if (rows.length === 0) {
@@ -49,8 +56,8 @@ export async function listCommand(args: string[], ctx: CliContext): Promise<numb
     return EXIT.ok;
   }
   for (const r of rows) {
-    const waiting = r.waitingFor ? `  waiting for ${r.waitingFor}${r.deadline ? ` until ${r.deadline}` : ''}` : '';
-    ctx.io.out(`${r.workflowId}  ${r.procedure ?? '?'}  ${r.status ?? '?'}${waiting}\n`);
+    const waiting = r.waitingFor ? `  waiting for ${t(r.waitingFor)}${r.deadline ? ` until ${t(r.deadline)}` : ''}` : '';
+    ctx.io.out(`${t(r.workflowId)}  ${t(r.procedure ?? '?')}  ${t(r.status ?? '?')}${waiting}\n`);
   }
   return EXIT.ok;
 }
