@@ -108,6 +108,14 @@ describe('keyed waits', () => {
     await handle.terminate('test done');
   });
 
+  test('more waits than a run may hold (200, keys included) fail the run with a clear error', async () => {
+    const items = Array.from({ length: 201 }, (_, i) => `item-${i}`);
+    const handle = await h.env.client.workflow.start(approveLines, { taskQueue: h.taskQueue, workflowId: uniqueId('too-many'), args: [{ items }] });
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(String((err as WorkflowFailedError).cause?.message)).toMatch(/at most 200 waits \(keys included\); 'lineApproved:item-200' would be one more/);
+  });
+
   test('an invalid key fails the run with a clear error', async () => {
     const handle = await h.env.client.workflow.start(approveLines, { taskQueue: h.taskQueue, workflowId: uniqueId('badkey'), args: [{ items: ['has space'] }] });
     const err = await handle.result().catch((e: unknown) => e);

@@ -140,6 +140,12 @@ export const MAX_RECORDED_REPEATS = 20;
 export const MEMO_KEY = 'hookwait';
 /** The ledger keeps the newest entries. */
 export const MAX_LEDGER = 200;
+/**
+ * Waits (keys included) one run may declare. Every change of a wait publishes the memo, which lists them all, so a run's
+ * history grows with the square of its waits: at this many it stays far below Temporal's 50 MB history limit. For more
+ * items, give each batch a child workflow.
+ */
+export const MAX_WAITS_PER_RUN = 200;
 /** Callbacks kept for waits a plain workflow has not declared yet. */
 export const MAX_EARLY = 100;
 

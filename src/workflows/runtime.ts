@@ -21,7 +21,7 @@ import {
 } from '@temporalio/workflow';
 import type { HookwaitActivities } from '../activities/activity-types';
 import { type MachineContext, type MachineEvent, memoOf, step, waitSettled, initialState } from '../core/wait-machine';
-import { MEMO_KEY, MEMO_VERSION, type ProcedureState, waitId, WAIT_KEY } from '../core/run-state';
+import { MAX_WAITS_PER_RUN, MEMO_KEY, MEMO_VERSION, type ProcedureState, waitId, WAIT_KEY } from '../core/run-state';
 import type { Scalar } from '../definitions/attributes';
 import { DefinitionError } from '../definitions/definition-error';
 import { type Duration, waitTimeoutToMs } from '../definitions/duration';
@@ -86,6 +86,8 @@ export class Runtime {
   private minted = false;
   /** Mints in flight (local activities): see the `hookwait.callbackUrls` handler. */
   private minting = 0;
+  /** Waits being declared (minting their URL), counted against {@link MAX_WAITS_PER_RUN}. */
+  private readonly declaring = new Set<string>();
   /** Set by `procedure`: it publishes the escalated status itself, after unwinding the body. */
   procedureMode = false;
 
@@ -228,7 +230,16 @@ export class Runtime {
     const id = waitId(point.name, key);
     const known = this.state.callbackUrls[id];
     if (known !== undefined && Object.prototype.hasOwnProperty.call(this.state.waits, id)) return known;
-    const url = known ?? (await this.mint(key === undefined ? [point.name] : [], key === undefined ? [] : [{ wait: point.name, key }], `Mint callback URL (${id})`))[id];
+    if (!this.declaring.has(id) && Object.keys(this.state.waits).length + this.declaring.size >= MAX_WAITS_PER_RUN && !Object.prototype.hasOwnProperty.call(this.state.waits, id)) {
+      throw failure('HookwaitTooManyWaits', `a run may declare at most ${MAX_WAITS_PER_RUN} waits (keys included); '${id}' would be one more: give batches of items child workflows`);
+    }
+    this.declaring.add(id);
+    let url: string | undefined;
+    try {
+      url = known ?? (await this.mint(key === undefined ? [point.name] : [], key === undefined ? [] : [{ wait: point.name, key }], `Mint callback URL (${id})`))[id];
+    } finally {
+      this.declaring.delete(id);
+    }
     if (url === undefined) throw failure('HookwaitMintFailed', `no callback URL was minted for '${id}'`);
     this.minted = true;
     this.apply({ type: 'declare', wait: point.name, ...(key !== undefined ? { key } : {}), url });
