@@ -203,6 +203,9 @@ export interface RunSummary {
   readonly stateFrom: 'worker' | 'memo' | 'none';
 }
 
+/** Memo key of the one-time mark `start` gives a run (see its update-with-start fallback). */
+const START_MEMO_KEY = 'hookwaitStart';
+
 /**
  * The client-side counterpart of hookwait's workflows: starts runs and returns their callback URLs, lets operators
  * complete, expire and revoke waits (each checked first, recorded on the run's ledger, and reported as applied once
@@ -292,7 +295,9 @@ export class HookwaitClient {
     const { workflow, name, procedure } = this.resolveTarget(target);
     if (procedure) checkProcedureInput(procedure, input);
     const args: unknown[] = procedure || input !== undefined ? [input] : [];
-    const startOptions = { ...runStartOptions(name, procedure?.title ?? name, { taskQueue: this.taskQueue, ...options }), args };
+    // A one-time mark of this start, so a fallback that reuses a running run can tell it is ours.
+    const nonce = randomUUID();
+    const startOptions = { ...runStartOptions(name, procedure?.title ?? name, { taskQueue: this.taskQueue, ...options }), args, memo: { [START_MEMO_KEY]: nonce } };
     const workflowId = startOptions.workflowId;
 
     if (procedure && this.keyring) {
@@ -327,6 +332,9 @@ export class HookwaitClient {
     // the SDK then rejects op.workflowHandle() too, so the run id is unknown here: a start that reuses a running
     // run of this id (ours) learns it, and starts the run in the rare case the first request never got through.
     const handle = await this.startPlain(workflow, { ...startOptions, workflowIdConflictPolicy: 'USE_EXISTING' });
+    // USE_EXISTING returns whatever run has this id: only ours carries this start's mark.
+    const { memo } = await handle.describe();
+    if (memo?.[START_MEMO_KEY] !== nonce) throw alreadyStarted(workflowId);
     return { handle, workflowId, runId: handle.firstExecutionRunId, callbackUrls: {}, urlsFrom: 'none' };
   }
 
@@ -532,7 +540,10 @@ export class HookwaitClient {
     return { workflow: target.name, name: target.name, procedure: target };
   }
 
-  private async startPlain(workflow: Workflow | string, options: ReturnType<typeof runStartOptions> & { readonly args: unknown[]; readonly workflowIdConflictPolicy?: 'USE_EXISTING' }) {
+  private async startPlain(
+    workflow: Workflow | string,
+    options: ReturnType<typeof runStartOptions> & { readonly args: unknown[]; readonly memo?: Record<string, unknown>; readonly workflowIdConflictPolicy?: 'USE_EXISTING' },
+  ) {
     try {
       return await this.client.workflow.start(workflow, options);
     } catch (err) {
