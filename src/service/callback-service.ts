@@ -100,8 +100,18 @@ export interface CallbackService {
   inspect(head: CallbackHead): { readonly answer: CallbackAnswer } | { readonly target: CallbackTarget };
   /** Decides the rest and, when the callback applies, signals the run. Never throws for anything a sender sends. */
   deliver(target: CallbackTarget, request: CallbackRequest): Promise<CallbackAnswer>;
-  /** `inspect` then `deliver`, for a request whose body is already read. */
-  handle(request: CallbackRequest): Promise<CallbackAnswer>;
+  /**
+   * One whole request, its body already read: `inspect`, then `deliver`. What a test, a simulation or another HTTP
+   * framework calls.
+   *
+   * @example
+   * ```ts
+   * const answer = await service.deliverCallback({ method: 'POST', token, requestId: 'r1', contentType: 'application/json',
+   *   body: Buffer.from('{"status":"verified"}'), header: () => undefined });
+   * // answer.status === 202, answer.outcome === 'accepted'
+   * ```
+   */
+  deliverCallback(request: CallbackRequest): Promise<CallbackAnswer>;
   readonly catalog: WaitCatalog;
 }
 
@@ -227,7 +237,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     catalog,
     inspect,
     deliver,
-    async handle(request) {
+    async deliverCallback(request) {
       const first = inspect(request);
       return 'answer' in first ? first.answer : deliver(first.target, request);
     },

@@ -58,11 +58,11 @@ describe('callback service: before the body', () => {
     expect(answers.map((x) => ('answer' in x ? x.answer.status : 'passed'))).toEqual(['passed', 'passed', 'passed', 429]);
   });
 
-  test('sender auth and the body are checked before Temporal (401, 400), via handle()', async () => {
+  test('sender auth and the body are checked before Temporal (401, 400), via deliverCallback()', async () => {
     const key = token({ procedure: 'secured', wait: 'byKey' });
-    const noKey = await service.handle({ ...head(key), body: Buffer.from('{"v":"1"}'), header: () => undefined });
+    const noKey = await service.deliverCallback({ ...head(key), body: Buffer.from('{"v":"1"}'), header: () => undefined });
     expect(noKey).toMatchObject({ outcome: 'unauthorized', status: 401 });
-    const bad = await service.handle({ ...head(token({ procedure: 'approval', wait: 'approval' })), body: Buffer.from('{"a":1,"a":2}'), header: () => undefined });
+    const bad = await service.deliverCallback({ ...head(token({ procedure: 'approval', wait: 'approval' })), body: Buffer.from('{"a":1,"a":2}'), header: () => undefined });
     expect(bad).toMatchObject({ outcome: 'bad-body', status: 400, body: { detail: expect.stringMatching(/duplicate/) } });
   });
 });

@@ -46,7 +46,7 @@ describe('a pino logger wherever hookwait takes a logger', () => {
     const signals: unknown[] = [];
     const service = createCallbackService({ client: fakeClient(signals), namespace: 'default', waits: testWaits, keyring, logger, rateLimits: false, secrets: {} });
     const body = Buffer.from(JSON.stringify({ status: 'verified', data: { reference: { id: 'ref-1' } } }));
-    const answer = await service.handle({ method: 'POST', token, requestId: 'req-pino-1', contentType: 'application/json', ip: '10.0.0.1', body, header: () => undefined });
+    const answer = await service.deliverCallback({ method: 'POST', token, requestId: 'req-pino-1', contentType: 'application/json', ip: '10.0.0.1', body, header: () => undefined });
     expect(answer.status).toBe(202);
     expect(signals).toHaveLength(1);
     expect(lines()).toContainEqual(
@@ -55,7 +55,7 @@ describe('a pino logger wherever hookwait takes a logger', () => {
 
     // A token for another namespace: not found, logged with the token cut to its first 12 characters.
     const foreign = mintCallbackToken(keyring, { ...claims, namespace: 'other' });
-    const notFound = await service.handle({ method: 'POST', token: foreign, requestId: 'req-pino-2', contentType: 'application/json', body, header: () => undefined });
+    const notFound = await service.deliverCallback({ method: 'POST', token: foreign, requestId: 'req-pino-2', contentType: 'application/json', body, header: () => undefined });
     expect(notFound.status).toBe(404);
     expect(lines()).toContainEqual(expect.objectContaining({ requestId: 'req-pino-2', outcome: 'not-found' }));
     expect(raw()).not.toContain(foreign);
