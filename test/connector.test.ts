@@ -68,7 +68,9 @@ describe('data connectors against a real HTTP peer', () => {
     const app = (activity as ActivityFailure).cause as ApplicationFailure;
     expect(app).toBeInstanceOf(ApplicationFailure);
     expect(app.type).toBe('HookwaitConnectorRejected');
-    expect(app.message).toMatch(/connector peer: POST http:\/\/127\.0\.0\.1:\d+\/bad answered 400/);
+    // The URL as declared, {{env.*}} unexpanded: the failure is kept in the run's history.
+    expect(app.message).toContain('connector peer: POST {{env.TEST_PEER_URL}}/bad answered 400');
+    expect(app.message).not.toMatch(/127\.0\.0\.1|peer-secret/);
     expect(seen.filter((s) => s.path === '/bad').length - before).toBe(1);
   });
 

@@ -83,7 +83,8 @@ describe('npm run dev', () => {
     const dev = startDev(cwd, {
       TEMPORAL_ADDRESS: external.address,
       PORT: String(port),
-      HOST: '127.0.0.1',
+      // Unset: the dev gateway listens on loopback by default.
+      HOST: '',
       // Unset: the callback URLs must lead to the gateway on PORT, not to the default 3000.
       HOOKWAIT_PUBLIC_BASE_URL: '',
       MOCK_KYC_PORT: String(kycPort),

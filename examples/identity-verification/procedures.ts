@@ -28,6 +28,8 @@ export const identityVerificationProcedure = defineProcedure({
       title: 'Start ID verification at the KYC provider',
       method: 'POST',
       url: '{{env.KYC_PROVIDER_URL}}/verifications',
+      // The worker's environment variables the templates read; nothing else of it is reachable.
+      env: ['KYC_PROVIDER_URL'],
       body: {
         customer_id: '{{input.customerId}}',
         callback_url: '{{callbackUrls.idVerification}}',

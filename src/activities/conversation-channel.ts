@@ -13,8 +13,12 @@ export interface ConversationChannel {
   assign(conversationId: string, assignee: Assignee, options: { readonly idempotencyKey: string; readonly reason?: string }): Promise<void>;
 }
 
+/** Options of {@link HttpConversationChannel}. */
 export interface HttpConversationChannelOptions {
-  /** The helpdesk's base URL; calls go to `<url>/conversations/<id>/messages` and `/assignments`. */
+  /**
+   * The helpdesk's base URL; calls go to `<url>/conversations/<id>/messages` and `/assignments`. A conversation id
+   * that is empty, `.` or `..` is refused (a non-retryable `HookwaitChannelRejected`), never sent.
+   */
   readonly url: string;
   /** Sent as `Authorization: Bearer <token>`. */
   readonly token?: string;
@@ -42,6 +46,15 @@ export class HttpConversationChannel implements ConversationChannel {
   }
 
   private async post(conversationId: string, what: string, body: unknown, idempotencyKey: string): Promise<void> {
+    // An empty, '.' or '..' id would make `<url>/conversations/../messages` and post, with the helpdesk token, to
+    // another path. Refused rather than encoded: fetch's URL parser reads `%2e` as a dot too, and so do many servers.
+    if (conversationId === '' || conversationId === '.' || conversationId === '..') {
+      const shown = conversationId === '' ? 'empty' : `'${conversationId}'`;
+      throw ApplicationFailure.nonRetryable(
+        `helpdesk ${what}: the conversation id is ${shown}, which is refused in the URL path (an empty, '.' or '..' segment would change the path called); nothing was sent`,
+        'HookwaitChannelRejected',
+      );
+    }
     const url = `${this.options.url}/conversations/${encodeURIComponent(conversationId)}/${what}`;
     let res: Response;
     try {

@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { ConnectorPoint } from '../definitions/connector';
+import { type ConnectorPoint, connectorEnvAllowed } from '../definitions/connector';
 import { formatZodIssues } from '../definitions/zod-issues';
 import type { Logger } from '../logging/logger';
 import { retryAfterMs } from './retry-after';
-import { renderJson, renderString, TemplateError } from './template';
+import { renderJson, renderString, renderUrl, TemplateError } from './template';
 
 /** Failure types a workflow can match on; the first three are never retried. */
 export const CONNECTOR_REJECTED = 'HookwaitConnectorRejected';
@@ -14,8 +14,10 @@ export const CONNECTOR_UNAVAILABLE = 'HookwaitConnectorUnavailable';
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
+/** What a connector call needs from the worker. */
 export interface ConnectorCallContext {
   readonly fetch: typeof fetch;
+  /** The worker's environment; the templates see only the variables the connector declares (`env` of its declaration). */
   readonly env: Record<string, string | undefined>;
   readonly logger: Logger;
   /** Aborted when the activity is cancelled. */
@@ -58,19 +60,33 @@ function safeUrl(url: string): string {
 
 class ResponseTooLarge extends Error {}
 
+/** The variables of `env` that the connector declares, and no others. */
+function declaredEnv(point: ConnectorPoint, env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && connectorEnvAllowed(point.env, name)) Object.defineProperty(out, name, { value, enumerable: true });
+  }
+  return out;
+}
+
 /**
  * Makes one attempt at a connector's HTTP call. Temporal's retry policy (set from the declaration) makes the
  * next one: network errors, timeouts, 5xx and 429 are retryable (429/503 wait for Retry-After); other 4xx,
  * redirects and a response that does not fit the schema fail at once with a message that says why.
+ *
+ * Failure messages (which Temporal keeps in the run's history) and log lines show the URL as its template with
+ * `{{env.*}}` left unexpanded and without the query string, so no environment value ever appears in them.
  */
 export async function callConnector(point: ConnectorPoint, variables: Record<string, unknown>, ctx: ConnectorCallContext): Promise<unknown> {
-  const vars = { ...variables, env: ctx.env };
+  const vars = { ...variables, env: declaredEnv(point, ctx.env) };
   const where = `connector ${point.name}`;
   let url: string;
+  let shownUrl: string;
   let headers: Record<string, string>;
   let body: string | undefined;
   try {
-    url = renderString(point.url, vars, `${where}.url`, true);
+    url = renderUrl(point.url, vars, `${where}.url`);
+    shownUrl = safeUrl(renderUrl(point.url, vars, `${where}.url`, { keepEnv: true }));
     headers = Object.fromEntries(Object.entries(point.headers).map(([k, v]) => [k, renderString(v, vars, `${where}.headers.${k}`)]));
     if (point.body !== undefined) body = JSON.stringify(renderJson(point.body, vars, `${where}.body`));
   } catch (err) {
@@ -81,7 +97,7 @@ export async function callConnector(point: ConnectorPoint, variables: Record<str
   try {
     parsedUrl = new URL(url);
   } catch {
-    throw fail(CONNECTOR_MISCONFIGURED, `${where}: '${safeUrl(url)}' is not a URL`, true);
+    throw fail(CONNECTOR_MISCONFIGURED, `${where}: '${shownUrl}' is not a URL`, true);
   }
   if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:') {
     throw fail(CONNECTOR_MISCONFIGURED, `${where}: only http(s) URLs are called, got ${parsedUrl.protocol}`, true);
@@ -96,7 +112,7 @@ export async function callConnector(point: ConnectorPoint, variables: Record<str
   if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
     headers['content-type'] = 'application/json';
   }
-  const target = `${point.method} ${safeUrl(url)}`;
+  const target = `${point.method} ${shownUrl}`;
   const signals = [AbortSignal.timeout(point.timeoutMs), ...(ctx.signal ? [ctx.signal] : [])];
   let res: Response;
   let text: string;

@@ -1,12 +1,16 @@
 import type { JsonTemplate } from '../definitions/connector';
+import { PLACEHOLDER_SOURCE } from '../definitions/template-placeholders';
 
-/** A placeholder names a variable that does not exist. Not retryable: the declaration or the data is wrong. */
+/**
+ * A placeholder names a variable that does not exist, or fills a URL path with a value that would change it.
+ * Not retryable: the declaration or the data is wrong.
+ */
 export class TemplateError extends Error {
   override readonly name = 'TemplateError';
 }
 
-const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_$.-]+)\s*\}\}/g;
-const WHOLE = /^\{\{\s*([A-Za-z0-9_$.-]+)\s*\}\}$/;
+const PLACEHOLDER = new RegExp(PLACEHOLDER_SOURCE, 'g');
+const WHOLE = new RegExp(`^${PLACEHOLDER_SOURCE}$`);
 
 function lookup(vars: Record<string, unknown>, path: string, where: string): unknown {
   let current: unknown = vars;
@@ -25,14 +29,42 @@ function asText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+/** Fills `{{ path }}` placeholders in a string (a header value, a string in a body), values as they are. */
+export function renderString(template: string, vars: Record<string, unknown>, where: string): string {
+  return template.replace(PLACEHOLDER, (_, path: string) => asText(lookup(vars, path, where)));
+}
+
+/** Options of {@link renderUrl}. */
+export interface RenderUrlOptions {
+  /**
+   * Leave `{{env.*}}` placeholders as written instead of filling them in: the URL as failure messages and logs
+   * show it, so that a secret placed in a URL never reaches workflow history or a log line.
+   */
+  readonly keepEnv?: boolean;
+}
+
 /**
- * Fills `{{ path }}` placeholders in a string. `encode` URL-encodes values, except `env.*` ones,
+ * Fills the placeholders of a URL template. Values are URL-encoded (`encodeURIComponent`), except `env.*` ones,
  * which are trusted configuration such as a base URL.
+ *
+ * A value in the path (before the template's first `?` or `#`) that is empty, `.` or `..` is refused with a
+ * {@link TemplateError}: it would make a dot segment or an empty one, and `customers/../profile` climbs the path of a
+ * call that carries the connector's credentials. Refusing is the only safe answer: percent-encoding the dots does not
+ * help, because the WHATWG URL parser (`fetch`, `new URL`) treats `%2e` and `%2E` as dots too and removes
+ * `%2e%2e` segments, and many servers decode before routing. Any other value cannot make such a segment, since
+ * `encodeURIComponent` encodes `/`. In the query string these values are ordinary data and pass through.
  */
-export function renderString(template: string, vars: Record<string, unknown>, where: string, encode = false): string {
-  return template.replace(PLACEHOLDER, (_, path: string) => {
+export function renderUrl(template: string, vars: Record<string, unknown>, where: string, options: RenderUrlOptions = {}): string {
+  const queryAt = template.search(/[?#]/);
+  return template.replace(PLACEHOLDER, (_match: string, path: string, offset: number) => {
+    if (path.startsWith('env.')) return options.keepEnv ? `{{${path}}}` : asText(lookup(vars, path, where));
     const text = asText(lookup(vars, path, where));
-    return encode && !path.startsWith('env.') ? encodeURIComponent(text) : text;
+    const inPath = queryAt < 0 || offset < queryAt;
+    if (inPath && (text === '' || text === '.' || text === '..')) {
+      const shown = text === '' ? 'empty' : `'${text}'`;
+      throw new TemplateError(`${where}: {{${path}}} is ${shown}, which is refused in a URL path (an empty, '.' or '..' segment would change the path called)`);
+    }
+    return encodeURIComponent(text);
   });
 }
 

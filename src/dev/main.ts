@@ -53,7 +53,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stopAll(0));
   process.once('SIGTERM', () => void stopAll(0));
 
-  let listen = loadProcessConfig(env);
+  // The dev gateway listens on loopback only (its signing key is a development one); HOST still overrides.
+  let listen = loadProcessConfig({ ...env, HOST: env.HOST || '127.0.0.1' });
   // Callback URLs lead to the gateway started here, on the port it listens on, unless HOOKWAIT_PUBLIC_BASE_URL says otherwise.
   if (!env.HOOKWAIT_PUBLIC_BASE_URL) {
     if (listen.port === 0) listen = { ...listen, port: await freePort(listen.host) };

@@ -16,6 +16,7 @@ describe('normalizeConnector', () => {
       headers: {},
       timeoutMs: 10_000,
       retry: { maximumAttempts: 5, initialIntervalMs: 1000, maximumIntervalMs: 30_000 },
+      env: [],
     });
     expect(c).not.toHaveProperty('body');
     expect(c).not.toHaveProperty('response');
@@ -32,6 +33,7 @@ describe('normalizeConnector', () => {
       response,
       timeout: '2500ms',
       retry: { maximumAttempts: 3, initialInterval: '200ms', maximumInterval: '2s' },
+      env: ['TOKEN'],
     });
     expect(c).toMatchObject({
       title: 'Create case',
@@ -40,6 +42,7 @@ describe('normalizeConnector', () => {
       body: { id: '{{input.id}}', n: 1, list: [true, null] },
       timeoutMs: 2500,
       retry: { maximumAttempts: 3, initialIntervalMs: 200, maximumIntervalMs: 2000 },
+      env: ['TOKEN'],
     });
     expect(c.response).toBe(response);
     expect(c.headers).not.toBe(headers);
@@ -99,5 +102,59 @@ describe('normalizeConnector', () => {
   test('retry intervals: malformed refused, naming the field', () => {
     expect(definitionError(() => norm({ retry: { initialInterval: 'x' as never } })).field).toBe('connectors.c.retry.initialInterval');
     expect(definitionError(() => norm({ retry: { maximumInterval: -5 } })).field).toBe('connectors.c.retry.maximumInterval');
+  });
+
+  describe('env: the variables of the worker a connector may read', () => {
+    test('declared names and PREFIX* entries are kept; templates reading them are accepted', () => {
+      const c = norm({
+        url: '{{env.KYC_PROVIDER_URL}}/v1/{{input.id}}',
+        headers: { authorization: 'Bearer {{ env.KYC_API_KEY }}', 'x-region': '{{env.ACME_REGION}}' },
+        body: { a: ['{{env.ACME_TENANT}}'] },
+        env: ['KYC_PROVIDER_URL', 'KYC_API_KEY', 'ACME_*'],
+      });
+      expect(c.env).toEqual(['KYC_PROVIDER_URL', 'KYC_API_KEY', 'ACME_*']);
+    });
+
+    test('a template reading an undeclared variable is refused, naming the variable and the field', () => {
+      const url = definitionError(() => norm({ url: '{{env.API_BASE}}/x' }));
+      expect(url.field).toBe('connectors.c.url');
+      expect(url.message).toContain('{{env.API_BASE}}');
+      expect(url.message).toContain("add 'API_BASE' to connectors.c.env");
+      const header = definitionError(() => norm({ headers: { authorization: 'Bearer {{ env.KYC_API_KEY }}' }, env: ['KYC_PROVIDER_URL', 'KYC_API'] }));
+      expect(header.field).toBe('connectors.c.headers.authorization');
+      expect(header.message).toContain("'KYC_API_KEY'");
+      const body = definitionError(() => norm({ body: { a: [1, { b: 'x {{env.SECRET}}' }] }, env: ['SECRE'] }));
+      expect(body.field).toBe('connectors.c.body.a[1].b');
+      expect(body.message).toContain('SECRET');
+    });
+
+    test.each([
+      ['url', { url: '{{env}}' }, 'connectors.c.url'],
+      ['a header', { headers: { 'x-all': '{{ env }}' }, env: ['A'] }, 'connectors.c.headers.x-all'],
+      ['the body, as a whole value', { body: { dump: '{{env}}' }, env: ['A_*'] }, 'connectors.c.body.dump'],
+    ] as const)('bare {{env}} in %s is refused, naming the field', (_where, decl, field) => {
+      const err = definitionError(() => norm(decl as Partial<ConnectorDecl>));
+      expect(err.field).toBe(field);
+      expect(err.message).toContain('{{env}}');
+    });
+
+    test.each(['HOOKWAIT_TOKEN_KEYS', 'TEMPORAL_API_KEY', 'hookwait_token_keys'])('{{env.%s}} is always refused, whatever the allowlist says', (name) => {
+      const err = definitionError(() => norm({ headers: { 'x-k': `{{env.${name}}}` }, env: ['H*', 'T*', 'h*'] }));
+      expect(err.field).toBe('connectors.c.headers.x-k');
+      expect(err.message).toContain("hookwait's own configuration");
+    });
+
+    test.each(['HOOKWAIT_TOKEN_KEYS', 'HOOKWAIT_*', 'TEMPORAL_*', 'TEMPORAL_TLS_KEY'])('declaring %j is refused', (entry) => {
+      const err = definitionError(() => norm({ env: [entry] }));
+      expect(err.field).toBe('connectors.c.env[0]');
+    });
+
+    test.each([['*'], [''], ['A-B'], ['A*B'], ['1A'], [42]])('env entry %p is refused', (entry) => {
+      expect(definitionError(() => norm({ env: [entry as never] })).field).toBe('connectors.c.env[0]');
+    });
+
+    test('env must be a list', () => {
+      expect(definitionError(() => norm({ env: 'KYC_API_KEY' as never })).field).toBe('connectors.c.env');
+    });
   });
 });

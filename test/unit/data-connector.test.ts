@@ -165,7 +165,7 @@ describe('template variables reach the server', () => {
   });
 
   test('the env variable comes from ctx.env: a base URL (not encoded) and a secret header', async () => {
-    const p = point({ url: '{{env.CRM_BASE}}/echo/{{input.id}}', headers: { authorization: 'Bearer {{env.CRM_TOKEN}}' }, method: 'GET' });
+    const p = point({ url: '{{env.CRM_BASE}}/echo/{{input.id}}', headers: { authorization: 'Bearer {{env.CRM_TOKEN}}' }, method: 'GET', env: ['CRM_BASE', 'CRM_TOKEN'] });
     await callConnector(p, { input: { id: 'x y' }, env: { CRM_BASE: 'http://wrong.invalid', CRM_TOKEN: 'caller-given' } }, ctx({ CRM_BASE: base, CRM_TOKEN: 'tok-123' }));
     const req = seen[0] as Seen;
     expect(req.url).toBe('/echo/x%20y');
@@ -288,15 +288,16 @@ describe('failures', () => {
     expect(f).toMatchObject({ type: CONNECTOR_MISCONFIGURED, nonRetryable: true });
     expect(f.message).toContain('{{input.nope}}');
     expect(f.message).toContain('connector crm.body');
-    const g = await failure(callConnector(point({ url: `${base}/echo`, headers: { 'x-k': '{{env.MISSING}}' } }), {}, ctx()));
+    const g = await failure(callConnector(point({ url: `${base}/echo`, headers: { 'x-k': '{{env.MISSING}}' }, env: ['MISSING'] }), {}, ctx()));
     expect(g).toMatchObject({ type: CONNECTOR_MISCONFIGURED, nonRetryable: true });
     expect(g.message).toContain('connector crm.headers.x-k');
     expect(seen).toHaveLength(0);
   });
 
   test('a URL that is not a URL, or not http(s): misconfigured', async () => {
-    const f = await failure(callConnector(point({ url: '{{env.BASE}}/x' }), {}, ctx({ BASE: 'not a url' })));
+    const f = await failure(callConnector(point({ url: '{{env.BASE}}/x', env: ['BASE'] }), {}, ctx({ BASE: 'not a url' })));
     expect(f).toMatchObject({ type: CONNECTOR_MISCONFIGURED, nonRetryable: true });
+    expect(f.message).toContain("'{{env.BASE}}/x' is not a URL");
     const g = await failure(callConnector(point({ url: 'file:///etc/passwd' }), {}, ctx()));
     expect(g).toMatchObject({ type: CONNECTOR_MISCONFIGURED, nonRetryable: true });
     expect(g.message).toContain('file:');
@@ -305,7 +306,7 @@ describe('failures', () => {
   test('the query string (which may hold keys) is kept out of failure messages and logs', async () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'debug', write: (l) => lines.push(l) });
-    const f = await failure(callConnector(point({ url: `${base}/bad-request?api_key={{env.KEY}}` }), {}, ctx({ KEY: 'sekrit-123' }, { logger })));
+    const f = await failure(callConnector(point({ url: `${base}/bad-request?api_key={{env.KEY}}`, env: ['KEY'] }), {}, ctx({ KEY: 'sekrit-123' }, { logger })));
     expect((seen[0] as Seen).url).toBe('/bad-request?api_key=sekrit-123');
     expect(f.message).not.toContain('sekrit-123');
     expect(lines.length).toBeGreaterThan(0);
@@ -318,7 +319,7 @@ describe('connector declarations that could leak or inject', () => {
     const { normalizeConnector } = await import('../../src/definitions/connector');
     const { callConnector } = await import('../../src/activities/data-connector');
     const { silentLogger } = await import('../../src/logging/logger');
-    const p = normalizeConnector('c', { url: 'http://{{env.U}}:{{env.P}}@127.0.0.1:1/x' }, 'c');
+    const p = normalizeConnector('c', { url: 'http://{{env.U}}:{{env.P}}@127.0.0.1:1/x', env: ['U', 'P'] }, 'c');
     const err = (await callConnector(p, {}, { fetch, env: { U: 'user', P: 'sekrit' }, logger: silentLogger }).catch((e: unknown) => e)) as {
       type: string;
       nonRetryable: boolean;
@@ -339,5 +340,97 @@ describe('connector declarations that could leak or inject', () => {
     };
     expect(err).toMatchObject({ type: 'HookwaitConnectorMisconfigured', nonRetryable: true });
     expect(err.message).not.toContain('Injected');
+  });
+});
+
+describe('a value in the URL path cannot climb it (dot segments)', () => {
+  const auth = { authorization: 'Bearer {{env.CRM_TOKEN}}' };
+  const env = { CRM_BASE: '', CRM_TOKEN: 'tok-sekrit' };
+  beforeEach(() => {
+    env.CRM_BASE = `${base}/echo/api/v1`;
+  });
+
+  test.each(['..', '.', ''])('GET …/customers/{{input.customerId}}/profile with %j: refused, not retried, nothing sent', async (customerId) => {
+    const p = point({ method: 'GET', url: '{{env.CRM_BASE}}/customers/{{input.customerId}}/profile', headers: auth, env: ['CRM_BASE', 'CRM_TOKEN'] });
+    const f = await failure(callConnector(p, { input: { customerId } }, ctx(env)));
+    expect(f).toMatchObject({ type: CONNECTOR_MISCONFIGURED, nonRetryable: true });
+    expect(f.message).toContain('connector crm.url');
+    expect(f.message).toContain('{{input.customerId}}');
+    expect(f.message).not.toContain('tok-sekrit');
+    expect(f.message).not.toContain(base);
+    expect(seen).toEqual([]);
+  });
+
+  test('DELETE …/orders/{id}/items/{id} with two ".." (from callback attributes): refused, nothing sent', async () => {
+    const p = point({ method: 'DELETE', url: '{{env.CRM_BASE}}/orders/{{attributes.order.id}}/items/{{attributes.order.item}}', headers: auth, env: ['CRM_BASE', 'CRM_TOKEN'] });
+    const f = await failure(callConnector(p, { attributes: { order: { id: '..', item: '..' } } }, ctx(env)));
+    expect(f).toMatchObject({ type: CONNECTOR_MISCONFIGURED, nonRetryable: true });
+    expect(f.message).toContain('{{attributes.order.id}}');
+    expect(seen).toEqual([]);
+  });
+
+  test('ordinary values still reach the path encoded, and ".." in the query string is plain data', async () => {
+    const p = point({ method: 'GET', url: '{{env.CRM_BASE}}/customers/{{input.customerId}}/profile?q={{input.q}}&e={{input.e}}', env: ['CRM_BASE'] });
+    await callConnector(p, { input: { customerId: '...', q: '..', e: '' } }, ctx(env));
+    expect(seen.map((r) => r.url)).toEqual(['/echo/api/v1/customers/.../profile?q=..&e=']);
+  });
+});
+
+describe('env: only what the connector declares, and never in a failure message or log line', () => {
+  test('a connector point that skipped the definition checks still sees only its declared variables', async () => {
+    const p = { ...point({ url: `${base}/echo` }), headers: { 'x-k': '{{env.OTHER_SECRET}}' } };
+    const f = await failure(callConnector(p, {}, ctx({ OTHER_SECRET: 'sekrit-other' })));
+    expect(f).toMatchObject({ type: CONNECTOR_MISCONFIGURED, nonRetryable: true });
+    expect(f.message).toContain('{{env.OTHER_SECRET}}');
+    expect(f.message).not.toContain('sekrit-other');
+    const all = { ...point({ url: `${base}/echo`, body: { a: 1 } }), body: { dump: '{{env}}' } };
+    await callConnector(all, {}, ctx({ OTHER_SECRET: 'sekrit-other', HOOKWAIT_TOKEN_KEYS: 'k1:sekrit-key' }));
+    expect((seen[0] as Seen).body).toBe('{"dump":{}}');
+  });
+
+  test('HOOKWAIT_* and TEMPORAL_* stay out of reach even under a broad prefix', async () => {
+    const p = { ...point({ url: `${base}/echo`, env: ['H*', 'T*'] }), headers: { 'x-k': '{{env.HOOKWAIT_TOKEN_KEYS}}' } };
+    const f = await failure(callConnector(p, {}, ctx({ HOOKWAIT_TOKEN_KEYS: 'k1:sekrit-key' })));
+    expect(f.type).toBe(CONNECTOR_MISCONFIGURED);
+    expect(seen).toEqual([]);
+  });
+
+  test('failing calls of every kind name the URL as its template: no env value in any message or log line', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedBase = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug', write: (l) => lines.push(l) });
+    const secrets = { API_BASE: base, API_QUERY_KEY: 'querykey-sekrit', API_TOKEN: 'tok-sekrit' };
+    const cases: [string, Partial<ConnectorDecl>, Record<string, string>, string][] = [
+      ['rejected', {}, { API_PATH: 'bad-request' }, CONNECTOR_REJECTED],
+      ['a secret in the path', {}, { API_PATH: 'tenant-sekrit/nowhere' }, CONNECTOR_REJECTED],
+      ['unavailable', { retry: { maximumAttempts: 1 } }, { API_PATH: 'unavailable' }, CONNECTOR_UNAVAILABLE],
+      ['redirect', {}, { API_PATH: 'redirect' }, CONNECTOR_REJECTED],
+      ['wrong shape', { response: z.object({ id: z.string() }) }, { API_PATH: 'wrong-shape' }, CONNECTOR_BAD_RESPONSE],
+      ['timeout', { timeout: 200 }, { API_PATH: 'slow' }, CONNECTOR_UNAVAILABLE],
+      ['refused', {}, { API_PATH: 'x', API_BASE: closedBase }, CONNECTOR_UNAVAILABLE],
+    ];
+    for (const [label, decl, extra, type] of cases) {
+      const env: Record<string, string> = { ...secrets, ...extra };
+      const p = point({
+        url: '{{env.API_BASE}}/{{env.API_PATH}}?k={{env.API_QUERY_KEY}}',
+        headers: { authorization: 'Bearer {{env.API_TOKEN}}' },
+        env: ['API_BASE', 'API_PATH', 'API_QUERY_KEY', 'API_TOKEN'],
+        ...decl,
+      });
+      const f = await failure(callConnector(p, {}, ctx(env, { logger })));
+      expect([label, f.type]).toEqual([label, type]);
+      // (A response that does not fit its schema names the field, not the call.)
+      if (label !== 'wrong shape') expect(f.message).toContain(`${p.method} {{env.API_BASE}}/{{env.API_PATH}}`);
+      for (const value of [env.API_BASE, `/${env.API_PATH}`, env.API_QUERY_KEY, env.API_TOKEN] as string[]) expect([label, f.message.includes(value)]).toEqual([label, false]);
+    }
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line).toContain('{{env.API_BASE}}');
+      for (const value of [base, closedBase, 'tenant-sekrit', 'querykey-sekrit', 'tok-sekrit', '/bad-request', '/unavailable', '/slow']) expect([line, line.includes(value)]).toEqual([line, false]);
+    }
   });
 });

@@ -52,4 +52,27 @@ describe('HttpConversationChannel against a real helpdesk stub', () => {
     expect(err.nonRetryable).toBe(false);
     expect(err.type).toBe('HookwaitChannelUnavailable');
   });
+
+  test.each(['..', '.', ''])('a conversation id %j is refused, not retried, and nothing is sent (it would climb the path)', async (conversationId) => {
+    const channel = new HttpConversationChannel({ url: `${url}/api/v1`, token: 'hd-token' });
+    const before = seen.length;
+    answer = 200;
+    const msg = (await channel.sendMessage(conversationId, 't', { idempotencyKey: 'k' }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(msg).toBeInstanceOf(ApplicationFailure);
+    expect(msg).toMatchObject({ type: 'HookwaitChannelRejected', nonRetryable: true });
+    expect(msg.message).toContain('conversation id');
+    expect(msg.message).not.toContain('hd-token');
+    const assign = (await channel.assign(conversationId, { team: 't' }, { idempotencyKey: 'k' }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(assign).toMatchObject({ type: 'HookwaitChannelRejected', nonRetryable: true });
+    expect(seen.length).toBe(before);
+  });
+
+  test('ids that only look like dots are sent, encoded', async () => {
+    const channel = new HttpConversationChannel({ url });
+    answer = 200;
+    await channel.sendMessage('...', 't', { idempotencyKey: 'k' });
+    await channel.sendMessage('../x', 't', { idempotencyKey: 'k' });
+    expect(seen.slice(-2).map((s) => s.url)).toEqual(['/conversations/.../messages', '/conversations/..%2Fx/messages']);
+  });
 });
+

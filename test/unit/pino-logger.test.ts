@@ -113,7 +113,7 @@ describe("inside an activity, hookwait logs through the activity's logger", () =
     expect(called?.level).toBe('INFO');
     expect(called?.meta).toMatchObject({ workflowId: 'wf-act', activityType: 'hookwaitCallConnector', component: 'activities', procedure: 'connectorCall', connector: 'peer', status: 200 });
     expect(JSON.stringify(entries)).not.toContain(token);
-    expect(called?.meta.target).toBe(`POST http://peer.test/${token.slice(0, 12)}…`);
+    expect(called?.meta.target).toBe(`POST {{env.TEST_PEER_URL}}/${token.slice(0, 12)}…`);
     expect(lines()).toEqual([]);
   });
 

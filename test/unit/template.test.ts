@@ -1,4 +1,4 @@
-import { renderJson, renderString, TemplateError } from '../../src/activities/template';
+import { renderJson, renderString, renderUrl, TemplateError } from '../../src/activities/template';
 
 const vars = {
   input: { id: 'a b/c?d=1&e#f', n: 42, ok: true, nothing: null, list: [{ sku: 'S0' }, { sku: 'S1' }], nested: { x: 1 }, unicode: 'ü€' },
@@ -34,19 +34,8 @@ describe('renderString', () => {
     expect(renderString('plain {single} {{ }} {{has space}}', vars, 'w')).toBe('plain {single} {{ }} {{has space}}');
   });
 
-  test('URL encoding: values are encoded, env.* values are not', () => {
-    expect(renderString('{{env.BASE_URL}}/cases/{{input.id}}?u={{input.unicode}}', vars, 'w', true)).toBe(
-      'https://api.example.test/v1/cases/a%20b%2Fc%3Fd%3D1%26e%23f?u=%C3%BC%E2%82%AC',
-    );
-    expect(renderString('{{env.TOKEN}}', vars, 'w', true)).toBe('s3cr et/+');
-  });
-
-  test('without encode, values are inserted raw', () => {
+  test('values are inserted raw', () => {
     expect(renderString('{{input.id}}', vars, 'w')).toBe('a b/c?d=1&e#f');
-  });
-
-  test('a path that merely starts with "env" but is not env.* is encoded', () => {
-    expect(renderString('{{environment.x}}', { environment: { x: 'a/b' } }, 'w', true)).toBe('a%2Fb');
   });
 
   test('a missing variable throws a TemplateError naming the placeholder and where', () => {
@@ -77,6 +66,53 @@ describe('renderString', () => {
     const err = templateError(() => renderString('{{missing}}', vars, 'w'));
     expect(err.message).not.toContain('s3cr');
     expect(err.message).not.toContain('api.example.test');
+  });
+});
+
+describe('renderUrl', () => {
+  test('values are URL-encoded, env.* values are not', () => {
+    expect(renderUrl('{{env.BASE_URL}}/cases/{{input.id}}?u={{input.unicode}}', vars, 'w')).toBe(
+      'https://api.example.test/v1/cases/a%20b%2Fc%3Fd%3D1%26e%23f?u=%C3%BC%E2%82%AC',
+    );
+    expect(renderUrl('{{env.TOKEN}}', vars, 'w')).toBe('s3cr et/+');
+  });
+
+  test('a path that merely starts with "env" but is not env.* is encoded', () => {
+    expect(renderUrl('{{environment.x}}', { environment: { x: 'a/b' } }, 'w')).toBe('a%2Fb');
+  });
+
+  test.each(['..', '.', ''])('a path value %j is refused, naming where and the placeholder', (id) => {
+    const err = templateError(() => renderUrl('{{env.BASE_URL}}/customers/{{input.id}}/profile', { ...vars, input: { id } }, 'connector crm.url'));
+    expect(err.message).toMatch(/^connector crm\.url: \{\{input\.id\}\} is /);
+    expect(err.message).toContain('refused in a URL path');
+    expect(err.message).not.toContain('api.example.test');
+  });
+
+  test('two dot values in one DELETE path are refused (the first one found)', () => {
+    const err = templateError(() =>
+      renderUrl('{{env.BASE_URL}}/orders/{{attributes.o.id}}/items/{{attributes.i.id}}', { ...vars, attributes: { o: { id: '..' }, i: { id: '..' } } }, 'w'),
+    );
+    expect(err.message).toContain('{{attributes.o.id}}');
+  });
+
+  test('dots that make a dot segment only together are refused too; numbers, "..." and dots beside text are fine', () => {
+    expect(() => renderUrl('http://h/a/{{input.x}}{{input.y}}/b', { input: { x: '.', y: '.' } }, 'w')).toThrow(TemplateError);
+    expect(() => renderUrl('http://h/a/.{{input.x}}/b', { input: { x: '.' } }, 'w')).toThrow(TemplateError);
+    expect(renderUrl('http://h/a/{{input.x}}/{{input.n}}/{{input.y}}.json', { input: { x: '...', n: 0, y: 'v1.2' } }, 'w')).toBe('http://h/a/.../0/v1.2.json');
+    expect(renderUrl('http://h/a/{{input.x}}', { input: { x: '%2e%2e' } }, 'w')).toBe('http://h/a/%252e%252e');
+    expect(renderUrl('http://h/a/{{input.x}}', { input: { x: '../b' } }, 'w')).toBe('http://h/a/..%2Fb');
+  });
+
+  test('in the query string (and the fragment) such values are data and pass through', () => {
+    expect(renderUrl('http://h/search?q={{input.q}}&p={{input.p}}#{{input.f}}', { input: { q: '..', p: '', f: '.' } }, 'w')).toBe('http://h/search?q=..&p=#.');
+  });
+
+  test('env.* values are trusted configuration: not checked, not encoded', () => {
+    expect(renderUrl('{{env.BASE}}/{{env.SUB}}/x', { env: { BASE: 'http://h/a', SUB: '..' } }, 'w')).toBe('http://h/a/../x');
+  });
+
+  test('keepEnv leaves env.* placeholders as written (for messages and logs) and fills the rest', () => {
+    expect(renderUrl('{{ env.BASE_URL }}/cases/{{input.n}}?k={{env.TOKEN}}', vars, 'w', { keepEnv: true })).toBe('{{env.BASE_URL}}/cases/42?k={{env.TOKEN}}');
   });
 });
 
