@@ -51,7 +51,7 @@ describe('data connectors against a real HTTP peer', () => {
     const calls = seen.filter((s) => s.path === '/flaky');
     expect(calls).toHaveLength(3);
     expect(calls[0]?.apiKey).toBe('peer-secret');
-    expect(calls[0]?.body).toMatchObject({ customer: 'c-42', n: 7, callback: expect.stringMatching(/\/callbacks\/hw1\./) });
+    expect(calls[0]?.body).toMatchObject({ customer: 'c-42', n: 7, callback: expect.stringMatching(/\/callbacks\/hw2\./) });
   });
 
   test('fails fast on 400: one call, no retry, a clear error naming the connector and the status', async () => {

@@ -26,7 +26,7 @@ describe('Wait for Webhook through the gateway', () => {
   test('happy path: nested and typed attributes captured, the procedure resumes; a later callback gets 410, the same one again 200', async () => {
     const handle = await h.env.client.workflow.start(approval, { taskQueue: h.taskQueue, workflowId: id('ap'), args: [{}] });
     const url = await callbackUrl(handle, 'approval');
-    expect(url.startsWith(`${h.gatewayUrl}/callbacks/hw1.t1.`)).toBe(true);
+    expect(url.startsWith(`${h.gatewayUrl}/callbacks/hw2.t1.`)).toBe(true);
     await waitStatus(handle, 'approval', 'waiting');
 
     const res = await postCallback(url, approvalBody);

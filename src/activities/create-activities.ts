@@ -5,7 +5,7 @@ import type { AnyProcedure } from '../definitions/procedure';
 import { createLogger, hookwaitLogger, type Logger } from '../logging/logger';
 import { fromTemporalLogger } from '../logging/temporal-logger';
 import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
-import { mintCallbackToken, type TokenKeyring } from '../security/callback-token';
+import { CallbackTokenTooLongError, mintCallbackToken, type TokenKeyring } from '../security/callback-token';
 import type { HookwaitActivities } from './activity-types';
 import { type ConversationChannel, LoggingConversationChannel } from './conversation-channel';
 import { callConnector, CONNECTOR_MISCONFIGURED } from './data-connector';
@@ -90,6 +90,30 @@ function searchAttributeCheck(configured: boolean, logger: Logger): (namespace: 
   };
 }
 
+/** A run whose token would be too long fails at once (not retried): its URLs could never be accepted. */
+export const TOKEN_TOO_LONG = 'HookwaitTokenTooLong';
+
+/**
+ * Mints the callback URLs of one run's waits (keyed ones under `<wait>:<key>`), deterministically: the same run and
+ * wait always give the same URL. A token the gateway could never accept is a non-retryable {@link TOKEN_TOO_LONG}.
+ */
+function mintUrls(
+  options: Pick<HookwaitActivitiesOptions, 'keyring' | 'publicBaseUrl'>,
+  run: { readonly namespace: string; readonly procedure: string; readonly workflowId: string; readonly runId: string },
+  waits: readonly { readonly wait: string; readonly key?: string | undefined }[],
+): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const { wait, key } of waits) {
+    try {
+      urls[waitId(wait, key)] = callbackUrl(options.publicBaseUrl, mintCallbackToken(options.keyring, { ...run, wait, ...(key !== undefined ? { key } : {}) }));
+    } catch (err) {
+      if (err instanceof CallbackTokenTooLongError) throw ApplicationFailure.nonRetryable(`cannot mint the callback URL of '${waitId(wait, key)}': ${err.message}`, TOKEN_TOO_LONG);
+      throw err;
+    }
+  }
+  return urls;
+}
+
 /** The activities the hookwait plugin registers: token minting, data connectors and the conversation channel. */
 export function createHookwaitActivities(options: HookwaitActivitiesOptions): HookwaitActivities {
   const procedures = new Map((options.procedures ?? []).map((p) => [p.name, p]));
@@ -99,13 +123,7 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
   return {
     // Local activity: the signing key stays in the worker's configuration, never in workflow arguments.
     async hookwaitMintCallbackUrls({ namespace, procedure, workflowId, runId, waits, keyed }) {
-      const urls: Record<string, string> = {};
-      for (const wait of waits) {
-        urls[wait] = callbackUrl(options.publicBaseUrl, mintCallbackToken(options.keyring, { namespace, procedure, workflowId, runId, wait }));
-      }
-      for (const { wait, key } of keyed ?? []) {
-        urls[waitId(wait, key)] = callbackUrl(options.publicBaseUrl, mintCallbackToken(options.keyring, { namespace, procedure, workflowId, runId, wait, key }));
-      }
+      const urls = mintUrls(options, { namespace, procedure, workflowId, runId }, [...waits.map((wait) => ({ wait })), ...(keyed ?? [])]);
       return { urls, searchAttributes: await searchAttributesUsable(namespace) };
     },
     async hookwaitCallConnector({ procedure, connector, variables }) {
