@@ -53,6 +53,13 @@ export function activityLogger(fallback: Logger): Logger {
   return fromTemporalLogger(context.log, { component: 'activities' });
 }
 
+/** The namespace and run of the current activity (whose URLs a connector call mints again). */
+function currentRun(): { readonly namespace: string; readonly workflowId: string; readonly runId: string } {
+  const { workflowNamespace, workflowExecution } = Context.current().info;
+  if (!workflowNamespace || !workflowExecution) throw ApplicationFailure.nonRetryable('callback URLs can only be minted for an activity of a workflow run', CONNECTOR_MISCONFIGURED);
+  return { namespace: workflowNamespace, workflowId: workflowExecution.workflowId, runId: workflowExecution.runId };
+}
+
 function cancellationSignal(): AbortSignal | undefined {
   try {
     return Context.current().cancellationSignal;
@@ -126,13 +133,14 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
       const urls = mintUrls(options, { namespace, procedure, workflowId, runId }, [...waits.map((wait) => ({ wait })), ...(keyed ?? [])]);
       return { urls, searchAttributes: await searchAttributesUsable(namespace) };
     },
-    async hookwaitCallConnector({ procedure, connector, variables }) {
+    async hookwaitCallConnector({ procedure, connector, variables: given, callbackWaits }) {
       const p = procedures.get(procedure);
       const point = p && Object.prototype.hasOwnProperty.call(p.connectors, connector) ? p.connectors[connector] : undefined;
       if (!point) {
         throw ApplicationFailure.nonRetryable(`connector '${connector}' of procedure '${procedure}' is not registered with this worker's hookwait plugin`, CONNECTOR_MISCONFIGURED);
       }
       const signal = cancellationSignal();
+      const variables = callbackWaits === undefined ? given : { ...given, callbackUrls: mintUrls(options, { procedure, ...currentRun() }, callbackWaits) };
       return callConnector(point, variables, {
         fetch: options.fetch ?? fetch,
         env: options.env ?? process.env,

@@ -5,7 +5,8 @@ import { HookwaitArgumentError } from '../../src/client/errors';
 import { HookwaitClient } from '../../src/client/hookwait-client';
 import { silentLogger } from '../../src/logging/logger';
 import { MAX_TOKEN_LENGTH, parseKeyring, verifyCallbackToken } from '../../src/security/callback-token';
-import { approvalProcedure } from '../fixtures/procedures';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { approvalProcedure, connectorProcedure } from '../fixtures/procedures';
 
 const keyring = parseKeyring(`k1:${Buffer.alloc(32, 5).toString('base64url')}`);
 const activities = createHookwaitActivities({ keyring, publicBaseUrl: 'https://hooks.example.test', logger: silentLogger, searchAttributes: false });
@@ -43,5 +44,29 @@ describe('HookwaitClient.start', () => {
     await expect(refused).rejects.toBeInstanceOf(HookwaitArgumentError);
     await expect(refused).rejects.toThrow(/workflow id is 3100 characters/);
     expect(started).toHaveLength(0);
+  });
+});
+
+describe('the connector activity', () => {
+  const bodies: string[] = [];
+  const peerFetch: typeof fetch = async (_url, init) => {
+    bodies.push(String(init?.body));
+    return new Response(JSON.stringify({ id: 'case-1' }), { status: 200, headers: { 'content-type': 'application/json' } });
+  };
+  const connectorActivities = createHookwaitActivities({ procedures: [connectorProcedure], keyring, publicBaseUrl: 'https://hooks.example.test', logger: silentLogger, searchAttributes: false, env: { TEST_PEER_URL: 'http://peer.test', TEST_PEER_KEY: 'k' }, fetch: peerFetch });
+  const env = () => new MockActivityEnvironment({ workflowNamespace: 'default', workflowExecution: { workflowId: 'wf-c', runId: 'run-c' }, activityType: 'hookwaitCallConnector' });
+  const variables = { vars: { path: 'p', n: 1 }, input: { customerId: 'c1' } };
+
+  beforeEach(() => void bodies.splice(0));
+
+  test('mints {{callbackUrls.*}} itself from the waits it is given: the URL the run minted', async () => {
+    await env().run(connectorActivities.hookwaitCallConnector, { procedure: 'connectorCall', connector: 'peer', variables, callbackWaits: [{ wait: 'done' }] });
+    const { urls } = await activities.hookwaitMintCallbackUrls({ namespace: 'default', procedure: 'connectorCall', workflowId: 'wf-c', runId: 'run-c', waits: ['done'] });
+    expect(JSON.parse(bodies[0] as string)).toMatchObject({ callback: urls.done });
+  });
+
+  test('an input scheduled by an earlier version (callbackUrls in its variables) is used as it is', async () => {
+    await env().run(connectorActivities.hookwaitCallConnector, { procedure: 'connectorCall', connector: 'peer', variables: { ...variables, callbackUrls: { done: 'https://old.example.test/callbacks/hw1.k1.x.y' } } });
+    expect(JSON.parse(bodies[0] as string)).toMatchObject({ callback: 'https://old.example.test/callbacks/hw1.k1.x.y' });
   });
 });
