@@ -23,6 +23,9 @@ const int = (min: number, max: number) =>
     .pipe(z.number().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }));
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
+/** The largest `HOOKWAIT_BODY_LIMIT` accepted: well under Temporal's 2 MB payload limit. */
+export const MAX_BODY_LIMIT_BYTES = 1024 * 1024;
+
 /**
  * hookwait's own environment variables, with their defaults. The connection to Temporal is read by the Temporal
  * SDK's environment configuration instead ({@link TEMPORAL_CONNECTION_ENV}); the standalone processes' listener and
@@ -32,7 +35,9 @@ export const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('hookwait'),
   HOOKWAIT_PUBLIC_BASE_URL: httpUrl.default('http://localhost:3000'),
   HOOKWAIT_TOKEN_KEYS: z.string().min(1, { error: 'is required: kid:base64secret[,kid:base64secret…]' }),
-  HOOKWAIT_BODY_LIMIT: int(1, 64 * 1024 * 1024).default(256 * 1024),
+  HOOKWAIT_BODY_LIMIT: int(1, Number.MAX_SAFE_INTEGER)
+    .pipe(z.number().max(MAX_BODY_LIMIT_BYTES, { error: `must be at most ${MAX_BODY_LIMIT_BYTES} (1 MiB): what a callback carries goes to Temporal, which refuses payloads over 2 MB` }))
+    .default(256 * 1024),
   HOOKWAIT_TEMPORAL_TIMEOUT_MS: int(100, 120_000).default(5_000),
   HOOKWAIT_HELPDESK_URL: httpUrl.optional(),
   HOOKWAIT_HELPDESK_TOKEN: z.string().min(1).optional(),

@@ -91,6 +91,8 @@ export { OUTCOMES, problemOf, type Outcome, type OutcomeSpec, type Problem } fro
 export { createCallbackRouter, type CallbackRouterOptions } from './api/callback-route';
 export { createGatewayApp, type GatewayAppOptions } from './api/gateway-app';
 export {
+  CallbackTokenTooLongError,
+  checkCallbackTokenLength,
   generateKeyringSpec,
   mintCallbackToken,
   parseKeyring,

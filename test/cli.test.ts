@@ -86,7 +86,7 @@ describe('hookwait CLI against a real server', () => {
     expect(Date.now() - began).toBeLessThan(5_000);
     const workflowId = /workflow id {2}(\S+)/.exec(out)?.[1] as string;
     const url = /callback URL \(approval\)\n {4}(\S+)/.exec(out)?.[1] as string;
-    expect(url.startsWith(`${h.gatewayUrl}/callbacks/hw1.`)).toBe(true);
+    expect(url.startsWith(`${h.gatewayUrl}/callbacks/hw2.`)).toBe(true);
     expect(out).not.toMatch(/not available/);
 
     const stop = await h.startWorker({ taskQueue });

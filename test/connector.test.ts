@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { connectorCall } from './fixtures/workflows';
 import { startHarness, type Harness } from './helpers/harness';
+import { verifyCallbackToken } from '../src/security/callback-token';
 
 interface Seen {
   path: string;
@@ -51,7 +52,25 @@ describe('data connectors against a real HTTP peer', () => {
     const calls = seen.filter((s) => s.path === '/flaky');
     expect(calls).toHaveLength(3);
     expect(calls[0]?.apiKey).toBe('peer-secret');
-    expect(calls[0]?.body).toMatchObject({ customer: 'c-42', n: 7, callback: expect.stringMatching(/\/callbacks\/hw1\./) });
+    expect(calls[0]?.body).toMatchObject({ customer: 'c-42', n: 7, callback: expect.stringMatching(/\/callbacks\/hw2\./) });
+  });
+
+  test("the connector activity's input in history carries no callback URL: the activity mints it again, the same URL the run minted", async () => {
+    const workflowId = `conn-hist-${randomUUID()}`;
+    const handle = await h.env.client.workflow.start(connectorCall, { taskQueue: h.taskQueue, workflowId, args: [{ path: 'hist', customerId: 'c-7' }] });
+    await handle.result();
+    const sent = (seen.find((s) => s.path === '/hist')?.body as { callback?: string } | undefined)?.callback;
+    const token = sent?.split('/callbacks/')[1] ?? '';
+    expect(verifyCallbackToken(h.keyring, token)).toMatchObject({ workflowId, runId: handle.firstExecutionRunId });
+    const { events } = await handle.fetchHistory();
+    const inputs = (events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'hookwaitCallConnector')
+      .map((e) => Buffer.from(e.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data ?? []).toString('utf8'));
+    expect(inputs).toHaveLength(1);
+    expect(inputs[0]).toContain('c-7');
+    expect(inputs[0]).not.toContain('/callbacks/');
+    expect(inputs[0]).not.toContain(token);
+    // The minting marker still holds the URL, so namespace read access means callback access: README, Security.
   });
 
   test('fails fast on 400: one call, no retry, a clear error naming the connector and the status', async () => {

@@ -28,7 +28,7 @@ describe('demo: identity verification with the mock KYC provider', () => {
     expect(result).toMatchObject({ status: 'completed', output: { verified: true, referenceId: expect.stringMatching(/^ref_/) } });
     const texts = h.channel.messages.filter((m) => m.conversationId === handle.workflowId).map((m) => m.text);
     expect(texts).toEqual([expect.stringMatching(/verifying your identity/), expect.stringMatching(/identity is verified/)]);
-    const v = [...kyc.verifications.values()].find((x) => x.callbackUrl.includes('/callbacks/hw1.'));
+    const v = [...kyc.verifications.values()].find((x) => x.callbackUrl.includes('/callbacks/hw2.'));
     expect(v?.callback).toMatchObject({ status: 202 });
     // The provider sent undeclared fields (document, customer_id); only the declared attributes were kept.
     expect(result.attributes.idVerification).toEqual({ verification_status: 'verified', reference_id: expect.any(String) });

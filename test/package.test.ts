@@ -221,7 +221,7 @@ describe('the npm package, packed and installed into an app of its own', () => {
     children.push(app.child);
     const waiting = await app.event('waiting', 90_000);
     const url = String(waiting.url);
-    expect(url.startsWith(`${base}/hooks/callbacks/hw1.`)).toBe(true);
+    expect(url.startsWith(`${base}/hooks/callbacks/hw2.`)).toBe(true);
     const payload = { status: 'verified', data: { reference: { id: 'ref-7' } }, extra: 'dropped' };
 
     // The same token on the router mounted after express.json(): the body is gone, so 500, never a 4xx.

@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
+import { mintCallbackToken } from '../src/security/callback-token';
 import { customerMessageSignal } from '../src/workflows/messages';
 import { approval, stockCheck } from './fixtures/workflows';
 import { startHarness, type Harness } from './helpers/harness';
@@ -26,7 +27,7 @@ describe('Wait for Webhook through the gateway', () => {
   test('happy path: nested and typed attributes captured, the procedure resumes; a later callback gets 410, the same one again 200', async () => {
     const handle = await h.env.client.workflow.start(approval, { taskQueue: h.taskQueue, workflowId: id('ap'), args: [{}] });
     const url = await callbackUrl(handle, 'approval');
-    expect(url.startsWith(`${h.gatewayUrl}/callbacks/hw1.t1.`)).toBe(true);
+    expect(url.startsWith(`${h.gatewayUrl}/callbacks/hw2.t1.`)).toBe(true);
     await waitStatus(handle, 'approval', 'waiting');
 
     const res = await postCallback(url, approvalBody);
@@ -208,8 +209,9 @@ describe('Wait for Webhook through the gateway', () => {
 
     const token = newUrl.slice(newUrl.lastIndexOf('/') + 1);
     const [v, kid, payload, mac] = token.split('.') as [string, string, string, string];
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as string[];
-    const otherRunPayload = Buffer.from(JSON.stringify([claims[0], claims[1], claims[2], first.firstExecutionRunId, claims[4]])).toString('base64url');
+    // The claims are sealed: the sender cannot read them (nor the workflow id).
+    expect(Buffer.from(payload, 'base64url').toString('latin1')).not.toContain(workflowId);
+    const otherRunPayload = mintCallbackToken(h.keyring, { namespace: 'default', procedure: 'approval', workflowId, runId: first.firstExecutionRunId, wait: 'approval' }).split('.')[2];
     const flipped = mac.slice(0, 10) + (mac[10] === 'A' ? 'B' : 'A') + mac.slice(11);
     const bad = [
       `${v}.${kid}.${payload}.${flipped}`, // forged MAC
@@ -225,7 +227,27 @@ describe('Wait for Webhook through the gateway', () => {
     }
     expect((await state(second)).waits.approval?.status).toBe('waiting');
     expect((await state(second)).ledger).toEqual([]);
+
+    // A URL handed out by an earlier version (hw1: readable claims) still completes its wait.
+    const secret = h.keyring.keys.get(h.keyring.signingKeyId) as Buffer;
+    const hw1 = `hw1.${h.keyring.signingKeyId}.${Buffer.from(JSON.stringify(['default', 'approval', workflowId, second.firstExecutionRunId, 'approval'])).toString('base64url')}`;
+    const legacy = await postCallback(`${h.gatewayUrl}/callbacks/${hw1}.${createHmac('sha256', secret).update(hw1).digest('base64url')}`, approvalBody);
+    expect(legacy.status).toBe(202);
+    await waitStatus(second, 'approval', 'received');
     await second.terminate('test done');
+  });
+
+  test('a string attribute over its limit (1,024 characters) is a 422 naming the field, and never reaches the run', async () => {
+    const handle = await h.env.client.workflow.start(approval, { taskQueue: h.taskQueue, workflowId: id('long'), args: [{}] });
+    const url = await callbackUrl(handle, 'approval');
+    await waitStatus(handle, 'approval', 'waiting');
+    const res = await postCallback(url, { ...approvalBody, approver: { email: 'x'.repeat(200 * 1024) } });
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ errors: [{ field: 'approver', path: 'approver.email', message: `must be at most 1024 characters, got ${200 * 1024}` }] });
+    expect((await state(handle)).ledger).toEqual([]);
+    expect((await postCallback(url, approvalBody)).status).toBe(202);
+    await waitStatus(handle, 'approval', 'received');
+    await handle.terminate('test done');
   });
 });
 

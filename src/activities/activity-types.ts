@@ -17,8 +17,16 @@ export interface MintCallbackUrlsResult {
 export interface CallConnectorInput {
   readonly procedure: string;
   readonly connector: string;
-  /** Template variables: `input`, `callbackUrls`, `attributes`, `vars`. (`env` is added by the activity.) */
+  /**
+   * Template variables: `input`, `attributes`, `vars`. (`env` is added by the activity.) Runs scheduled by earlier
+   * versions also carry `callbackUrls` here, used as they are.
+   */
   readonly variables: Record<string, unknown>;
+  /**
+   * The waits (keyed ones with their key) whose URLs `{{callbackUrls.*}}` offers: the activity mints them again
+   * (deterministic), so no live URL travels in the activity's input, which workflow history keeps.
+   */
+  readonly callbackWaits?: readonly { readonly wait: string; readonly key?: string }[];
 }
 export interface SendMessageInput {
   readonly conversationId: string;

@@ -5,7 +5,7 @@ import type { AnyProcedure } from '../definitions/procedure';
 import { createLogger, hookwaitLogger, type Logger } from '../logging/logger';
 import { fromTemporalLogger } from '../logging/temporal-logger';
 import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
-import { mintCallbackToken, type TokenKeyring } from '../security/callback-token';
+import { CallbackTokenTooLongError, mintCallbackToken, type TokenKeyring } from '../security/callback-token';
 import type { HookwaitActivities } from './activity-types';
 import { type ConversationChannel, LoggingConversationChannel } from './conversation-channel';
 import { callConnector, CONNECTOR_MISCONFIGURED } from './data-connector';
@@ -53,6 +53,13 @@ export function activityLogger(fallback: Logger): Logger {
   return fromTemporalLogger(context.log, { component: 'activities' });
 }
 
+/** The namespace and run of the current activity (whose URLs a connector call mints again). */
+function currentRun(): { readonly namespace: string; readonly workflowId: string; readonly runId: string } {
+  const { workflowNamespace, workflowExecution } = Context.current().info;
+  if (!workflowNamespace || !workflowExecution) throw ApplicationFailure.nonRetryable('callback URLs can only be minted for an activity of a workflow run', CONNECTOR_MISCONFIGURED);
+  return { namespace: workflowNamespace, workflowId: workflowExecution.workflowId, runId: workflowExecution.runId };
+}
+
 function cancellationSignal(): AbortSignal | undefined {
   try {
     return Context.current().cancellationSignal;
@@ -90,6 +97,30 @@ function searchAttributeCheck(configured: boolean, logger: Logger): (namespace: 
   };
 }
 
+/** A run whose token would be too long fails at once (not retried): its URLs could never be accepted. */
+export const TOKEN_TOO_LONG = 'HookwaitTokenTooLong';
+
+/**
+ * Mints the callback URLs of one run's waits (keyed ones under `<wait>:<key>`), deterministically: the same run and
+ * wait always give the same URL. A token the gateway could never accept is a non-retryable {@link TOKEN_TOO_LONG}.
+ */
+function mintUrls(
+  options: Pick<HookwaitActivitiesOptions, 'keyring' | 'publicBaseUrl'>,
+  run: { readonly namespace: string; readonly procedure: string; readonly workflowId: string; readonly runId: string },
+  waits: readonly { readonly wait: string; readonly key?: string | undefined }[],
+): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const { wait, key } of waits) {
+    try {
+      urls[waitId(wait, key)] = callbackUrl(options.publicBaseUrl, mintCallbackToken(options.keyring, { ...run, wait, ...(key !== undefined ? { key } : {}) }));
+    } catch (err) {
+      if (err instanceof CallbackTokenTooLongError) throw ApplicationFailure.nonRetryable(`cannot mint the callback URL of '${waitId(wait, key)}': ${err.message}`, TOKEN_TOO_LONG);
+      throw err;
+    }
+  }
+  return urls;
+}
+
 /** The activities the hookwait plugin registers: token minting, data connectors and the conversation channel. */
 export function createHookwaitActivities(options: HookwaitActivitiesOptions): HookwaitActivities {
   const procedures = new Map((options.procedures ?? []).map((p) => [p.name, p]));
@@ -99,22 +130,17 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
   return {
     // Local activity: the signing key stays in the worker's configuration, never in workflow arguments.
     async hookwaitMintCallbackUrls({ namespace, procedure, workflowId, runId, waits, keyed }) {
-      const urls: Record<string, string> = {};
-      for (const wait of waits) {
-        urls[wait] = callbackUrl(options.publicBaseUrl, mintCallbackToken(options.keyring, { namespace, procedure, workflowId, runId, wait }));
-      }
-      for (const { wait, key } of keyed ?? []) {
-        urls[waitId(wait, key)] = callbackUrl(options.publicBaseUrl, mintCallbackToken(options.keyring, { namespace, procedure, workflowId, runId, wait, key }));
-      }
+      const urls = mintUrls(options, { namespace, procedure, workflowId, runId }, [...waits.map((wait) => ({ wait })), ...(keyed ?? [])]);
       return { urls, searchAttributes: await searchAttributesUsable(namespace) };
     },
-    async hookwaitCallConnector({ procedure, connector, variables }) {
+    async hookwaitCallConnector({ procedure, connector, variables: given, callbackWaits }) {
       const p = procedures.get(procedure);
       const point = p && Object.prototype.hasOwnProperty.call(p.connectors, connector) ? p.connectors[connector] : undefined;
       if (!point) {
         throw ApplicationFailure.nonRetryable(`connector '${connector}' of procedure '${procedure}' is not registered with this worker's hookwait plugin`, CONNECTOR_MISCONFIGURED);
       }
       const signal = cancellationSignal();
+      const variables = callbackWaits === undefined ? given : { ...given, callbackUrls: mintUrls(options, { procedure, ...currentRun() }, callbackWaits) };
       return callConnector(point, variables, {
         fetch: options.fetch ?? fetch,
         env: options.env ?? process.env,

@@ -18,7 +18,7 @@ import { callbackUrl as callbackUrlFor } from '../activities/create-activities';
 import { extractAttributes, type FieldError, type Scalar } from '../definitions/attributes';
 import type { AnyProcedure, Procedure } from '../definitions/procedure';
 import type { TimeoutAction, WaitPoint } from '../definitions/wait-point';
-import { mintCallbackToken, type TokenKeyring } from '../security/callback-token';
+import { CallbackTokenTooLongError, checkCallbackTokenLength, mintCallbackToken, type TokenKeyring } from '../security/callback-token';
 import { type WaitCatalog, waitCatalog } from '../service/wait-catalog';
 import {
   type CallbackSignalArgs,
@@ -299,6 +299,8 @@ export class HookwaitClient {
     const nonce = randomUUID();
     const startOptions = { ...runStartOptions(name, procedure?.title ?? name, { taskQueue: this.taskQueue, ...options }), args, memo: { [START_MEMO_KEY]: nonce } };
     const workflowId = startOptions.workflowId;
+    // A run whose callback URLs could never be accepted is refused here, before it starts.
+    if (procedure) this.checkTokenLengths(procedure, workflowId);
 
     if (procedure && this.keyring) {
       const handle = await this.startPlain(workflow, startOptions);
@@ -549,6 +551,17 @@ export class HookwaitClient {
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw alreadyStarted(options.workflowId);
       throw startError(err, this.client.options.namespace, options.typedSearchAttributes !== undefined);
+    }
+  }
+
+  private checkTokenLengths(procedure: AnyProcedure, workflowId: string): void {
+    for (const wait of Object.keys(procedure.waits)) {
+      try {
+        checkCallbackTokenLength({ namespace: this.namespace, procedure: procedure.name, workflowId, wait }, this.keyring?.signingKeyId);
+      } catch (err) {
+        if (err instanceof CallbackTokenTooLongError) throw new HookwaitArgumentError('workflowId', `workflow id too long for a callback URL: ${err.message}`);
+        throw err;
+      }
     }
   }
 

@@ -37,6 +37,11 @@ export interface MachineContext {
    * `unknown-wait`. `false` for a plain workflow, which declares waits as it goes: such a callback is kept.
    */
   readonly closed: boolean;
+  /**
+   * Asked only when a callback's string attribute is over its `maxLength`: refuse it? Default yes. The workflow
+   * answers through a patch, so a run that accepted such a value before the limit existed replays as it ran.
+   */
+  readonly enforceMaxLength?: () => boolean;
 }
 
 export type MachineEvent =
@@ -151,7 +156,7 @@ function onCallback(state: ProcedureState, cb: CallbackSignalArgs, ctx: MachineC
   if (w.revoked && base.source.kind === 'http' && !kept) return repeat('revoked');
   if (w.status === 'received') return repeat('duplicate');
   if (w.status === 'timed_out' || TERMINAL_RUN.includes(state.status)) return repeat('late');
-  const check = checkCapturedAttributes(point.attributes, cb.attributes);
+  const check = checkCapturedAttributes(point.attributes, cb.attributes, ctx.enforceMaxLength ? { enforceMaxLength: ctx.enforceMaxLength } : {});
   if (!check.ok) return done(record(withWait(state, id, w), { ...base, outcome: 'rejected', errors: check.errors }), 'rejected', false);
   const received: WaitState = {
     ...w,

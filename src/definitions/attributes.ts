@@ -11,6 +11,12 @@ export interface AttributeOptions<S extends z.ZodType = z.ZodType> {
   readonly schema?: S;
   /** Dotted path into the payload (`'data.reference.id'`, `'items.0.sku'`); default: the attribute's own name. */
   readonly path?: string;
+  /**
+   * Longest string value accepted, in characters (default {@link DEFAULT_MAX_STRING_LENGTH}, or the schema's own
+   * `.max()`; at most {@link MAX_STRING_LENGTH_LIMIT}). Every captured value travels in the signal, the run's state and
+   * result, and every later connector call: a longer one is refused (`422` naming the field).
+   */
+  readonly maxLength?: number;
   readonly description?: string;
 }
 
@@ -37,6 +43,8 @@ export interface NormalizedAttribute {
   readonly name: string;
   readonly path: readonly string[];
   readonly schema: z.ZodType;
+  /** Longest string accepted, in characters. */
+  readonly maxLength: number;
 }
 
 /** One reason a payload did not fit the declared attributes. */
@@ -60,6 +68,20 @@ export type AttributeCheck =
       readonly inputs: Record<string, Scalar>;
     }
   | { readonly ok: false; readonly errors: readonly FieldError[] };
+
+/** The longest string an attribute accepts unless it declares `maxLength` (or a zod `.max()`): 1 KiB of characters. */
+export const DEFAULT_MAX_STRING_LENGTH = 1024;
+/** The largest `maxLength` an attribute may declare (64 Ki characters). */
+export const MAX_STRING_LENGTH_LIMIT = 64 * 1024;
+
+/** Options of {@link checkCapturedAttributes}. */
+export interface CapturedCheckOptions {
+  /**
+   * Asked only when a string is over its attribute's `maxLength`: refuse it? Default: yes. The workflow answers
+   * through a patch, so runs that accepted such a value before the limit existed replay as they ran.
+   */
+  readonly enforceMaxLength?: () => boolean;
+}
 
 /** As in WotNot's Webhook block: at most 50 mapped variables per wait. */
 export const MAX_ATTRIBUTES_PER_WAIT = 50;
@@ -95,20 +117,30 @@ export function normalizeAttributes(decl: AttributesDecl, field: string): Normal
     seen.add(name);
     let schema: z.ZodType = scalarString;
     let pathText: string = name;
+    let maxLength: number | undefined;
     if (isZodType(d)) schema = d;
     else if (d !== undefined) {
-      if (typeof d !== 'object' || d === null) throw new DefinitionError(f, 'must be a zod schema or { schema?, path? }');
+      if (typeof d !== 'object' || d === null) throw new DefinitionError(f, 'must be a zod schema or { schema?, path?, maxLength? }');
       if (d.schema !== undefined) {
         if (!isZodType(d.schema)) throw new DefinitionError(`${f}.schema`, 'must be a zod schema');
         schema = d.schema;
       }
       if (d.path !== undefined) pathText = d.path;
+      if (d.maxLength !== undefined) {
+        if (!Number.isInteger(d.maxLength) || d.maxLength < 1 || d.maxLength > MAX_STRING_LENGTH_LIMIT) {
+          throw new DefinitionError(`${f}.maxLength`, `must be a whole number from 1 to ${MAX_STRING_LENGTH_LIMIT}, got ${String(d.maxLength)}`);
+        }
+        maxLength = d.maxLength;
+      }
     }
+    // A zod string's own `.max()` is honoured (up to the limit) when no maxLength is declared.
+    const zodMax = (schema as { maxLength?: unknown }).maxLength;
+    maxLength ??= typeof zodMax === 'number' && zodMax > 0 ? Math.min(zodMax, MAX_STRING_LENGTH_LIMIT) : DEFAULT_MAX_STRING_LENGTH;
     const path = pathText.split('.');
     if (path.length > MAX_PATH_DEPTH || !path.every((s) => PATH_SEGMENT.test(s) && s !== '__proto__')) {
       throw new DefinitionError(`${f}.path`, `must be a dotted path of plain segments, got ${JSON.stringify(pathText)}`);
     }
-    return { name, path, schema };
+    return { name, path, schema, maxLength };
   });
 }
 
@@ -139,8 +171,24 @@ function fromFormString(v: string): unknown {
   return undefined;
 }
 
-function checkOne(attribute: NormalizedAttribute, rawIn: unknown, form: boolean): { value?: Scalar | undefined; input?: Scalar; error?: string } {
+function tooLong(attribute: NormalizedAttribute, values: readonly unknown[], enforce: () => boolean): string | undefined {
+  const max = attribute.maxLength;
+  const longest = Math.max(...values.map((v) => (typeof v === 'string' ? v.length : 0)));
+  return longest > max && enforce() ? `must be at most ${max} characters, got ${longest}` : undefined;
+}
+
+const always = (): boolean => true;
+
+function checkOne(
+  attribute: NormalizedAttribute,
+  rawIn: unknown,
+  form: boolean,
+  enforce: () => boolean,
+): { value?: Scalar | undefined; input?: Scalar; error?: string } {
   let raw = rawIn;
+  // Before any parsing: a huge string costs no schema work.
+  const rawTooLong = tooLong(attribute, [raw], enforce);
+  if (rawTooLong !== undefined) return { error: rawTooLong };
   if (raw instanceof UnsafeNumber) {
     // Exact digits are fine as a string; as a number they would silently change.
     if (attribute.schema.safeParse(raw.text).success) raw = raw.text;
@@ -165,6 +213,9 @@ function checkOne(attribute: NormalizedAttribute, rawIn: unknown, form: boolean)
   const value: unknown = result.data;
   if (value === undefined || value === null) return { value: undefined };
   if (!isScalar(value)) return { error: 'must be a scalar (string, number or boolean)' };
+  // What travels (the input) and what is kept (the schema's output, which a transform may have lengthened).
+  const long = tooLong(attribute, [input, value], enforce);
+  if (long !== undefined) return { error: long };
   return isScalar(input) ? { value, input } : { value };
 }
 
@@ -173,12 +224,13 @@ function collect(
   read: (a: NormalizedAttribute) => unknown,
   form: boolean,
   withPath: boolean,
+  enforce: () => boolean = always,
 ): AttributeCheck {
   const out: Record<string, Scalar | undefined> = {};
   const inputs: Record<string, Scalar> = {};
   const errors: FieldError[] = [];
   for (const a of attributes) {
-    const { value, input, error } = checkOne(a, read(a), form);
+    const { value, input, error } = checkOne(a, read(a), form, enforce);
     if (error !== undefined) {
       const path = a.path.join('.');
       errors.push(withPath && path !== a.name ? { field: a.name, path, message: error } : { field: a.name, message: error });
@@ -213,8 +265,11 @@ export function extractAttributes(
   return collect(attributes, read, form, true);
 }
 
-/** Validates attributes that are already keyed by name (a signal, an operator's completion). */
-export function checkCapturedAttributes(attributes: readonly NormalizedAttribute[], captured: unknown): AttributeCheck {
+/**
+ * Validates attributes that are already keyed by name (a signal, an operator's completion), with the same checks as
+ * {@link extractAttributes}, the length limits included.
+ */
+export function checkCapturedAttributes(attributes: readonly NormalizedAttribute[], captured: unknown, options: CapturedCheckOptions = {}): AttributeCheck {
   if (typeof captured !== 'object' || captured === null || Array.isArray(captured)) {
     return { ok: false, errors: [{ field: '(attributes)', message: 'must be an object' }] };
   }
@@ -224,5 +279,6 @@ export function checkCapturedAttributes(attributes: readonly NormalizedAttribute
     (a) => (Object.prototype.hasOwnProperty.call(record, a.name) ? record[a.name] : undefined),
     false,
     false,
+    options.enforceMaxLength ?? always,
   );
 }

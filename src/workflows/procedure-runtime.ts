@@ -146,7 +146,12 @@ export function procedure<
         const result = await hookwaitCallConnector({
           procedure: definition.name,
           connector: name,
-          variables: { input, callbackUrls: rt.state.callbackUrls, attributes: attributesSoFar(rt), vars: vars ?? {} },
+          // No live URL in the input (history keeps it): the activity mints `callbackUrls` again from these.
+          variables: { input, attributes: attributesSoFar(rt), vars: vars ?? {} },
+          callbackWaits: Object.keys(rt.state.callbackUrls).map((id) => {
+            const w = rt.state.waits[id];
+            return w?.wait !== undefined && w.key !== undefined ? { wait: w.wait, key: w.key } : { wait: id };
+          }),
         });
         return result as ConnectorResult<C[typeof name]>;
       },

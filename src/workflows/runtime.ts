@@ -95,7 +95,8 @@ export class Runtime {
     const info = workflowInfo();
     for (const w of init.waits ?? []) this.known.set(w.name, w);
     const closed = init.waits !== undefined;
-    this.ctx = { closed, lookup: (name) => this.known.get(name) };
+    // Attribute length limits came later: a run that accepted a longer value before them (no marker) replays as it ran.
+    this.ctx = { closed, lookup: (name) => this.known.get(name), enforceMaxLength: () => patched(ATTRIBUTE_MAX_LENGTH) };
     this.state = initialState({
       procedure: init.procedure,
       workflowId: info.workflowId,
@@ -305,6 +306,9 @@ export class Runtime {
     setCurrentDetails(renderCurrentDetails(this.state));
   }
 }
+
+/** Patch: a callback's string attribute over its `maxLength` is refused (asked only when one is). */
+const ATTRIBUTE_MAX_LENGTH = 'hookwait-attribute-max-length';
 
 /** Patch: signals buffered before the handlers existed are applied in the order they were sent (see applyBuffered). */
 const BUFFERED_SIGNALS_IN_SENT_ORDER = 'hookwait-buffered-signals-in-sent-order';

@@ -3,8 +3,10 @@ import { z } from 'zod';
 import {
   type AttributeCheck,
   checkCapturedAttributes,
+  DEFAULT_MAX_STRING_LENGTH,
   extractAttributes,
   MAX_ATTRIBUTES_PER_WAIT,
+  MAX_STRING_LENGTH_LIMIT,
   normalizeAttributes,
 } from '../../src/definitions/attributes';
 import { UnsafeNumber } from '../../src/definitions/unsafe-number';
@@ -32,10 +34,10 @@ describe('normalizeAttributes', () => {
     const n = z.number();
     const a = normalizeAttributes({ score: n, ref: { path: 'data.reference.id' }, flag: { schema: z.boolean(), path: 'f' }, plain: {} }, 'f');
     expect(a).toEqual([
-      { name: 'score', path: ['score'], schema: n },
-      { name: 'ref', path: ['data', 'reference', 'id'], schema: expect.anything() },
-      { name: 'flag', path: ['f'], schema: expect.anything() },
-      { name: 'plain', path: ['plain'], schema: expect.anything() },
+      { name: 'score', path: ['score'], schema: n, maxLength: 1024 },
+      { name: 'ref', path: ['data', 'reference', 'id'], schema: expect.anything(), maxLength: 1024 },
+      { name: 'flag', path: ['f'], schema: expect.anything(), maxLength: 1024 },
+      { name: 'plain', path: ['plain'], schema: expect.anything(), maxLength: 1024 },
     ]);
   });
 
@@ -341,5 +343,51 @@ describe('checkCapturedAttributes', () => {
     expect(errors(checkCapturedAttributes(b, {}))[0]?.message).toBe('is required');
     checkCapturedAttributes(a, JSON.parse('{"__proto__":{"polluted":1},"status":"ok","ref":"r"}'));
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('string length limits', () => {
+  const big = 'x'.repeat(256 * 1024);
+
+  test('a string over 1 KiB is refused, naming the field (JSON, form, and in the workflow, by the same check)', () => {
+    expect(DEFAULT_MAX_STRING_LENGTH).toBe(1024);
+    const a = normalizeAttributes({ note: {}, ref: { path: 'data.ref' }, code: z.string() }, 't');
+    expect(ok(extractAttributes(a, { note: 'x'.repeat(1024), data: { ref: 'r' }, code: 'c' }))).toMatchObject({ note: 'x'.repeat(1024) });
+    expect(errors(extractAttributes(a, { note: big, data: { ref: 'x'.repeat(1025) }, code: big }))).toEqual([
+      { field: 'note', message: `must be at most 1024 characters, got ${big.length}` },
+      { field: 'ref', path: 'data.ref', message: 'must be at most 1024 characters, got 1025' },
+      { field: 'code', message: `must be at most 1024 characters, got ${big.length}` },
+    ]);
+    expect(errors(extractAttributes(a, { note: big, 'data.ref': 'r', code: 'c' }, { source: 'form' }))).toEqual([{ field: 'note', message: `must be at most 1024 characters, got ${big.length}` }]);
+    expect(errors(checkCapturedAttributes(a, { note: big, ref: 'r', code: 'c' }))).toEqual([{ field: 'note', message: `must be at most 1024 characters, got ${big.length}` }]);
+  });
+
+  test('a schema that lengthens a value is checked on what it keeps, too', () => {
+    const a = normalizeAttributes({ s: z.string().transform((v) => v.repeat(100)) }, 't');
+    expect(errors(extractAttributes(a, { s: 'abcdefghijk' }))).toEqual([{ field: 's', message: 'must be at most 1024 characters, got 1100' }]);
+  });
+
+  test('maxLength per attribute, or a zod .max(), sets the limit', () => {
+    const a = normalizeAttributes({ long: { maxLength: 4096 }, short: { schema: z.string(), maxLength: 3 }, zmax: z.string().max(2000) }, 't');
+    expect(a.map((x) => x.maxLength)).toEqual([4096, 3, 2000]);
+    expect(ok(extractAttributes(a, { long: 'x'.repeat(4096), short: 'abc', zmax: 'x'.repeat(2000) }))).toMatchObject({ short: 'abc' });
+    expect(errors(extractAttributes(a, { long: 'x'.repeat(4097), short: 'abcd', zmax: 'x'.repeat(2001) })).map((e) => e.field)).toEqual(['long', 'short', 'zmax']);
+    expect(normalizeAttributes({ z: z.string().max(10 ** 7) }, 't')[0]?.maxLength).toBe(MAX_STRING_LENGTH_LIMIT);
+  });
+
+  test.each([0, -1, 1.5, MAX_STRING_LENGTH_LIMIT + 1, '10' as never])('maxLength %p is a definition error', (maxLength) => {
+    expect(definitionError(() => normalizeAttributes({ x: { maxLength } }, 'waits.w.attributes')).field).toBe('waits.w.attributes.x.maxLength');
+  });
+
+  test('the workflow asks whether to enforce only when a value is over the limit (its patch)', () => {
+    const a = normalizeAttributes(['note'], 't');
+    const asked: string[] = [];
+    const gate = (answer: boolean) => () => (asked.push('asked'), answer);
+    expect(ok(checkCapturedAttributes(a, { note: 'short' }, { enforceMaxLength: gate(true) }))).toEqual({ note: 'short' });
+    expect(asked).toHaveLength(0);
+    expect(errors(checkCapturedAttributes(a, { note: big }, { enforceMaxLength: gate(true) }))).toHaveLength(1);
+    // A run that accepted such a value before the limit existed (no patch marker) replays as it ran.
+    expect(ok(checkCapturedAttributes(a, { note: big }, { enforceMaxLength: gate(false) }))).toEqual({ note: big });
+    expect(asked.length).toBeGreaterThan(0);
   });
 });

@@ -7,7 +7,7 @@ describe('callback tokens', () => {
   const token = mintCallbackToken(keyring, claims);
 
   test('round trip: the claims come back with the key id', () => {
-    expect(token).toMatch(/^hw1\.k1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    expect(token).toMatch(/^hw2\.k1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
     expect(verifyCallbackToken(keyring, token)).toEqual({ ...claims, keyId: 'k1' });
   });
   test('deterministic for the same run and wait; different for another run or wait', () => {

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import {
   type CallbackTokenClaims,
+  CallbackTokenTooLongError,
   generateKeyringSpec,
   KEY_ID,
   MAX_TOKEN_LENGTH,
@@ -8,6 +9,7 @@ import {
   mintCallbackToken,
   parseKeyring,
   redactToken,
+  redactTokensIn,
   verifyCallbackToken,
 } from '../../src/security/callback-token';
 
@@ -17,7 +19,10 @@ const K1 = `k1:${secret(1)}`;
 const K2 = `k2:${secret(2)}`;
 const claims: CallbackTokenClaims = { namespace: 'default', procedure: 'identityVerification', workflowId: 'conv-42', runId: 'run-A', wait: 'kyc' };
 const parts = (t: string) => t.split('.') as [string, string, string, string];
-/** Signs `hw1.<kid>.<payload>` as the gateway would, for building well-signed but malformed tokens. */
+/**
+ * Signs `hw1.<kid>.<payload>` as earlier versions minted (claims readable, MAC keyed by the secret itself): for legacy
+ * tokens, and for well-signed but malformed ones.
+ */
 const sign = (key: Buffer, kid: string, payload: string) => {
   const signed = `hw1.${kid}.${payload}`;
   return `${signed}.${createHmac('sha256', key).update(signed).digest('base64url')}`;
@@ -31,13 +36,28 @@ describe('mint and verify', () => {
     expect(verifyCallbackToken(keyring, token)).toEqual({ ...claims, keyId: 'k1' });
   });
 
-  test('the token shape is hw1.<kid>.<base64url claims>.<43-char MAC>', () => {
+  test('the token shape is hw2.<kid>.<base64url sealed claims>.<43-char MAC>', () => {
     const [v, kid, payload, mac] = parts(token);
-    expect(v).toBe('hw1');
+    expect(v).toBe('hw2');
     expect(kid).toBe('k1');
-    expect(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))).toEqual(['default', 'identityVerification', 'conv-42', 'run-A', 'kyc']);
+    // nonce (12 bytes), the encrypted claims, the GCM tag (16 bytes)
+    expect(Buffer.from(payload, 'base64url')).toHaveLength(12 + JSON.stringify(['default', 'identityVerification', 'conv-42', 'run-A', 'kyc']).length + 16);
     expect(mac).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(token).not.toMatch(/[+/=]/);
+  });
+
+  test('the claims cannot be read from the token (a workflow id naming a person does not reach the sender)', () => {
+    const c = { ...claims, workflowId: 'kyc-jane.doe@example.com' };
+    const t = mintCallbackToken(keyring, c);
+    expect(verifyCallbackToken(keyring, t)).toEqual({ ...c, keyId: 'k1' });
+    const decoded = t
+      .split('.')
+      .map((p) => Buffer.from(p, 'base64url').toString('latin1'))
+      .join('.');
+    for (const secretClaim of ['jane', 'doe@example', 'identityVerification', 'run-A', 'default', 'kyc']) {
+      expect(t).not.toContain(secretClaim);
+      expect(decoded).not.toContain(secretClaim);
+    }
   });
 
   test('claims with unicode, dots and slashes survive', () => {
@@ -60,6 +80,57 @@ describe('mint and verify', () => {
 
   test('a token with an empty claim never verifies', () => {
     expect(verifyCallbackToken(keyring, mintCallbackToken(keyring, { ...claims, wait: '' }))).toBeUndefined();
+  });
+
+  test('a token the verifier would refuse is never minted: minting fails, naming the workflow id length', () => {
+    // Temporal allows ids of 1,000 bytes; escaped characters make the claims longer than the id.
+    const longest = mintCallbackToken(keyring, { ...claims, workflowId: 'x'.repeat(1000), key: 'k'.repeat(128) });
+    expect(longest.length).toBeLessThanOrEqual(MAX_TOKEN_LENGTH);
+    expect(verifyCallbackToken(keyring, longest)).toMatchObject({ key: 'k'.repeat(128) });
+    for (const workflowId of ['\u0001'.repeat(1000), 'w'.repeat(3200)]) {
+      let thrown: unknown;
+      try {
+        mintCallbackToken(keyring, { ...claims, workflowId });
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(CallbackTokenTooLongError);
+      expect((thrown as Error).message).toContain(`workflow id is ${workflowId.length} characters`);
+      expect((thrown as Error).message).toContain(`${MAX_TOKEN_LENGTH}`);
+    }
+  });
+});
+
+describe('hw1 tokens (claims readable) minted by earlier versions', () => {
+  const keyring = parseKeyring(K1);
+  const key = keyring.keys.get('k1') as Buffer;
+  const enc = (c: readonly string[]) => Buffer.from(JSON.stringify(c)).toString('base64url');
+  const legacy = sign(key, 'k1', enc(['default', 'identityVerification', 'conv-42', 'run-A', 'kyc']));
+
+  test('still verify, with five claims or six (keyed wait), also after a key rotation', () => {
+    expect(verifyCallbackToken(keyring, legacy)).toEqual({ ...claims, keyId: 'k1' });
+    expect(verifyCallbackToken(keyring, sign(key, 'k1', enc(['default', 'p', 'wf', 'run', 'w', 'item-1'])))).toMatchObject({ wait: 'w', key: 'item-1' });
+    expect(verifyCallbackToken(parseKeyring(`${K2},${K1}`), legacy)).toEqual({ ...claims, keyId: 'k1' });
+  });
+
+  test('an hw1 token relabelled hw2, or an hw2 token relabelled hw1, is refused', () => {
+    expect(verifyCallbackToken(keyring, legacy.replace(/^hw1/, 'hw2'))).toBeUndefined();
+    expect(verifyCallbackToken(keyring, mintCallbackToken(keyring, claims).replace(/^hw2/, 'hw1'))).toBeUndefined();
+  });
+
+  test('every truncation and every one-character change of a legacy token is refused', () => {
+    for (let n = 0; n < legacy.length; n++) expect(verifyCallbackToken(keyring, legacy.slice(0, n))).toBeUndefined();
+    for (let i = 0; i < legacy.length; i++) {
+      for (const c of `${B64URL}.`) {
+        if (c !== legacy[i] && verifyCallbackToken(keyring, legacy.slice(0, i) + c + legacy.slice(i + 1)) !== undefined) throw new Error(`accepted with position ${i} changed to ${c}`);
+      }
+    }
+  });
+
+  test('are redacted in text, as hw2 tokens are', () => {
+    const hw2 = mintCallbackToken(keyring, claims);
+    const out = redactTokensIn(`a https://x/callbacks/${legacy} b https://x/callbacks/${hw2}?q=1`);
+    expect(out).toBe(`a https://x/callbacks/${legacy.slice(0, 12)}… b https://x/callbacks/${hw2.slice(0, 12)}…?q=1`);
   });
 });
 
@@ -132,8 +203,7 @@ describe('forgeries are refused', () => {
   });
 
   test('another version prefix', () => {
-    expect(verifyCallbackToken(keyring, token.replace(/^hw1/, 'hw2'))).toBeUndefined();
-    expect(verifyCallbackToken(keyring, token.replace(/^hw1/, 'HW1'))).toBeUndefined();
+    for (const v of ['hw1', 'hw3', 'HW2', 'hw0']) expect(verifyCallbackToken(keyring, token.replace(/^hw2/, v))).toBeUndefined();
   });
 
   test('an altered final MAC character that decodes to the same bytes', () => {
@@ -148,7 +218,7 @@ describe('forgeries are refused', () => {
   test('an altered final claims character that decodes to the same bytes', () => {
     // Find claims whose base64url payload has spare bits in its last character.
     let c = claims;
-    for (let i = 0; Buffer.from(JSON.stringify(Object.values(c))).length % 3 === 0; i++) c = { ...claims, wait: `kyc${'x'.repeat(i + 1)}` };
+    for (let i = 0; parts(mintCallbackToken(keyring, c))[2].length % 4 === 0; i++) c = { ...claims, wait: `kyc${'x'.repeat(i + 1)}` };
     const t = mintCallbackToken(keyring, c);
     const [v, kid, payload, mac] = parts(t);
     const original = Buffer.from(payload, 'base64url');

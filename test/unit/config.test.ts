@@ -359,10 +359,17 @@ describe('loadConfig: errors name the setting', () => {
     ['0', 'must be at least 1'],
     ['1mb', 'must be a whole number'],
     [String(64 * 1024 * 1024 + 1), 'must be at most'],
+    // Past Temporal's 2 MB payload limit a callback could never be delivered: the sender would retry a 503 forever.
+    [String(2 * 1024 * 1024), 'must be at most 1048576 (1 MiB)'],
+    [String(1024 * 1024 + 1), 'must be at most 1048576 (1 MiB)'],
   ])('HOOKWAIT_BODY_LIMIT %j', (limit, why) => {
     const err = configError(() => loadConfig(env({ HOOKWAIT_BODY_LIMIT: limit }), noFiles));
     expect(err.settings).toEqual(['HOOKWAIT_BODY_LIMIT']);
     expect(err.message).toContain(`HOOKWAIT_BODY_LIMIT: ${why}`);
+  });
+
+  test('HOOKWAIT_BODY_LIMIT up to 1 MiB is accepted', () => {
+    expect(loadConfig(env({ HOOKWAIT_BODY_LIMIT: String(1024 * 1024) }), noFiles).bodyLimitBytes).toBe(1024 * 1024);
   });
 
   test('a TLS cert without a key, and a key without a cert, name both settings', () => {

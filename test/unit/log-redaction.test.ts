@@ -32,7 +32,7 @@ describe('callback tokens never reach a log line in whole', () => {
   test('the development conversation channel logs a message carrying a callback URL, redacted', async () => {
     const { lines, logger } = capture();
     await new LoggingConversationChannel(logger).sendMessage('conv-1', `Please verify at https://x/callbacks/${token}`, { idempotencyKey: 'k' });
-    expect(lines.join('\n')).toContain('Please verify at https://x/callbacks/hw1.k1.');
+    expect(lines.join('\n')).toContain('Please verify at https://x/callbacks/hw2.k1.');
     expect(lines.join('\n')).not.toContain(token);
   });
 });

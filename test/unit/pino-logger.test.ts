@@ -81,7 +81,7 @@ describe('a pino logger wherever hookwait takes a logger', () => {
   test('the development conversation channel, given pino, logs a callback URL redacted', async () => {
     const { logger, raw } = pinoCapture();
     await new LoggingConversationChannel(logger).sendMessage('conv-1', `Please verify at https://x/callbacks/${token}`, { idempotencyKey: 'k' });
-    expect(raw()).toContain('Please verify at https://x/callbacks/hw1.k1.');
+    expect(raw()).toContain('Please verify at https://x/callbacks/hw2.k1.');
     expect(raw()).toContain('"conversationId":"conv-1"');
     expect(raw()).not.toContain(token);
   });
