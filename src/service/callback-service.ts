@@ -168,8 +168,10 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     const requestId = target.head.requestId;
     const id = waitId(wait.name, claims.key);
     // Sender auth over the exact bytes received, before they are parsed and before Temporal hears of them.
+    // The target names what this request would complete: a signed message seen for another target is a replay.
     const verify = verifiers.get(target.scope);
-    if (verify && !verify(request.body, (name) => request.header(name))) return answer(log, requestId, 'unauthorized', 'the request could not be authenticated');
+    const verdict = verify?.(request.body, (name) => request.header(name), [claims.procedure, claims.workflowId, claims.runId, id].join('\n'));
+    if (verdict && !verdict.ok) return answer(log, requestId, 'unauthorized', 'the request could not be authenticated', { reason: verdict.reason });
     let payload: Record<string, unknown>;
     try {
       payload = parseCallbackBody(request.body, target.bodyType);
