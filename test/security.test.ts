@@ -10,8 +10,10 @@ import { createGatewayApp } from '../src/api/gateway-app';
 import { runCli } from '../src/cli/run-cli';
 import { silentLogger } from '../src/logging/logger';
 import { testProcedures } from './fixtures/procedures';
-import { type HookwaitMemo, MAX_RECORDED_REPEATS, MEMO_KEY } from '../src/workflows/messages';
+import { callbackSignal, type HookwaitMemo, MAX_RECORDED_REPEATS, MEMO_KEY } from '../src/workflows/messages';
 import { approval, secured, stockCheck } from './fixtures/workflows';
+import { boundProcedure } from './fixtures/bound-procedures';
+import { boundCustomer } from './fixtures/bound-workflows';
 import { startHarness, TEST_SECRETS, type Harness } from './helpers/harness';
 import { eventually, postCallback } from './helpers/http';
 import { runState, uniqueId } from './helpers/runs';
@@ -498,5 +500,66 @@ describe('abuse', () => {
     expect(log.length).toBeGreaterThan(0);
     for (const v of Object.values(TEST_SECRETS).flatMap((s) => s.split(','))) expect(log).not.toContain(v);
     expect(log).not.toMatch(/hw1\.t1\.[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{43}/);
+  });
+});
+
+describe('timestamped signatures and the run binding (a harness of their own: test/fixtures/bound-*.ts)', () => {
+  let b: Harness;
+  beforeAll(async () => {
+    b = await startHarness({ procedures: [boundProcedure], workflowsPath: require.resolve('./fixtures/bound-workflows') });
+    await b.startWorker();
+  });
+  afterAll(async () => {
+    await b?.teardown();
+  });
+  const start = async (customerId: string): Promise<{ handle: WorkflowHandle; url: Record<string, string> }> => {
+    const handle = await b.env.client.workflow.start(boundCustomer, { taskQueue: b.taskQueue, workflowId: id('bound'), args: [{ customerId }] });
+    return { handle, url: await urls(handle) };
+  };
+  const stamped = (body: string, t = Math.floor(Date.now() / 1000)) => ({
+    'x-hookwait-signature': `t=${t},v1=${createHmac('sha256', TEST_SECRETS.TEST_HMAC_SECRET).update(`${t}.${body}`).digest('hex')}`,
+  });
+
+  test('timestamped HMAC: accepted within 5 minutes, refused outside; a captured request is 401 for another run, 200 for its own', async () => {
+    const one = await start('cus_1');
+    const two = await start('cus_1');
+    const raw = '{"v":"stamped"}';
+    expect(await postCallback(one.url.signed as string, raw, { headers: stamped(raw, Math.floor(Date.now() / 1000) - 301) })).toMatchObject(unauthorized);
+    expect(await postCallback(one.url.signed as string, raw, { headers: { ...stamped(raw), 'x-hookwait-signature': `${stamped(raw)['x-hookwait-signature']}junk` } })).toMatchObject(unauthorized);
+    const headers = stamped(raw);
+    expect((await postCallback(one.url.signed as string, raw, { headers })).status).toBe(202);
+    expect(await postCallback(two.url.signed as string, raw, { headers })).toMatchObject(unauthorized);
+    await eventually(async () => ((await state(one.handle)).waits.signed?.status === 'received' ? true : undefined));
+    expect((await postCallback(one.url.signed as string, raw, { headers })).status).toBe(200);
+    expect((await state(two.handle)).ledger).toEqual([]);
+    await one.handle.terminate('test done');
+    await two.handle.terminate('test done');
+  });
+
+  test("run binding: a callback naming another customer is 422 at the gateway; one that slips past it is recorded as rejected, never applied", async () => {
+    const mine = await start('cus_mine');
+    const body = { status: 'verified', customer_id: 'cus_other' };
+    const refused = await postCallback(mine.url.result as string, body);
+    expect(refused).toMatchObject({ status: 422, body: expect.objectContaining({ errors: [{ field: 'customer_id', message: 'does not match this run' }] }) });
+    // A gateway that cannot tell (the run had not published yet, or an older gateway) lets it through: the run refuses it.
+    await mine.handle.signal(callbackSignal, { wait: 'result', attributes: body, receivedAt: new Date().toISOString(), source: { kind: 'http', requestId: 'slipped' } });
+    const ledger = await eventually(async () => {
+      const l = (await state(mine.handle)).ledger;
+      return l.length > 0 ? l : undefined;
+    });
+    expect(ledger).toEqual([expect.objectContaining({ outcome: 'rejected', errors: [{ field: 'customer_id', message: 'does not match this run' }] })]);
+    expect((await state(mine.handle)).waits.result?.status).toBe('waiting');
+    // The run's own customer: accepted.
+    expect((await postCallback(mine.url.result as string, { status: 'verified', customer_id: 'cus_mine' })).status).toBe(202);
+    await eventually(async () => ((await state(mine.handle)).waits.result?.attributes?.customer_id === 'cus_mine' ? true : undefined));
+    const memo = (await mine.handle.describe()).memo?.[MEMO_KEY] as HookwaitMemo;
+    expect(Object.keys(memo.bound ?? {})).toEqual(['result']);
+    expect(JSON.stringify(memo)).not.toContain('cus_mine');
+    await mine.handle.terminate('test done');
+  });
+
+  test('a run whose input lacks the bound value fails at once, naming it', async () => {
+    const handle = await b.env.client.workflow.start(boundCustomer, { taskQueue: b.taskQueue, workflowId: id('unbound'), args: [{}] });
+    await expect(handle.result()).rejects.toMatchObject({ cause: expect.objectContaining({ type: 'InvalidProcedureInput', message: expect.stringMatching(/input\.customerId .*wait 'result' is bound to it/) }) });
   });
 });
