@@ -20,7 +20,7 @@ beforeAll(async () => {
     procedures: testProcedures,
     waits: testWaits,
     keyring,
-    secrets: { TEST_API_KEYS: 'k-0123456789', TEST_WHSEC: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', TEST_HMAC_SECRET: 's' },
+    secrets: { TEST_API_KEYS: 'k-0123456789-0123456789-0123', TEST_WHSEC: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', TEST_HMAC_SECRET: 's-0123456789abcdef' },
     bodyLimitBytes: 64 * 1024,
     rateLimits: { perIp: 1_000_000, perToken: 1, windowMs: 60_000 },
   });

@@ -10,8 +10,10 @@ import { createGatewayApp } from '../src/api/gateway-app';
 import { runCli } from '../src/cli/run-cli';
 import { silentLogger } from '../src/logging/logger';
 import { testProcedures } from './fixtures/procedures';
-import { type HookwaitMemo, MAX_RECORDED_REPEATS, MEMO_KEY } from '../src/workflows/messages';
+import { callbackSignal, type HookwaitMemo, MAX_RECORDED_REPEATS, MEMO_KEY } from '../src/workflows/messages';
 import { approval, secured, stockCheck } from './fixtures/workflows';
+import { boundProcedure } from './fixtures/bound-procedures';
+import { boundCustomer } from './fixtures/bound-workflows';
 import { startHarness, TEST_SECRETS, type Harness } from './helpers/harness';
 import { eventually, postCallback } from './helpers/http';
 import { runState, uniqueId } from './helpers/runs';
@@ -49,10 +51,10 @@ describe('sender authentication, decided before any call to Temporal', () => {
     const { handle, url } = await startSecured();
     const body = { v: 'k' };
     expect(await postCallback(url.byKey as string, body)).toMatchObject(unauthorized);
-    expect(await postCallback(url.byKey as string, body, { headers: { 'x-api-key': 'old-api-key-012345678' } })).toMatchObject(unauthorized);
-    expect((await postCallback(url.byKey as string, body, { headers: { 'x-api-key': 'old-api-key-0123456789' } })).status).toBe(202);
+    expect(await postCallback(url.byKey as string, body, { headers: { 'x-api-key': 'old-api-key-0123456789-abcde' } })).toMatchObject(unauthorized);
+    expect((await postCallback(url.byKey as string, body, { headers: { 'x-api-key': 'old-api-key-0123456789-abcdef' } })).status).toBe(202);
     // The second is a duplicate: 200 once the run has recorded the first, 202 if it arrives before that; never applied twice.
-    expect([200, 202]).toContain((await postCallback(url.byKey as string, body, { headers: { 'x-api-key': 'new-api-key-9876543210' } })).status);
+    expect([200, 202]).toContain((await postCallback(url.byKey as string, body, { headers: { 'x-api-key': 'new-api-key-9876543210-fedcba' } })).status);
     // Refused requests never reached the run: only the two authenticated ones are on its ledger.
     await eventually(async () => ((await state(handle)).ledger.length === 2 ? true : undefined));
     expect((await state(handle)).ledger.map((e) => e.outcome)).toEqual(['accepted', 'duplicate']);
@@ -74,7 +76,7 @@ describe('sender authentication, decided before any call to Temporal', () => {
     // A rotation: a stale signature first, the valid one second.
     const rotated = { ...headers, 'webhook-signature': `v1,${Buffer.alloc(32, 7).toString('base64')} ${headers['webhook-signature']}` };
     expect((await postCallback(target, raw, { headers: rotated })).status).toBe(202);
-    expect((await postCallback(await eventually(async () => (await state(handle)).callbackUrls.byKey), { v: 'k' }, { headers: { 'x-api-key': 'new-api-key-9876543210' } })).status).toBe(202);
+    expect((await postCallback(await eventually(async () => (await state(handle)).callbackUrls.byKey), { v: 'k' }, { headers: { 'x-api-key': 'new-api-key-9876543210-fedcba' } })).status).toBe(202);
     await eventually(async () => ((await state(handle)).waits.bySignature?.attributes?.v === 'signed' ? true : undefined));
     await handle.terminate('test done');
   });
@@ -106,6 +108,44 @@ describe('sender authentication, decided before any call to Temporal', () => {
     expect((await postCallback(target, form, { contentType: 'application/x-www-form-urlencoded', headers: swHeaders(form) })).status).toBe(202);
     await eventually(async () => ((await state(handle)).waits.bySignature?.attributes?.v === 'form-signed' ? true : undefined));
     await handle.terminate('test done');
+  });
+
+  test('Standard Webhooks replay: a message one run accepted is refused (401) for another run of the wait; its own run answers 200', async () => {
+    const one = await startSecured();
+    const two = await startSecured();
+    const raw = '{"v":"once"}';
+    const headers = swHeaders(raw);
+    expect((await postCallback(one.url.bySignature as string, raw, { headers })).status).toBe(202);
+    expect(await postCallback(two.url.bySignature as string, raw, { headers })).toMatchObject(unauthorized);
+    // The first run's own retry (its 202 lost) is the duplicate it is.
+    await eventually(async () => ((await state(one.handle)).waits.bySignature?.status === 'received' ? true : undefined));
+    expect((await postCallback(one.url.bySignature as string, raw, { headers })).status).toBe(200);
+    expect(h.gatewayLog.some((l) => l.includes('"reason":"replayed"'))).toBe(true);
+    expect((await state(two.handle)).ledger).toEqual([]);
+    await one.handle.terminate('test done');
+    await two.handle.terminate('test done');
+  });
+
+  test('Standard Webhooks: a webhook-timestamp with trailing junk is 401, even correctly signed', async () => {
+    const { handle, url } = await startSecured();
+    const raw = '{"v":"junk"}';
+    const msgId = `msg_${randomUUID()}`;
+    const at = new Date();
+    const signed = swHeaders(raw, at, TEST_SECRETS.TEST_WHSEC, msgId);
+    // The library reads the timestamp with parseInt, so the signature over "<ts>" still matches "<ts>junk".
+    expect(await postCallback(url.bySignature as string, raw, { headers: { ...signed, 'webhook-timestamp': `${signed['webhook-timestamp']}junk` } })).toMatchObject(unauthorized);
+    expect((await postCallback(url.bySignature as string, raw, { headers: signed })).status).toBe(202);
+    await handle.terminate('test done');
+  });
+
+  test.each([
+    ['TEST_WHSEC', 'whsec_AQ=='],
+    ['TEST_HMAC_SECRET', 'fifteen-bytes!!'],
+    ['TEST_API_KEYS', `${TEST_SECRETS.TEST_API_KEYS},short-key`],
+  ])('a weak sender-auth secret (%s) stops the gateway at start-up, naming the variable', (name, value) => {
+    expect(() =>
+      createGatewayApp({ client: h.env.client, namespace: 'default', procedures: testProcedures, keyring: h.keyring, logger: silentLogger, secrets: { ...TEST_SECRETS, [name]: value } }),
+    ).toThrow(new RegExp(`${name}: too weak for secured\\.by\\w+ .*at least (16 bytes|24 characters)`));
   });
 
   test('a missing sender-auth secret stops the gateway at start-up, naming the variable', () => {
@@ -323,7 +363,7 @@ describe('abuse', () => {
       expect(counting.calls()).toBe(before);
       // Positive control: the counter does see the calls of a request that passes the edge.
       const good = `${base}${new URL(securedRun.url.byKey as string).pathname}`;
-      expect((await postCallback(good, { v: 'x' }, { headers: { 'x-api-key': 'new-api-key-9876543210' } })).status).toBe(202);
+      expect((await postCallback(good, { v: 'x' }, { headers: { 'x-api-key': 'new-api-key-9876543210-fedcba' } })).status).toBe(202);
       expect(counting.calls()).toBeGreaterThan(before);
       await securedRun.handle.terminate('test done');
 
@@ -382,7 +422,7 @@ describe('abuse', () => {
     const printable = fc.stringMatching(/^[\x21-\x7e]{0,60}$/);
     const headers = fc.record(
       {
-        'x-api-key': fc.oneof(fc.constant('new-api-key-9876543210'), fc.constant('old-api-key-0123456789'), printable),
+        'x-api-key': fc.oneof(fc.constant('new-api-key-9876543210-fedcba'), fc.constant('old-api-key-0123456789-abcdef'), printable),
         'content-encoding': fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'compress', 'gzip, br'),
         'x-request-id': printable,
         'x-forwarded-for': fc.oneof(fc.ipV4(), printable),
@@ -460,5 +500,66 @@ describe('abuse', () => {
     expect(log.length).toBeGreaterThan(0);
     for (const v of Object.values(TEST_SECRETS).flatMap((s) => s.split(','))) expect(log).not.toContain(v);
     expect(log).not.toMatch(/hw[12]\.t1\.[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{43}/);
+  });
+});
+
+describe('timestamped signatures and the run binding (a harness of their own: test/fixtures/bound-*.ts)', () => {
+  let b: Harness;
+  beforeAll(async () => {
+    b = await startHarness({ procedures: [boundProcedure], workflowsPath: require.resolve('./fixtures/bound-workflows') });
+    await b.startWorker();
+  });
+  afterAll(async () => {
+    await b?.teardown();
+  });
+  const start = async (customerId: string): Promise<{ handle: WorkflowHandle; url: Record<string, string> }> => {
+    const handle = await b.env.client.workflow.start(boundCustomer, { taskQueue: b.taskQueue, workflowId: id('bound'), args: [{ customerId }] });
+    return { handle, url: await urls(handle) };
+  };
+  const stamped = (body: string, t = Math.floor(Date.now() / 1000)) => ({
+    'x-hookwait-signature': `t=${t},v1=${createHmac('sha256', TEST_SECRETS.TEST_HMAC_SECRET).update(`${t}.${body}`).digest('hex')}`,
+  });
+
+  test('timestamped HMAC: accepted within 5 minutes, refused outside; a captured request is 401 for another run, 200 for its own', async () => {
+    const one = await start('cus_1');
+    const two = await start('cus_1');
+    const raw = '{"v":"stamped"}';
+    expect(await postCallback(one.url.signed as string, raw, { headers: stamped(raw, Math.floor(Date.now() / 1000) - 301) })).toMatchObject(unauthorized);
+    expect(await postCallback(one.url.signed as string, raw, { headers: { ...stamped(raw), 'x-hookwait-signature': `${stamped(raw)['x-hookwait-signature']}junk` } })).toMatchObject(unauthorized);
+    const headers = stamped(raw);
+    expect((await postCallback(one.url.signed as string, raw, { headers })).status).toBe(202);
+    expect(await postCallback(two.url.signed as string, raw, { headers })).toMatchObject(unauthorized);
+    await eventually(async () => ((await state(one.handle)).waits.signed?.status === 'received' ? true : undefined));
+    expect((await postCallback(one.url.signed as string, raw, { headers })).status).toBe(200);
+    expect((await state(two.handle)).ledger).toEqual([]);
+    await one.handle.terminate('test done');
+    await two.handle.terminate('test done');
+  });
+
+  test("run binding: a callback naming another customer is 422 at the gateway; one that slips past it is recorded as rejected, never applied", async () => {
+    const mine = await start('cus_mine');
+    const body = { status: 'verified', customer_id: 'cus_other' };
+    const refused = await postCallback(mine.url.result as string, body);
+    expect(refused).toMatchObject({ status: 422, body: expect.objectContaining({ errors: [{ field: 'customer_id', message: 'does not match this run' }] }) });
+    // A gateway that cannot tell (the run had not published yet, or an older gateway) lets it through: the run refuses it.
+    await mine.handle.signal(callbackSignal, { wait: 'result', attributes: body, receivedAt: new Date().toISOString(), source: { kind: 'http', requestId: 'slipped' } });
+    const ledger = await eventually(async () => {
+      const l = (await state(mine.handle)).ledger;
+      return l.length > 0 ? l : undefined;
+    });
+    expect(ledger).toEqual([expect.objectContaining({ outcome: 'rejected', errors: [{ field: 'customer_id', message: 'does not match this run' }] })]);
+    expect((await state(mine.handle)).waits.result?.status).toBe('waiting');
+    // The run's own customer: accepted.
+    expect((await postCallback(mine.url.result as string, { status: 'verified', customer_id: 'cus_mine' })).status).toBe(202);
+    await eventually(async () => ((await state(mine.handle)).waits.result?.attributes?.customer_id === 'cus_mine' ? true : undefined));
+    const memo = (await mine.handle.describe()).memo?.[MEMO_KEY] as HookwaitMemo;
+    expect(Object.keys(memo.bound ?? {})).toEqual(['result']);
+    expect(JSON.stringify(memo)).not.toContain('cus_mine');
+    await mine.handle.terminate('test done');
+  });
+
+  test('a run whose input lacks the bound value fails at once, naming it', async () => {
+    const handle = await b.env.client.workflow.start(boundCustomer, { taskQueue: b.taskQueue, workflowId: id('unbound'), args: [{}] });
+    await expect(handle.result()).rejects.toMatchObject({ cause: expect.objectContaining({ type: 'InvalidProcedureInput', message: expect.stringMatching(/input\.customerId .*wait 'result' is bound to it/) }) });
   });
 });

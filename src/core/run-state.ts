@@ -108,6 +108,8 @@ export interface ProcedureState {
   readonly revokedRules?: readonly string[];
   /** Callbacks for waits this run has not declared yet (a plain workflow declares its waits as it goes). */
   readonly early?: readonly CallbackSignalArgs[];
+  /** Digests of the bound values of the waits declared with `bind`, by wait name (see `bindingDigest`). */
+  readonly bindings?: Readonly<Record<string, string>>;
 }
 
 /** The version of {@link HookwaitMemo}; 1 had no `v` field. */
@@ -135,6 +137,11 @@ export interface HookwaitMemo {
   readonly quiet?: readonly string[];
   /** Digests of accepted callbacks, by wait id. */
   readonly digests?: Readonly<Record<string, string>>;
+  /**
+   * Digests of the run's bound values, by wait name, for waits declared with `bind`: the gateway refuses (422) a
+   * callback whose bound attribute does not match. Absent before the run's first publish and from older runs.
+   */
+  readonly bound?: Readonly<Record<string, string>>;
 }
 export const MAX_RECORDED_REPEATS = 20;
 export const MEMO_KEY = 'hookwait';

@@ -9,7 +9,8 @@
  * - a callback that arrives before its wait is awaited, or (in a plain workflow) before the wait is even declared,
  *   is kept and applied as soon as it can be: no accepted callback is lost.
  */
-import { checkCapturedAttributes } from '../definitions/attributes';
+import { checkCapturedAttributes, type FieldError } from '../definitions/attributes';
+import { BINDING_MISMATCH, bindingDigest } from './run-binding';
 import type { WaitPoint } from '../definitions/wait-point';
 import {
   type CallbackSignalArgs,
@@ -73,6 +74,8 @@ export function initialState(init: {
   readonly conversationId: string;
   readonly startedAt: string;
   readonly waits?: readonly WaitPoint[];
+  /** Digests of the bound values of waits declared with `bind`, by wait name (see `bindingDigest`). */
+  readonly bindings?: Readonly<Record<string, string>>;
 }): ProcedureState {
   return {
     procedure: init.procedure,
@@ -85,6 +88,7 @@ export function initialState(init: {
     waits: Object.fromEntries((init.waits ?? []).map((w) => [w.name, { title: w.title, status: 'pending' as const }])),
     customerMessages: [],
     ledger: [],
+    ...(init.bindings && Object.keys(init.bindings).length > 0 ? { bindings: init.bindings } : {}),
   };
 }
 
@@ -158,6 +162,8 @@ function onCallback(state: ProcedureState, cb: CallbackSignalArgs, ctx: MachineC
   if (w.status === 'timed_out' || TERMINAL_RUN.includes(state.status)) return repeat('late');
   const check = checkCapturedAttributes(point.attributes, cb.attributes, ctx.enforceMaxLength ? { enforceMaxLength: ctx.enforceMaxLength } : {});
   if (!check.ok) return done(record(withWait(state, id, w), { ...base, outcome: 'rejected', errors: check.errors }), 'rejected', false);
+  const unbound = bindingError(state, point, check.attributes);
+  if (unbound) return done(record(withWait(state, id, w), { ...base, outcome: 'rejected', errors: [unbound] }), 'rejected', false);
   const received: WaitState = {
     ...w,
     status: 'received',
@@ -166,6 +172,19 @@ function onCallback(state: ProcedureState, cb: CallbackSignalArgs, ctx: MachineC
     ...(typeof cb.digest === 'string' ? { digest: cb.digest.slice(0, 64) } : {}),
   };
   return done(record(withWait(state, id, received), { ...base, outcome: 'accepted' }), 'accepted', true);
+}
+
+/**
+ * A wait declared with `bind` takes only a callback whose bound attribute equals the run's bound value (compared by
+ * digest, as text). Fails closed: a bound wait of a run without a bound value takes nothing.
+ */
+function bindingError(state: ProcedureState, point: WaitPoint, attributes: Readonly<Record<string, unknown>>): FieldError | undefined {
+  if (!point.bind) return undefined;
+  const expected = state.bindings ? own(state.bindings, point.name) : undefined;
+  const value = attributes[point.bind.attribute];
+  const given = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? bindingDigest(point.name, value) : undefined;
+  if (expected !== undefined && given === expected) return undefined;
+  return { field: point.bind.attribute, message: BINDING_MISMATCH };
 }
 
 /**
@@ -293,5 +312,6 @@ export function memoOf(state: ProcedureState, version: number) {
     ...(state.revokedRules?.length ? { revokedRules: state.revokedRules } : {}),
     quiet: entries.flatMap(([id, w]) => ((w.repeats ?? 0) >= MAX_RECORDED_REPEATS ? [id] : [])),
     ...(Object.keys(digests).length ? { digests } : {}),
+    ...(state.bindings ? { bound: state.bindings } : {}),
   };
 }

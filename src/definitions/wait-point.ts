@@ -33,6 +33,26 @@ export interface WaitDecl<A extends AttributesDecl = AttributesDecl> {
   readonly escalation?: EscalationDecl;
   /** Optional sender authentication, checked at the gateway before anything reaches Temporal (401 on failure). */
   readonly auth?: SenderAuthDecl;
+  /**
+   * Optional run binding (procedures only): the callback's `attribute` must equal the run's input at the dotted
+   * path `input` (compared as text), so a callback meant for one customer cannot complete another customer's run,
+   * even with a valid signature replayed from elsewhere. Checked by the run (a mismatch is recorded on its ledger as
+   * `rejected`, never applied) and, once the run has published its bound value, by the gateway (`422`).
+   *
+   * @example
+   * ```ts
+   * bind: { attribute: 'customer_id', input: 'customerId' } // with attributes ['status', 'customer_id']
+   * ```
+   */
+  readonly bind?: WaitBindingDecl;
+}
+
+/** See {@link WaitDecl.bind}. */
+export interface WaitBindingDecl {
+  /** A declared attribute of the wait. */
+  readonly attribute: string;
+  /** A dotted path into the procedure's input (`customerId`, `customer.id`) that holds a string, number or boolean. */
+  readonly input: string;
 }
 
 /** A wait point after definition-time checks. */
@@ -44,6 +64,7 @@ export interface WaitPoint {
   readonly onTimeout: TimeoutAction;
   readonly escalation?: { readonly message: string; readonly assignee: Assignee };
   readonly auth?: SenderAuth;
+  readonly bind?: WaitBindingDecl;
 }
 
 export const WAIT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -83,6 +104,7 @@ export function defineWait<const N extends string, const A extends AttributesDec
   decl: WaitDecl<A> & { readonly name: N; readonly onTimeout?: T },
 ): WaitDefinition<N, A, T> {
   if (typeof decl !== 'object' || decl === null) throw new DefinitionError('wait', 'must be a wait declaration');
+  if (decl.bind !== undefined) throw new DefinitionError('bind', "binds a callback to a procedure's input: a plain workflow's wait cannot use it");
   return normalizeWait(decl.name, decl, typeof decl.name === 'string' && WAIT_NAME.test(decl.name) ? decl.name : 'name') as WaitDefinition<N, A, T>;
 }
 
@@ -99,6 +121,19 @@ function checkAssignee(value: unknown, field: string): Assignee {
   throw new DefinitionError(field, 'must be { team: "<id>" } or { teammate: "<id>" }');
 }
 
+const INPUT_PATH = /^[A-Za-z_$][A-Za-z0-9_$]{0,63}(\.[A-Za-z_$][A-Za-z0-9_$]{0,63}){0,7}$/;
+
+function checkBinding(bind: WaitBindingDecl, attributes: readonly NormalizedAttribute[], field: string): WaitBindingDecl {
+  if (typeof bind !== 'object' || bind === null) throw new DefinitionError(field, 'must be { attribute, input }');
+  if (typeof bind.attribute !== 'string' || !attributes.some((a) => a.name === bind.attribute)) {
+    throw new DefinitionError(`${field}.attribute`, `must name a declared attribute (${attributes.map((a) => a.name).join(', ')}), got ${JSON.stringify(bind.attribute)}`);
+  }
+  if (typeof bind.input !== 'string' || !INPUT_PATH.test(bind.input) || bind.input.split('.').some((p) => p === '__proto__' || p === 'constructor' || p === 'prototype')) {
+    throw new DefinitionError(`${field}.input`, `must be a dotted path into the procedure's input (e.g. customerId or customer.id), got ${JSON.stringify(bind.input)}`);
+  }
+  return { attribute: bind.attribute, input: bind.input };
+}
+
 export function normalizeWait(name: string, decl: WaitDecl, field: string): WaitPoint {
   if (!WAIT_NAME.test(name)) {
     throw new DefinitionError(field, 'wait names are 1-64 letters, digits, "_" or "-", starting with a letter');
@@ -111,7 +146,10 @@ export function normalizeWait(name: string, decl: WaitDecl, field: string): Wait
   if (onTimeout !== 'escalate' && onTimeout !== 'branch') {
     throw new DefinitionError(`${field}.onTimeout`, `must be 'escalate' or 'branch', got ${JSON.stringify(onTimeout)}`);
   }
-  const auth = decl.auth !== undefined ? { auth: normalizeSenderAuth(decl.auth, `${field}.auth`) } : {};
+  const auth = {
+    ...(decl.auth !== undefined ? { auth: normalizeSenderAuth(decl.auth, `${field}.auth`) } : {}),
+    ...(decl.bind !== undefined ? { bind: checkBinding(decl.bind, attributes, `${field}.bind`) } : {}),
+  };
   if (onTimeout === 'branch') return { name, title: decl.title, attributes, timeoutMs, onTimeout, ...auth };
 
   const missing: string[] = [];

@@ -9,6 +9,7 @@ import { extractAttributes } from '../definitions/attributes';
 import type { AnyProcedure } from '../definitions/procedure';
 import type { WaitPoint } from '../definitions/wait-point';
 import { type CallbackSignalArgs, type CallbackSource, type HookwaitMemo, isRevokedBy, MEMO_KEY, waitId } from '../core/run-state';
+import { BINDING_MISMATCH, bindingDigest } from '../core/run-binding';
 import { hookwaitLogger, type Logger } from '../logging/logger';
 import { redactToken, type TokenKeyring, type VerifiedCallbackToken, verifyCallbackToken } from '../security/callback-token';
 import { buildSenderVerifiers } from '../security/sender-auth-verifier';
@@ -168,8 +169,10 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     const requestId = target.head.requestId;
     const id = waitId(wait.name, claims.key);
     // Sender auth over the exact bytes received, before they are parsed and before Temporal hears of them.
+    // The target names what this request would complete: a signed message seen for another target is a replay.
     const verify = verifiers.get(target.scope);
-    if (verify && !verify(request.body, (name) => request.header(name))) return answer(log, requestId, 'unauthorized', 'the request could not be authenticated');
+    const verdict = verify?.(request.body, (name) => request.header(name), [claims.procedure, claims.workflowId, claims.runId, id].join('\n'));
+    if (verdict && !verdict.ok) return answer(log, requestId, 'unauthorized', 'the request could not be authenticated', { reason: verdict.reason });
     let payload: Record<string, unknown>;
     try {
       payload = parseCallbackBody(request.body, target.bodyType);
@@ -223,6 +226,16 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     const check = extractAttributes(wait.attributes, payload, { source: target.bodyType });
     if (!check.ok) {
       return answer(log, requestId, 'invalid-attributes', check.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: check.errors.map((e) => e.field) }, {}, check.errors);
+    }
+    // A wait bound to the run's input: once the run has published its bound value (as a digest), a callback for
+    // another run's customer is refused here; before that the run itself refuses it (recorded as `rejected`).
+    const bound = wait.bind && memo?.bound && Object.prototype.hasOwnProperty.call(memo.bound, wait.name) ? memo.bound[wait.name] : undefined;
+    if (wait.bind && bound !== undefined) {
+      const value = check.attributes[wait.bind.attribute];
+      if (value === undefined || bindingDigest(wait.name, value) !== bound) {
+        const error: FieldError = { field: wait.bind.attribute, message: BINDING_MISMATCH };
+        return answer(log, requestId, 'invalid-attributes', `${error.field}: ${error.message}`, { fields: [error.field], binding: true }, {}, [error]);
+      }
     }
     const signal: CallbackSignalArgs = { wait: wait.name, ...keyed, attributes: check.inputs, receivedAt, source, digest };
     try {

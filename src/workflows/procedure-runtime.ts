@@ -10,6 +10,7 @@ import { formatZodIssues } from '../definitions/zod-issues';
 import type { Callback } from './callback';
 import { channel, failure, Runtime, runtime, hasRuntime, WaitEscalated, type WaitSuccess, type WaitTimeout } from './runtime';
 import { waitId } from '../core/run-state';
+import { bindingDigest, boundInputValue } from '../core/run-binding';
 
 export type { WaitSuccess, WaitTimeout } from './runtime';
 
@@ -97,7 +98,16 @@ export function procedure<
         : info.workflowId;
 
     if (hasRuntime()) throw failure('HookwaitRuntimeInUse', 'a procedure must be the workflow itself, not called from another workflow function');
-    const rt: Runtime = runtime(() => ({ procedure: definition.name, conversationId, waits: Object.values(definition.waits) as WaitPoint[] }));
+    const waits = Object.values(definition.waits) as WaitPoint[];
+    // Waits bound to the input: their value must be there (else no callback could ever apply). No command before this.
+    const bindings: Record<string, string> = {};
+    for (const w of waits) {
+      if (!w.bind) continue;
+      const value = boundInputValue(input, w.bind.input);
+      if (value === undefined) throw failure('InvalidProcedureInput', `invalid input: input.${w.bind.input} must be a string, number or boolean: wait '${w.name}' is bound to it`);
+      bindings[w.name] = bindingDigest(w.name, value);
+    }
+    const rt: Runtime = runtime(() => ({ procedure: definition.name, conversationId, waits, ...(Object.keys(bindings).length > 0 ? { bindings } : {}) }));
     rt.procedureMode = true;
     await rt.mintAll();
 

@@ -75,6 +75,8 @@ interface RuntimeInit {
   readonly conversationId: string;
   /** A procedure's waits, declared up front (closed); absent for a plain workflow, which declares as it goes. */
   readonly waits?: readonly WaitPoint[];
+  /** Digests of the bound values of a procedure's waits declared with `bind`, by wait name. */
+  readonly bindings?: Readonly<Record<string, string>>;
 }
 
 /** One run's hookwait state and the operations on it. */
@@ -104,6 +106,7 @@ export class Runtime {
       conversationId: init.conversationId,
       startedAt: new Date().toISOString(),
       ...(init.waits ? { waits: init.waits } : {}),
+      ...(init.bindings ? { bindings: init.bindings } : {}),
     });
     this.installHandlers();
   }

@@ -57,7 +57,7 @@ export interface HarnessOptions {
 
 /** Sender-auth secrets of the secured fixture procedure, as the gateway's environment would hold them. */
 export const TEST_SECRETS = {
-  TEST_API_KEYS: 'old-api-key-0123456789,new-api-key-9876543210',
+  TEST_API_KEYS: 'old-api-key-0123456789-abcdef,new-api-key-9876543210-fedcba',
   TEST_WHSEC: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
   TEST_HMAC_SECRET: 'hmac-secret-for-tests',
 };

@@ -14,7 +14,7 @@ const service = createCallbackService({
   procedures: testProcedures,
   waits: testWaits,
   keyring,
-  secrets: { TEST_API_KEYS: 'k-0123456789', TEST_WHSEC: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', TEST_HMAC_SECRET: 's' },
+  secrets: { TEST_API_KEYS: 'k-0123456789-0123456789-0123', TEST_WHSEC: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', TEST_HMAC_SECRET: 's-0123456789abcdef' },
   rateLimits: { perIp: 3, perToken: 1000, windowMs: 60_000 },
 });
 afterAll(() => client.connection.close().catch(() => undefined));

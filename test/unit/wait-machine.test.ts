@@ -4,6 +4,7 @@ import { defineWait } from '../../src/definitions/wait-point';
 import type { WaitPoint } from '../../src/definitions/wait-point';
 import { type MachineContext, type MachineEvent, initialState, memoOf, step, waitSettled } from '../../src/core/wait-machine';
 import { MAX_LEDGER, MAX_RECORDED_REPEATS, type ProcedureState, waitId } from '../../src/core/run-state';
+import { bindingDigest } from '../../src/core/run-binding';
 
 const a = defineWait({ name: 'a', title: 'A', attributes: { v: z.enum(['x', 'y']) }, timeout: '1h', onTimeout: 'branch' });
 const b = defineWait({ name: 'b', title: 'B', attributes: ['v'], timeout: '1h', onTimeout: 'branch' });
@@ -145,6 +146,21 @@ describe('wait machine: examples', () => {
   test('the accepted callback digest reaches the memo', () => {
     const e: MachineEvent = { type: 'callback', callback: { wait: 'a', attributes: { v: 'x' }, receivedAt: 't', source: http, digest: 'd1' } };
     expect(memoOf(run([e]).state, 2).digests).toEqual({ a: 'd1' });
+  });
+
+  test('a bound wait takes only its run\'s value (as text, from any source); a mismatch is rejected with a field error and publishes nothing', () => {
+    const bound: WaitPoint = { ...b, name: 'bound', bind: { attribute: 'v', input: 'customerId' } };
+    const ctx: MachineContext = { closed: true, lookup: (n) => (n === 'bound' ? bound : waits.get(n)) };
+    const state = initialState({ procedure: 'p', workflowId: 'w', runId: 'r', conversationId: 'c', startedAt: 't', waits: [bound], bindings: { bound: bindingDigest('bound', 42) } });
+    const { state: after, trace } = run([cb('bound', 'cus_other'), cb('bound', '43', operator), cb('bound', '42')], ctx, state);
+    expect(trace.map((t) => [t.outcomes, t.publish])).toEqual([[['rejected'], false], [['rejected'], false], [['accepted'], true]]);
+    expect(after.ledger[0]?.errors).toEqual([{ field: 'v', message: 'does not match this run' }]);
+    expect(after.waits.bound).toMatchObject({ status: 'received', attributes: { v: '42' } });
+    expect(memoOf(after, 2).bound).toEqual({ bound: bindingDigest('bound', 42) });
+    // Fails closed: a bound wait of a run without a bound value takes nothing.
+    const unbound = initialState({ procedure: 'p', workflowId: 'w', runId: 'r', conversationId: 'c', startedAt: 't', waits: [bound] });
+    expect(run([cb('bound', '42')], ctx, unbound).state.ledger.map((e) => e.outcome)).toEqual(['rejected']);
+    expect(memoOf(unbound, 2)).not.toHaveProperty('bound');
   });
 });
 

@@ -1,7 +1,7 @@
 import { definitionError } from '../helpers/definitions';
 import { z } from 'zod';
 import { DefinitionError } from '../../src/definitions/definition-error';
-import { assigneeLabel, normalizeWait, type WaitDecl, WAIT_NAME } from '../../src/definitions/wait-point';
+import { assigneeLabel, defineWait, normalizeWait, type WaitDecl, WAIT_NAME } from '../../src/definitions/wait-point';
 
 const base = (overrides: Partial<WaitDecl> = {}): WaitDecl => ({
   title: 'Wait for ID verification callback',
@@ -155,6 +155,17 @@ describe('normalizeWait: other checks name their field', () => {
     expect(definitionError(() => normalizeWait('x', base({ auth: { type: 'apiKey', secret: 'sk_live_123' } }), 'waits.x')).field).toBe(
       'waits.x.auth.secret',
     );
+  });
+
+  test('a run binding names a declared attribute and a dotted input path; defineWait (no input) refuses it', () => {
+    const w = normalizeWait('x', base({ attributes: ['status', 'customer_id'], bind: { attribute: 'customer_id', input: 'customer.id' } }), 'waits.x');
+    expect(w.bind).toEqual({ attribute: 'customer_id', input: 'customer.id' });
+    expect(definitionError(() => normalizeWait('x', base({ bind: { attribute: 'customer_id', input: 'customerId' } }), 'waits.x')).field).toBe('waits.x.bind.attribute');
+    for (const input of ['', 'a..b', 'a.', '1a', 'a.__proto__', 'constructor', 'a-b', 'a.b.c.d.e.f.g.h.i']) {
+      expect([input, definitionError(() => normalizeWait('x', base({ bind: { attribute: 'status', input } }), 'waits.x')).field]).toEqual([input, 'waits.x.bind.input']);
+    }
+    expect(definitionError(() => normalizeWait('x', base({ bind: null as never }), 'waits.x')).field).toBe('waits.x.bind');
+    expect(definitionError(() => defineWait({ name: 'x', ...base({ bind: { attribute: 'status', input: 'id' } }) })).field).toBe('bind');
   });
 });
 
