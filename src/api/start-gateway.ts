@@ -1,7 +1,7 @@
 import { answerClientError } from './client-error-answer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { HookwaitConfig } from '../config';
 import type { AnyProcedure } from '../definitions/procedure';
@@ -17,6 +17,22 @@ import { problemOf, RETRY_AFTER_SECONDS } from '../service/outcomes';
  * usually grant between SIGTERM and SIGKILL, so the process still exits by itself.
  */
 export const DRAIN_TIMEOUT_MS = 25_000;
+
+/**
+ * How long a connection may stay open after the gateway decided to close it (a 408, 431 or 400 written by the
+ * `clientError` answer, or an answer sent with `Connection: close`): time for the sender to read the answer, then the
+ * socket is destroyed whatever the sender does. Node's HTTP server lets a half-closed socket live on as long as the
+ * peer keeps its side open, so without this a sender that never closes (or keeps sending) holds the connection forever.
+ */
+export const CLOSE_GRACE_MS = 1_000;
+
+/** Destroys `socket` once `graceMs` have passed, unless it closed by itself before. */
+function closeAfterGrace(socket: Socket, graceMs: number): void {
+  if (socket.destroyed) return;
+  const timer = setTimeout(() => socket.destroy(), graceMs);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
 
 export interface StartedGateway {
   readonly server: Server;
@@ -95,6 +111,11 @@ export async function startGateway(
   const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
     if (draining) return refuseWhileDraining(req, res);
     active.add(res);
+    res.once('finish', () => {
+      // An answer that closes its connection: Node ends the socket, but a sender that keeps its side open would
+      // keep it alive (the socket is half-open); the grace bounds that.
+      if (!res.shouldKeepAlive || /close/i.test(String(res.getHeader('connection') ?? ''))) closeAfterGrace(req.socket, CLOSE_GRACE_MS);
+    });
     res.once('close', () => {
       active.delete(res);
       // An answer sent with keep-alive before the drain began leaves its connection idle: close it now.
@@ -102,7 +123,11 @@ export async function startGateway(
     });
     app(req, res);
   });
-  server.on('clientError', answerClientError);
+  // Slow or malformed requests are answered by Node's parser path (408, 431, 400), then cut off after the grace.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    answerClientError(err, socket);
+    closeAfterGrace(socket, CLOSE_GRACE_MS);
+  });
   server.headersTimeout = config.headersTimeoutMs;
   server.requestTimeout = config.requestTimeoutMs;
   await new Promise<void>((resolve, reject) => {
