@@ -14,7 +14,7 @@ import { redactToken, type TokenKeyring, type VerifiedCallbackToken, verifyCallb
 import { buildSenderVerifiers } from '../security/sender-auth-verifier';
 import { callbackSignal } from '../workflows/messages';
 import { CallbackBodyError, type CallbackBodyType, callbackBodyType, parseCallbackBody } from '../api/callback-body';
-import { FixedWindowLimiter } from '../api/rate-limiter';
+import { clientAddressKey, FixedWindowLimiter } from '../api/rate-limiter';
 import { OUTCOMES, type Outcome, type Problem, problemOf, RETRY_AFTER_SECONDS } from './outcomes';
 import { type WaitCatalog, waitCatalog } from './wait-catalog';
 import type { FieldError } from '../definitions/attributes';
@@ -125,8 +125,15 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
   const timeoutMs = options.temporalTimeoutMs ?? 5_000;
   const logger = hookwaitLogger(options.logger).child({ component: 'gateway' });
   const limits = options.rateLimits === false ? undefined : (options.rateLimits ?? DEFAULT_RATE_LIMITS);
+  // Addresses: IPv6 by /64, at most 1,000 new ones a second get a window of their own (the rest share one), so a
+  // flood of rotated addresses never resets the windows of clients already counted.
   const perIp = limits && limits.perIp > 0 ? new FixedWindowLimiter(limits.perIp, limits.windowMs) : undefined;
-  const perToken = limits && limits.perToken > 0 ? new FixedWindowLimiter(limits.perToken, limits.windowMs) : undefined;
+  // Tokens are checked before they are counted (nobody can make new ones), so new ones are not rate-capped; past the
+  // key cap they share one window as generous as one client's.
+  const perToken =
+    limits && limits.perToken > 0
+      ? new FixedWindowLimiter(limits.perToken, limits.windowMs, { newKeysPerSecond: Number.POSITIVE_INFINITY, overflowLimit: Math.max(limits.perToken, limits.perIp) })
+      : undefined;
   const withDeadline = <T>(fn: () => Promise<T>): Promise<T> => options.client.connection.withDeadline(Date.now() + timeoutMs, fn);
 
   const limited = (limiter: FixedWindowLimiter | undefined, key: string, scope: string, log: Logger, requestId: string): CallbackAnswer | undefined => {
@@ -141,7 +148,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     if (!(CALLBACK_METHODS as readonly string[]).includes(method)) {
       return { answer: answer(log, head.requestId, 'method-not-allowed', `use ${CALLBACK_METHODS.join(', ')}`, { method: head.method.slice(0, 16) }, { Allow: CALLBACK_METHODS.join(', ') }) };
     }
-    const byIp = limited(perIp, head.ip ?? 'unknown', 'client', log, head.requestId);
+    const byIp = limited(perIp, head.ip ? clientAddressKey(head.ip) : 'unknown', 'client', log, head.requestId);
     if (byIp) return { answer: byIp };
     const claims = verifyCallbackToken(options.keyring, head.token);
     const entry = claims ? catalog.find(claims.procedure, claims.wait) : undefined;
