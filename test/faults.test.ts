@@ -281,6 +281,7 @@ describe('faults', () => {
       HOOKWAIT_TOKEN_KEYS: keyringSpec,
       PORT: String(port),
       HOST: '127.0.0.1',
+      HOOKWAIT_ADMIN_PORT: '0', // any free port: other gateways may run on this machine
       HOOKWAIT_PROCEDURES_MODULE: LIB_PROCEDURES,
       HOOKWAIT_PUBLIC_BASE_URL: url,
       LOG_LEVEL: 'info',

@@ -201,7 +201,9 @@ describe('the callback ledger and operators', () => {
 describe('metrics', () => {
   test('the gateway counts callbacks by outcome and Temporal errors, with an edge latency histogram', async () => {
     await postCallback(`${h.gatewayUrl}/callbacks/forged`, {});
-    const text = await (await fetch(`${h.gatewayUrl}/metrics`)).text();
+    // Only on the admin listener: the public one answers 404.
+    expect((await fetch(`${h.gatewayUrl}/metrics`)).status).toBe(404);
+    const text = await (await fetch(`${h.adminUrl}/metrics`)).text();
     expect(text).toMatch(/hookwait_callbacks_total\{outcome="not-found"\} [1-9]/);
     expect(text).toMatch(/hookwait_callbacks_total\{outcome="accepted"\} [1-9]/);
     expect(text).toMatch(/hookwait_callback_duration_seconds_bucket\{le="0.005",outcome="not-found"\}/);

@@ -7,7 +7,7 @@ import type { HookwaitConfig } from '../config';
 import type { AnyProcedure } from '../definitions/procedure';
 import type { WaitPoint } from '../definitions/wait-point';
 import type { Logger } from '../logging/logger';
-import { createGatewayApp } from './gateway-app';
+import { createGatewayApps } from './gateway-app';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 import { problemOf, RETRY_AFTER_SECONDS } from '../service/outcomes';
 
@@ -37,6 +37,10 @@ function closeAfterGrace(socket: Socket, graceMs: number): void {
 export interface StartedGateway {
   readonly server: Server;
   readonly url: string;
+  /** The admin listener (`/metrics`, `/healthz`, `/readyz`), when one was asked for (`adminPort`). */
+  readonly adminServer?: Server;
+  /** Its local URL. */
+  readonly adminUrl?: string;
   /** Requests being handled now. */
   inFlight(): number;
   /** Whether `stop()` ran out of drain time and closed connections with requests still in flight. */
@@ -67,10 +71,26 @@ function refuseWhileDraining(req: IncomingMessage, res: ServerResponse): void {
   res.end(body);
 }
 
-/** Where the standalone gateway listens (`PORT`, `HOST` of the standalone processes). */
+/** Where the standalone gateway listens (`PORT`, `HOST`, `HOOKWAIT_ADMIN_PORT`, `HOOKWAIT_ADMIN_HOST` of the standalone processes). */
 export interface GatewayListen {
   readonly port: number;
   readonly host: string;
+  /** The admin listener's port (`/metrics`); 0 picks a free one; unset: no admin listener. */
+  readonly adminPort?: number;
+  /** The admin listener's host; default `127.0.0.1`, reached from this machine only. */
+  readonly adminHost?: string;
+}
+
+/** Listens on `port`/`host`; rejects if it cannot. */
+async function listenOn(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
 }
 
 /** The local URL of a listener on `host:port`; a wildcard host (`0.0.0.0`, `::`) is reached as `localhost`. */
@@ -91,7 +111,7 @@ export async function startGateway(
   listen: GatewayListen,
   waits: readonly WaitPoint[] = [],
 ): Promise<StartedGateway> {
-  const app = createGatewayApp({
+  const { app, admin } = createGatewayApps({
     client,
     namespace: config.temporal.namespace,
     procedures,
@@ -130,16 +150,23 @@ export async function startGateway(
   });
   server.headersTimeout = config.headersTimeoutMs;
   server.requestTimeout = config.requestTimeoutMs;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port, listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOn(server, listen.port, listen.host);
   const url = gatewayUrl(listen.host, port);
-  logger.info({ url, publicBaseUrl: config.publicBaseUrl }, 'gateway listening');
+  let adminServer: Server | undefined;
+  let adminUrl: string | undefined;
+  if (listen.adminPort !== undefined) {
+    const adminHost = listen.adminHost ?? '127.0.0.1';
+    adminServer = createServer({ connectionsCheckingInterval: 1_000 }, admin);
+    adminServer.headersTimeout = config.headersTimeoutMs;
+    adminServer.requestTimeout = config.requestTimeoutMs;
+    try {
+      adminUrl = gatewayUrl(adminHost, await listenOn(adminServer, listen.adminPort, adminHost));
+    } catch (err) {
+      server.close();
+      throw err;
+    }
+  }
+  logger.info({ url, publicBaseUrl: config.publicBaseUrl, ...(adminUrl ? { adminUrl } : {}) }, 'gateway listening');
 
   let stopping: Promise<void> | undefined;
   let forced = false;
@@ -154,14 +181,19 @@ export async function startGateway(
         log.warn({ remaining: active.size, drainTimeoutMs: options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS }, 'drain timeout: closing the remaining connections');
         server.closeAllConnections();
       }, options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
+      const adminClosed = new Promise<void>((r) => {
+        if (!adminServer) return r();
+        adminServer.close(() => r());
+        adminServer.closeAllConnections();
+      });
       server.close(() => {
         clearTimeout(timer);
-        resolve();
+        void adminClosed.then(() => resolve());
       });
       server.closeIdleConnections();
     });
     return stopping;
   };
 
-  return { server, url, inFlight: () => active.size, forced: () => forced, stop };
+  return { server, url, ...(adminServer && adminUrl ? { adminServer, adminUrl } : {}), inFlight: () => active.size, forced: () => forced, stop };
 }
