@@ -54,12 +54,9 @@ export interface StartedGateway {
   stop(options?: { readonly drainTimeoutMs?: number }): Promise<void>;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 /** The answer to a request that arrives while the gateway drains: nothing was sent to Temporal, retry elsewhere. */
-function refuseWhileDraining(req: IncomingMessage, res: ServerResponse): void {
-  const given = req.headers['x-request-id'];
-  const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+function refuseWhileDraining(_req: IncomingMessage, res: ServerResponse): void {
+  const requestId = randomUUID();
   const body = JSON.stringify(problemOf('shutting-down', 'this gateway is shutting down; retry later', { requestId }));
   res.writeHead(503, {
     'content-type': PROBLEM_CONTENT_TYPE,
