@@ -89,7 +89,16 @@ export {
 } from './service/callback-service';
 export { OUTCOMES, problemOf, type Outcome, type OutcomeSpec, type Problem } from './service/outcomes';
 export { createCallbackRouter, type CallbackRouterOptions } from './api/callback-route';
-export { createGatewayApp, type GatewayAppOptions } from './api/gateway-app';
+export {
+  createAdminApp,
+  createGatewayApp,
+  createGatewayApps,
+  createReadinessCheck,
+  DEFAULT_READINESS_CACHE_MS,
+  type GatewayAppOptions,
+  type GatewayApps,
+  type ReadinessCheck,
+} from './api/gateway-app';
 export {
   CallbackTokenTooLongError,
   checkCallbackTokenLength,

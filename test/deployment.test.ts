@@ -211,6 +211,17 @@ describe('docker-compose.yml', () => {
     expect(record(gateway.deploy, 'gateway deploy').replicas).toBe(1);
   });
 
+  it("keeps the gateway's admin listener (/metrics) off the published ports, on loopback unless told otherwise", () => {
+    const gateway = service('gateway');
+    const processConfig = loadProcessConfig(resolvedEnvironment(gateway, { HOOKWAIT_TOKEN_KEYS: testKeys }));
+    expect(processConfig.adminHost).toBe('127.0.0.1');
+    expect(processConfig.adminPort).toBeDefined();
+    expect(processConfig.adminPort).not.toBe(processConfig.port);
+    const published = (gateway.ports as unknown[]).map(String).map((p) => p.split(':').pop());
+    expect(published).not.toContain(String(processConfig.adminPort));
+    expect(loadProcessConfig(resolvedEnvironment(gateway, { HOOKWAIT_TOKEN_KEYS: testKeys, HOOKWAIT_ADMIN_HOST: '0.0.0.0' })).adminHost).toBe('0.0.0.0');
+  });
+
   it('registers exactly the search attributes the workflows use, with their types, before gateway and worker start', () => {
     const oneShots = Object.entries(services).filter(([, v]) => commandText(record(v, 'service').command).includes('search-attribute create'));
     expect(oneShots).toHaveLength(1);

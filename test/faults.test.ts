@@ -236,10 +236,13 @@ describe('faults', () => {
     const down = await postCallback(url, body(3), { headers: { 'x-request-id': requestId } });
     expect(down.status).toBe(503);
     expect(down.headers.get('retry-after')).toBe('5');
-    expect(down.body).toMatchObject({ type: 'urn:hookwait:problem:temporal-unavailable', requestId });
+    // The answer's id is the gateway's own; the sender's is logged (and kept on the ledger) as clientRequestId.
+    const downId = down.headers.get('x-request-id');
+    expect(downId).not.toBe(requestId);
+    expect(down.body).toMatchObject({ type: 'urn:hookwait:problem:temporal-unavailable', requestId: downId });
     expect((await fetch(`${gatewayUrl}/readyz`)).status).toBe(503);
     expect(gatewayLog.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
-      expect.objectContaining({ msg: 'temporal unavailable', outcome: 'unavailable', operation: 'describe', requestId }),
+      expect.objectContaining({ msg: 'temporal unavailable', outcome: 'unavailable', operation: 'describe', requestId: downId, clientRequestId: requestId }),
     );
 
     // Temporal comes back while the sender keeps retrying the same delivery (Retry-After honoured, capped at 1 s
@@ -254,7 +257,8 @@ describe('faults', () => {
     }
     await back;
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ status: 'accepted', wait: 'approval', requestId });
+    const acceptedId = res.headers.get('x-request-id');
+    expect(res.body).toMatchObject({ status: 'accepted', wait: 'approval', requestId: acceptedId });
     // Every refusal on the way said when to retry; nothing but 503 came before the 202.
     expect(attempts.slice(0, -1).every((a) => a.status === 503 && a.retryAfter === '5')).toBe(true);
 
@@ -262,7 +266,7 @@ describe('faults', () => {
     expect(result).toEqual({ status: 'completed', output: expected(3), attributes: { approval: expected(3) } });
     const accepted = (await ledgerOf(handle)).filter((e) => e.outcome === 'accepted');
     expect(accepted).toHaveLength(1);
-    expect(accepted[0]).toMatchObject({ wait: 'approval', source: { kind: 'http', requestId } });
+    expect(accepted[0]).toMatchObject({ wait: 'approval', source: { kind: 'http', requestId: acceptedId, clientRequestId: requestId } });
   }, 60_000);
 
   test('the standalone gateway gets SIGTERM with callbacks in flight: no 2xx is lost, new requests are refused, exit 0 within 30 s', async () => {
@@ -281,6 +285,7 @@ describe('faults', () => {
       HOOKWAIT_TOKEN_KEYS: keyringSpec,
       PORT: String(port),
       HOST: '127.0.0.1',
+      HOOKWAIT_ADMIN_PORT: '0', // any free port: other gateways may run on this machine
       HOOKWAIT_PROCEDURES_MODULE: LIB_PROCEDURES,
       HOOKWAIT_PUBLIC_BASE_URL: url,
       LOG_LEVEL: 'info',
@@ -327,7 +332,7 @@ describe('faults', () => {
 
     // A request started after SIGTERM, on a new connection: refused (nothing listens any more) or 503.
     const fresh = await postOnNewConnection(`${url}/callbacks/${runs[3]!.token}`, payload[3]!, rid[3]!);
-    expect(fresh.error === 'ECONNREFUSED' || fresh.status === 503).toBe(true);
+    expect(fresh.error === 'ECONNREFUSED' || fresh.status === 503 ? true : fresh).toBe(true);
 
     // A request arriving on a connection that was already open: 503, Retry-After, Connection: close.
     await late.write(lateHead.slice(lateSplit) + payload[2]!);
@@ -335,7 +340,8 @@ describe('faults', () => {
     expect(lateRes.status).toBe(503);
     expect(lateRes.headers['retry-after']).toBe('5');
     expect(lateRes.headers.connection).toBe('close');
-    expect(JSON.parse(lateRes.body)).toMatchObject({ status: 503, requestId: rid[2] });
+    expect(JSON.parse(lateRes.body)).toMatchObject({ status: 503, requestId: lateRes.headers['x-request-id'] });
+    expect(lateRes.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(lateRes.closed).toBe(true);
 
     // The requests in flight finish: accepted, and their connection closed after the answer.
@@ -364,7 +370,7 @@ describe('faults', () => {
         const { handle } = runs[i]!;
         expect(await within(30_000, `${handle.workflowId} to complete`, handle.result())).toEqual({ status: 'completed', output: expected(i), attributes: { approval: expected(i) } });
         const accepted = (await ledgerOf(handle)).filter((e) => e.outcome === 'accepted');
-        expect(accepted).toEqual([expect.objectContaining({ wait: 'approval', source: expect.objectContaining({ requestId: rid[i] }) })]);
+        expect(accepted).toEqual([expect.objectContaining({ wait: 'approval', source: expect.objectContaining({ requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), clientRequestId: rid[i] }) })]);
       }),
     );
     // The refused requests never reached their runs.

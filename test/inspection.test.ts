@@ -142,7 +142,9 @@ describe('the callback ledger and operators', () => {
     const stockUrl = await waiting(handle, 'stock');
     const first = await postCallback(stockUrl, { in_stock: '1' }, { headers: { 'user-agent': 'warehouse/2.0', 'x-request-id': 'req-abc-123' } });
     expect(first.status).toBe(202);
-    expect(first.headers.get('x-request-id')).toBe('req-abc-123');
+    // The answer carries the gateway's own id; the sender's is kept as clientRequestId.
+    const ours = first.headers.get('x-request-id');
+    expect(ours).toMatch(/^[0-9a-f-]{36}$/);
     await waiting(handle, 'confirm');
     expect((await postCallback(stockUrl, { in_stock: '2' })).status).toBe(200);
 
@@ -157,13 +159,13 @@ describe('the callback ledger and operators', () => {
       ['stock', 'duplicate', 'http'],
       ['confirm', 'expired', 'operator'],
     ]);
-    expect(s.ledger[0]?.source).toMatchObject({ ip: expect.stringMatching(/127\.0\.0\.1/), userAgent: 'warehouse/2.0', requestId: 'req-abc-123' });
+    expect(s.ledger[0]?.source).toMatchObject({ ip: expect.stringMatching(/127\.0\.0\.1/), userAgent: 'warehouse/2.0', requestId: ours, clientRequestId: 'req-abc-123' });
     expect(s.ledger[2]?.source.operator).toBe('ops-ann');
     expect(Date.parse(s.ledger[0]?.at ?? '')).toBeGreaterThan(Date.now() - 60_000);
 
-    // The same request id is in the gateway's log line for that callback.
-    const line = h.gatewayLog.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.requestId === 'req-abc-123');
-    expect(line).toMatchObject({ msg: 'callback accepted', workflowId: handle.workflowId, wait: 'stock' });
+    // The same request ids are in the gateway's log line for that callback.
+    const line = h.gatewayLog.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.requestId === ours);
+    expect(line).toMatchObject({ msg: 'callback accepted', workflowId: handle.workflowId, wait: 'stock', clientRequestId: 'req-abc-123' });
     // Logs never carry a whole token.
     const token = stockUrl.slice(stockUrl.lastIndexOf('/') + 1);
     expect(h.gatewayLog.join('\n')).not.toContain(token);
@@ -201,7 +203,9 @@ describe('the callback ledger and operators', () => {
 describe('metrics', () => {
   test('the gateway counts callbacks by outcome and Temporal errors, with an edge latency histogram', async () => {
     await postCallback(`${h.gatewayUrl}/callbacks/forged`, {});
-    const text = await (await fetch(`${h.gatewayUrl}/metrics`)).text();
+    // Only on the admin listener: the public one answers 404.
+    expect((await fetch(`${h.gatewayUrl}/metrics`)).status).toBe(404);
+    const text = await (await fetch(`${h.adminUrl}/metrics`)).text();
     expect(text).toMatch(/hookwait_callbacks_total\{outcome="not-found"\} [1-9]/);
     expect(text).toMatch(/hookwait_callbacks_total\{outcome="accepted"\} [1-9]/);
     expect(text).toMatch(/hookwait_callback_duration_seconds_bucket\{le="0.005",outcome="not-found"\}/);

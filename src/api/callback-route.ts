@@ -41,10 +41,18 @@ interface Locals {
   outcome?: Outcome;
 }
 
-/** The request id a sender gave, when it is sane; else a fresh one. */
-export function requestIdOf(req: Request): string {
+/**
+ * The gateway's id for a request: always a fresh one. A sender's `x-request-id` is never taken as ours (it would let
+ * a sender pass its requests off as another's in logs and on the ledger); see {@link clientRequestIdOf}.
+ */
+export function requestIdOf(_req?: Request): string {
+  return randomUUID();
+}
+
+/** The `x-request-id` a sender gave, when it is sane (letters, digits, `._:-`, at most 128): logged and kept as `clientRequestId`. */
+export function clientRequestIdOf(req: Request): string | undefined {
   const given = req.get('x-request-id');
-  return given && REQUEST_ID.test(given) ? given : randomUUID();
+  return given && REQUEST_ID.test(given) ? given : undefined;
 }
 
 /**
@@ -106,12 +114,14 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
       metrics.latency.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
     });
     const requestId = requestIdOf(req);
+    const clientRequestId = clientRequestIdOf(req);
     locals(res).requestId = requestId;
     res.setHeader('x-request-id', requestId);
     const first = service.inspect({
       method: req.method,
       token: String(req.params.token),
       requestId,
+      ...(clientRequestId !== undefined ? { clientRequestId } : {}),
       ...(req.get('content-type') !== undefined ? { contentType: req.get('content-type') } : {}),
       ...(req.ip ? { ip: req.ip } : {}),
     });

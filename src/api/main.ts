@@ -1,5 +1,5 @@
 import { lazyClient } from '../app/temporal-connection';
-import { loadProcessConfig, processLogger } from '../app/process-config';
+import { DEFAULT_ADMIN_PORT, loadProcessConfig, processLogger } from '../app/process-config';
 import { gatewayProcedureModule, loadProcedureModule } from '../app/procedure-modules';
 import { ConfigError, loadConfig } from '../config';
 import { DRAIN_TIMEOUT_MS, startGateway } from './start-gateway';
@@ -15,7 +15,9 @@ async function main(): Promise<void> {
   const { procedures, waits } = loadProcedureModule(gatewayProcedureModule());
   const logger = processLogger(processConfig, 'hookwait-gateway');
   const client = lazyClient(config.temporal);
-  const gateway = await startGateway(config, client, procedures, logger, processConfig, waits);
+  // `/metrics` is served on the admin listener only (loopback unless HOOKWAIT_ADMIN_HOST says otherwise).
+  const listen = { ...processConfig, adminPort: processConfig.adminPort ?? DEFAULT_ADMIN_PORT };
+  const gateway = await startGateway(config, client, procedures, logger, listen, waits);
 
   // SIGTERM (orchestrators) or SIGINT (Ctrl-C): stop accepting, let requests in flight finish (each got or
   // will get its answer only after Temporal has the callback), close the Temporal connection, exit 0.

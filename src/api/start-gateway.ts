@@ -1,13 +1,13 @@
 import { answerClientError } from './client-error-answer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { HookwaitConfig } from '../config';
 import type { AnyProcedure } from '../definitions/procedure';
 import type { WaitPoint } from '../definitions/wait-point';
 import type { Logger } from '../logging/logger';
-import { createGatewayApp } from './gateway-app';
+import { createGatewayApps } from './gateway-app';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 import { problemOf, RETRY_AFTER_SECONDS } from '../service/outcomes';
 
@@ -18,9 +18,29 @@ import { problemOf, RETRY_AFTER_SECONDS } from '../service/outcomes';
  */
 export const DRAIN_TIMEOUT_MS = 25_000;
 
+/**
+ * How long a connection may stay open after the gateway decided to close it (a 408, 431 or 400 written by the
+ * `clientError` answer, or an answer sent with `Connection: close`): time for the sender to read the answer, then the
+ * socket is destroyed whatever the sender does. Node's HTTP server lets a half-closed socket live on as long as the
+ * peer keeps its side open, so without this a sender that never closes (or keeps sending) holds the connection forever.
+ */
+export const CLOSE_GRACE_MS = 1_000;
+
+/** Destroys `socket` once `graceMs` have passed, unless it closed by itself before. */
+function closeAfterGrace(socket: Socket, graceMs: number): void {
+  if (socket.destroyed) return;
+  const timer = setTimeout(() => socket.destroy(), graceMs);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
 export interface StartedGateway {
   readonly server: Server;
   readonly url: string;
+  /** The admin listener (`/metrics`, `/healthz`, `/readyz`), when one was asked for (`adminPort`). */
+  readonly adminServer?: Server;
+  /** Its local URL. */
+  readonly adminUrl?: string;
   /** Requests being handled now. */
   inFlight(): number;
   /** Whether `stop()` ran out of drain time and closed connections with requests still in flight. */
@@ -34,12 +54,9 @@ export interface StartedGateway {
   stop(options?: { readonly drainTimeoutMs?: number }): Promise<void>;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 /** The answer to a request that arrives while the gateway drains: nothing was sent to Temporal, retry elsewhere. */
-function refuseWhileDraining(req: IncomingMessage, res: ServerResponse): void {
-  const given = req.headers['x-request-id'];
-  const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+function refuseWhileDraining(_req: IncomingMessage, res: ServerResponse): void {
+  const requestId = randomUUID();
   const body = JSON.stringify(problemOf('shutting-down', 'this gateway is shutting down; retry later', { requestId }));
   res.writeHead(503, {
     'content-type': PROBLEM_CONTENT_TYPE,
@@ -51,10 +68,26 @@ function refuseWhileDraining(req: IncomingMessage, res: ServerResponse): void {
   res.end(body);
 }
 
-/** Where the standalone gateway listens (`PORT`, `HOST` of the standalone processes). */
+/** Where the standalone gateway listens (`PORT`, `HOST`, `HOOKWAIT_ADMIN_PORT`, `HOOKWAIT_ADMIN_HOST` of the standalone processes). */
 export interface GatewayListen {
   readonly port: number;
   readonly host: string;
+  /** The admin listener's port (`/metrics`); 0 picks a free one; unset: no admin listener. */
+  readonly adminPort?: number;
+  /** The admin listener's host; default `127.0.0.1`, reached from this machine only. */
+  readonly adminHost?: string;
+}
+
+/** Listens on `port`/`host`; rejects if it cannot. */
+async function listenOn(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
 }
 
 /** The local URL of a listener on `host:port`; a wildcard host (`0.0.0.0`, `::`) is reached as `localhost`. */
@@ -75,7 +108,7 @@ export async function startGateway(
   listen: GatewayListen,
   waits: readonly WaitPoint[] = [],
 ): Promise<StartedGateway> {
-  const app = createGatewayApp({
+  const { app, admin } = createGatewayApps({
     client,
     namespace: config.temporal.namespace,
     procedures,
@@ -95,6 +128,11 @@ export async function startGateway(
   const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
     if (draining) return refuseWhileDraining(req, res);
     active.add(res);
+    res.once('finish', () => {
+      // An answer that closes its connection: Node ends the socket, but a sender that keeps its side open would
+      // keep it alive (the socket is half-open); the grace bounds that.
+      if (!res.shouldKeepAlive || /close/i.test(String(res.getHeader('connection') ?? ''))) closeAfterGrace(req.socket, CLOSE_GRACE_MS);
+    });
     res.once('close', () => {
       active.delete(res);
       // An answer sent with keep-alive before the drain began leaves its connection idle: close it now.
@@ -102,19 +140,30 @@ export async function startGateway(
     });
     app(req, res);
   });
-  server.on('clientError', answerClientError);
+  // Slow or malformed requests are answered by Node's parser path (408, 431, 400), then cut off after the grace.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    answerClientError(err, socket);
+    closeAfterGrace(socket, CLOSE_GRACE_MS);
+  });
   server.headersTimeout = config.headersTimeoutMs;
   server.requestTimeout = config.requestTimeoutMs;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port, listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOn(server, listen.port, listen.host);
   const url = gatewayUrl(listen.host, port);
-  logger.info({ url, publicBaseUrl: config.publicBaseUrl }, 'gateway listening');
+  let adminServer: Server | undefined;
+  let adminUrl: string | undefined;
+  if (listen.adminPort !== undefined) {
+    const adminHost = listen.adminHost ?? '127.0.0.1';
+    adminServer = createServer({ connectionsCheckingInterval: 1_000 }, admin);
+    adminServer.headersTimeout = config.headersTimeoutMs;
+    adminServer.requestTimeout = config.requestTimeoutMs;
+    try {
+      adminUrl = gatewayUrl(adminHost, await listenOn(adminServer, listen.adminPort, adminHost));
+    } catch (err) {
+      server.close();
+      throw err;
+    }
+  }
+  logger.info({ url, publicBaseUrl: config.publicBaseUrl, ...(adminUrl ? { adminUrl } : {}) }, 'gateway listening');
 
   let stopping: Promise<void> | undefined;
   let forced = false;
@@ -129,14 +178,19 @@ export async function startGateway(
         log.warn({ remaining: active.size, drainTimeoutMs: options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS }, 'drain timeout: closing the remaining connections');
         server.closeAllConnections();
       }, options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
+      const adminClosed = new Promise<void>((r) => {
+        if (!adminServer) return r();
+        adminServer.close(() => r());
+        adminServer.closeAllConnections();
+      });
       server.close(() => {
         clearTimeout(timer);
-        resolve();
+        void adminClosed.then(() => resolve());
       });
       server.closeIdleConnections();
     });
     return stopping;
   };
 
-  return { server, url, inFlight: () => active.size, forced: () => forced, stop };
+  return { server, url, ...(adminServer && adminUrl ? { adminServer, adminUrl } : {}), inFlight: () => active.size, forced: () => forced, stop };
 }

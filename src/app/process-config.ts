@@ -20,6 +20,13 @@ export const processEnvSchema = z.object({
     .pipe(z.number().max(65535, { error: 'must be at most 65535' }))
     .default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
+  HOOKWAIT_ADMIN_PORT: z
+    .string()
+    .regex(/^\d+$/, { error: 'must be a whole number' })
+    .transform(Number)
+    .pipe(z.number().max(65535, { error: 'must be at most 65535' }))
+    .optional(),
+  HOOKWAIT_ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z
     .string()
     .transform((v) => v.toLowerCase())
@@ -28,15 +35,25 @@ export const processEnvSchema = z.object({
     .default('info'),
 });
 
-/** The gateway's listener and the log level of a standalone process. */
+/** The standalone gateway's admin port when `HOOKWAIT_ADMIN_PORT` is unset (Prometheus exporters' usual port). */
+export const DEFAULT_ADMIN_PORT = 9464;
+
+/** The gateway's listeners and the log level of a standalone process. */
 export interface ProcessConfig {
   readonly port: number;
   readonly host: string;
+  /**
+   * The gateway's admin listener (`/metrics`, `/healthz`, `/readyz`): `HOOKWAIT_ADMIN_PORT` (0: any free port). Unset:
+   * the standalone gateway uses {@link DEFAULT_ADMIN_PORT}; `npm run dev` opens none.
+   */
+  readonly adminPort?: number;
+  /** `HOOKWAIT_ADMIN_HOST`, default `127.0.0.1`: reached from this machine (or container) only. */
+  readonly adminHost: string;
   readonly logLevel: ProcessLogLevel;
 }
 
 /**
- * Reads `PORT`, `HOST` and `LOG_LEVEL` (empty means unset).
+ * Reads `PORT`, `HOST`, `HOOKWAIT_ADMIN_PORT`, `HOOKWAIT_ADMIN_HOST` and `LOG_LEVEL` (empty means unset).
  * @throws {@link ConfigError} naming every bad setting.
  */
 export function loadProcessConfig(env: Record<string, string | undefined> = process.env): ProcessConfig {
@@ -46,7 +63,13 @@ export function loadProcessConfig(env: Record<string, string | undefined> = proc
     const settings = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))];
     throw new ConfigError(settings, `invalid configuration: ${parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; ')}`);
   }
-  return { port: parsed.data.PORT, host: parsed.data.HOST, logLevel: parsed.data.LOG_LEVEL };
+  return {
+    port: parsed.data.PORT,
+    host: parsed.data.HOST,
+    ...(parsed.data.HOOKWAIT_ADMIN_PORT !== undefined ? { adminPort: parsed.data.HOOKWAIT_ADMIN_PORT } : {}),
+    adminHost: parsed.data.HOOKWAIT_ADMIN_HOST,
+    logLevel: parsed.data.LOG_LEVEL,
+  };
 }
 
 /** The process's JSON-lines logger at its configured level (`silent`: nothing at all). */

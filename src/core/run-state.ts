@@ -12,6 +12,8 @@ export interface CallbackSource {
   readonly ip?: string;
   readonly userAgent?: string;
   readonly requestId?: string;
+  /** The sender's own `x-request-id`, when it gave a sane one (`requestId` is always the gateway's). */
+  readonly clientRequestId?: string;
 }
 
 /**

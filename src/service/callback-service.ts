@@ -10,12 +10,12 @@ import type { AnyProcedure } from '../definitions/procedure';
 import type { WaitPoint } from '../definitions/wait-point';
 import { type CallbackSignalArgs, type CallbackSource, type HookwaitMemo, isRevokedBy, MEMO_KEY, waitId } from '../core/run-state';
 import { BINDING_MISMATCH, bindingDigest } from '../core/run-binding';
-import { hookwaitLogger, type Logger } from '../logging/logger';
+import { hookwaitLogger, type Logger, silentLogger } from '../logging/logger';
 import { redactToken, type TokenKeyring, type VerifiedCallbackToken, verifyCallbackToken } from '../security/callback-token';
 import { buildSenderVerifiers } from '../security/sender-auth-verifier';
 import { callbackSignal } from '../workflows/messages';
 import { CallbackBodyError, type CallbackBodyType, callbackBodyType, parseCallbackBody } from '../api/callback-body';
-import { FixedWindowLimiter } from '../api/rate-limiter';
+import { clientAddressKey, FixedWindowLimiter } from '../api/rate-limiter';
 import { OUTCOMES, type Outcome, type Problem, problemOf, RETRY_AFTER_SECONDS } from './outcomes';
 import { type WaitCatalog, waitCatalog } from './wait-catalog';
 import type { FieldError } from '../definitions/attributes';
@@ -76,7 +76,10 @@ export interface CallbackHead {
   readonly token: string;
   readonly contentType?: string;
   readonly ip?: string;
+  /** The gateway's id for this request (the answer's `x-request-id`). */
   readonly requestId: string;
+  /** The sender's own `x-request-id`, already checked to be sane: logged and kept on the ledger, never trusted as ours. */
+  readonly clientRequestId?: string;
 }
 
 /** A whole request: the head, the raw body (already decompressed) and its headers. */
@@ -126,30 +129,45 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
   const timeoutMs = options.temporalTimeoutMs ?? 5_000;
   const logger = hookwaitLogger(options.logger).child({ component: 'gateway' });
   const limits = options.rateLimits === false ? undefined : (options.rateLimits ?? DEFAULT_RATE_LIMITS);
+  // Addresses: IPv6 by /64, at most 1,000 new ones a second get a window of their own (the rest share one), so a
+  // flood of rotated addresses never resets the windows of clients already counted.
   const perIp = limits && limits.perIp > 0 ? new FixedWindowLimiter(limits.perIp, limits.windowMs) : undefined;
-  const perToken = limits && limits.perToken > 0 ? new FixedWindowLimiter(limits.perToken, limits.windowMs) : undefined;
+  // Tokens are checked before they are counted (nobody can make new ones), so new ones are not rate-capped; past the
+  // key cap they share one window as generous as one client's.
+  const perToken =
+    limits && limits.perToken > 0
+      ? new FixedWindowLimiter(limits.perToken, limits.windowMs, { newKeysPerSecond: Number.POSITIVE_INFINITY, overflowLimit: Math.max(limits.perToken, limits.perIp) })
+      : undefined;
   const withDeadline = <T>(fn: () => Promise<T>): Promise<T> => options.client.connection.withDeadline(Date.now() + timeoutMs, fn);
+
+  // Early refusals (405, 404, 429) cost a flood nothing to send: at most one log line per outcome per second, with the
+  // count of those not logged since. Metrics still count every one.
+  const sampler = refusalSampler(1_000);
+  const refuse = (log: Logger, requestId: string, outcome: 'method-not-allowed' | 'not-found' | 'rate-limited', detail: string, fields: Record<string, unknown>, headers: Record<string, string> = {}): CallbackAnswer => {
+    const sample = sampler(outcome);
+    return answer(sample ? log : silentLogger, requestId, outcome, detail, sample?.suppressed ? { ...fields, suppressed: sample.suppressed } : fields, headers);
+  };
 
   const limited = (limiter: FixedWindowLimiter | undefined, key: string, scope: string, log: Logger, requestId: string): CallbackAnswer | undefined => {
     const waitMs = limiter?.hit(key) ?? 0;
     if (waitMs === 0) return undefined;
-    return answer(log, requestId, 'rate-limited', `too many requests for this ${scope}; retry later`, { scope }, { 'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))) });
+    return refuse(log, requestId, 'rate-limited', `too many requests for this ${scope}; retry later`, { scope }, { 'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))) });
   };
 
   const inspect: CallbackService['inspect'] = (head) => {
-    const log = logger.child({ requestId: head.requestId });
+    const log = logger.child({ requestId: head.requestId, ...(head.clientRequestId !== undefined ? { clientRequestId: head.clientRequestId } : {}) });
     const method = head.method.toUpperCase();
     if (!(CALLBACK_METHODS as readonly string[]).includes(method)) {
-      return { answer: answer(log, head.requestId, 'method-not-allowed', `use ${CALLBACK_METHODS.join(', ')}`, { method: head.method.slice(0, 16) }, { Allow: CALLBACK_METHODS.join(', ') }) };
+      return { answer: refuse(log, head.requestId, 'method-not-allowed', `use ${CALLBACK_METHODS.join(', ')}`, { method: head.method.slice(0, 16) }, { Allow: CALLBACK_METHODS.join(', ') }) };
     }
-    const byIp = limited(perIp, head.ip ?? 'unknown', 'client', log, head.requestId);
+    const byIp = limited(perIp, head.ip ? clientAddressKey(head.ip) : 'unknown', 'client', log, head.requestId);
     if (byIp) return { answer: byIp };
     const claims = verifyCallbackToken(options.keyring, head.token);
     const entry = claims ? catalog.find(claims.procedure, claims.wait) : undefined;
     // One answer for unknown, malformed and forged tokens, and no call to Temporal for any of them.
     if (!claims || claims.namespace !== options.namespace || !entry) {
       if (claims && !entry) log.error({ procedure: claims.procedure, wait: claims.wait }, 'valid token for a procedure or wait this gateway does not know');
-      return { answer: answer(log, head.requestId, 'not-found', 'no such callback URL', { token: redactToken(head.token) }) };
+      return { answer: refuse(log, head.requestId, 'not-found', 'no such callback URL', { token: redactToken(head.token) }) };
     }
     const byToken = limited(perToken, head.token, 'callback URL', log, head.requestId);
     if (byToken) return { answer: byToken };
@@ -200,6 +218,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     const source: CallbackSource = {
       kind: 'http',
       requestId,
+      ...(target.head.clientRequestId !== undefined ? { clientRequestId: target.head.clientRequestId } : {}),
       ...(target.head.ip ? { ip: target.head.ip } : {}),
       ...(request.userAgent ? { userAgent: request.userAgent.slice(0, 256) } : {}),
     };
@@ -254,6 +273,25 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       const first = inspect(request);
       return 'answer' in first ? first.answer : deliver(first.target, request);
     },
+  };
+}
+
+/**
+ * Rate-limits log lines per key: the first call in each `periodMs` is let through with the number of calls muted
+ * since the last line let through; the others get undefined.
+ */
+export function refusalSampler(periodMs: number, now: () => number = Date.now): (key: string) => { readonly suppressed: number } | undefined {
+  const state = new Map<string, { last: number; suppressed: number }>();
+  return (key) => {
+    const t = now();
+    const s = state.get(key);
+    if (s && t - s.last < periodMs) {
+      s.suppressed++;
+      return undefined;
+    }
+    const suppressed = s?.suppressed ?? 0;
+    state.set(key, { last: t, suppressed: 0 });
+    return { suppressed };
   };
 }
 

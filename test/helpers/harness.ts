@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, type ClientPlugin } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createGatewayApp } from '../../src/api/gateway-app';
+import { createGatewayApps } from '../../src/api/gateway-app';
 import type { RateLimits } from '../../src/api/callback-route';
 import type { ConversationChannel } from '../../src/activities/conversation-channel';
 import type { AnyProcedure } from '../../src/definitions/procedure';
@@ -21,6 +21,8 @@ import { resolveHookwaitToSources } from './workflow-bundle';
 export interface Harness {
   readonly env: TestWorkflowEnvironment;
   readonly gatewayUrl: string;
+  /** The gateway's admin app (`/metrics`), on a listener of its own. */
+  readonly adminUrl: string;
   readonly keyring: TokenKeyring;
   readonly channel: RecordingChannel;
   readonly taskQueue: string;
@@ -91,7 +93,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const gatewayClient = openTelemetry
     ? new Client({ connection: env.connection, namespace: env.namespace ?? 'default', plugins: [openTelemetry], ...(options.identity !== undefined ? { identity: options.identity } : {}) })
     : env.client;
-  const app = createGatewayApp({
+  const { app, admin } = createGatewayApps({
     client: gatewayClient,
     namespace: env.namespace ?? 'default',
     procedures,
@@ -105,6 +107,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const gatewayUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const adminServer: Server = await new Promise((resolve) => {
+    const s = admin.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const adminUrl = `http://127.0.0.1:${(adminServer.address() as AddressInfo).port}`;
   const taskQueue = `tq-${randomUUID()}`;
   const workers = new Set<() => Promise<void>>();
   const identity = options.identity;
@@ -112,6 +118,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   return {
     env,
     gatewayUrl,
+    adminUrl,
     keyring,
     channel,
     taskQueue,
@@ -147,6 +154,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async teardown() {
       for (const stop of [...workers]) await stop();
       await new Promise((resolve) => server.close(resolve));
+      await new Promise((resolve) => adminServer.close(resolve));
       await env.teardown();
     },
   };

@@ -58,6 +58,15 @@ describe('callback service: before the body', () => {
     expect(answers.map((x) => ('answer' in x ? x.answer.status : 'passed'))).toEqual(['passed', 'passed', 'passed', 429]);
   });
 
+  test('IPv6 clients are limited by /64: rotating addresses inside one prefix gains nothing', () => {
+    const t = token({ procedure: 'approval', wait: 'approval' });
+    const answers = [1, 2, 3, 4].map((i) => service.inspect(head(t, { ip: `2001:db8:77:1:${i}::${i}` })));
+    expect(answers.map((x) => ('answer' in x ? x.answer.status : 'passed'))).toEqual(['passed', 'passed', 'passed', 429]);
+    // Another /64 has its own window.
+    const other = service.inspect(head(t, { ip: '2001:db8:77:2::1' }));
+    expect('target' in other).toBe(true);
+  });
+
   test('sender auth and the body are checked before Temporal (401, 400), via deliverCallback()', async () => {
     const key = token({ procedure: 'secured', wait: 'byKey' });
     const noKey = await service.deliverCallback({ ...head(key), body: Buffer.from('{"v":"1"}'), header: () => undefined });

@@ -14,12 +14,14 @@ function configError(fn: () => unknown): ConfigError {
 
 describe('loadProcessConfig: PORT, HOST and LOG_LEVEL of the standalone gateway, worker and dev command', () => {
   test('defaults', () => {
-    expect(loadProcessConfig({})).toEqual({ port: 3000, host: '0.0.0.0', logLevel: 'info' });
-    expect(loadProcessConfig({ PORT: '', HOST: '', LOG_LEVEL: '' })).toEqual({ port: 3000, host: '0.0.0.0', logLevel: 'info' });
+    expect(loadProcessConfig({})).toEqual({ port: 3000, host: '0.0.0.0', adminHost: '127.0.0.1', logLevel: 'info' });
+    expect(loadProcessConfig({ PORT: '', HOST: '', HOOKWAIT_ADMIN_PORT: '', HOOKWAIT_ADMIN_HOST: '', LOG_LEVEL: '' })).toEqual({ port: 3000, host: '0.0.0.0', adminHost: '127.0.0.1', logLevel: 'info' });
   });
 
   test('values', () => {
-    expect(loadProcessConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug' })).toEqual({ port: 0, host: '127.0.0.1', logLevel: 'debug' });
+    expect(loadProcessConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug' })).toEqual({ port: 0, host: '127.0.0.1', adminHost: '127.0.0.1', logLevel: 'debug' });
+    expect(loadProcessConfig({ HOOKWAIT_ADMIN_PORT: '9100', HOOKWAIT_ADMIN_HOST: '0.0.0.0' })).toMatchObject({ adminPort: 9100, adminHost: '0.0.0.0' });
+    expect(configError(() => loadProcessConfig({ HOOKWAIT_ADMIN_PORT: '70000' })).settings).toEqual(['HOOKWAIT_ADMIN_PORT']);
   });
 
   test('ignores what is not its own, hookwait settings included', () => {
