@@ -55,7 +55,7 @@ describe('data connectors against a real HTTP peer', () => {
     expect(calls[0]?.body).toMatchObject({ customer: 'c-42', n: 7, callback: expect.stringMatching(/\/callbacks\/hw2\./) });
   });
 
-  test("the connector activity's input in history carries no callback URL: the activity mints it again, the same URL the run minted", async () => {
+  test("the connector activity's input in history carries no callback URL: the activity (a new type, hookwaitCallConnectorMinting) mints it again, the same URL the run minted", async () => {
     const workflowId = `conn-hist-${randomUUID()}`;
     const handle = await h.env.client.workflow.start(connectorCall, { taskQueue: h.taskQueue, workflowId, args: [{ path: 'hist', customerId: 'c-7' }] });
     await handle.result();
@@ -64,7 +64,7 @@ describe('data connectors against a real HTTP peer', () => {
     expect(verifyCallbackToken(h.keyring, token)).toMatchObject({ workflowId, runId: handle.firstExecutionRunId });
     const { events } = await handle.fetchHistory();
     const inputs = (events ?? [])
-      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'hookwaitCallConnector')
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'hookwaitCallConnectorMinting')
       .map((e) => Buffer.from(e.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data ?? []).toString('utf8'));
     expect(inputs).toHaveLength(1);
     expect(inputs[0]).toContain('c-7');

@@ -44,7 +44,10 @@ export interface AssignInput {
 /** The activities the hookwait plugin registers on a worker. */
 export interface HookwaitActivities {
   hookwaitMintCallbackUrls(input: MintCallbackUrlsInput): Promise<MintCallbackUrlsResult>;
+  /** The connector call of runs started before connector inputs lost their callback URLs (`variables.callbackUrls`). */
   hookwaitCallConnector(input: CallConnectorInput): Promise<unknown>;
+  /** The connector call: mints the callback URLs it needs from `callbackWaits`, so its input carries none. */
+  hookwaitCallConnectorMinting(input: CallConnectorInput): Promise<unknown>;
   hookwaitSendMessage(input: SendMessageInput): Promise<void>;
   hookwaitAssign(input: AssignInput): Promise<void>;
 }

@@ -6,7 +6,7 @@ import { createLogger, hookwaitLogger, type Logger } from '../logging/logger';
 import { fromTemporalLogger } from '../logging/temporal-logger';
 import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { CallbackTokenTooLongError, mintCallbackToken, type TokenKeyring } from '../security/callback-token';
-import type { HookwaitActivities } from './activity-types';
+import type { CallConnectorInput, HookwaitActivities } from './activity-types';
 import { type ConversationChannel, LoggingConversationChannel } from './conversation-channel';
 import { callConnector, CONNECTOR_MISCONFIGURED } from './data-connector';
 
@@ -127,27 +127,31 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
   const logger = hookwaitLogger(options.logger ?? createLogger()).child({ component: 'activities' });
   const channel = options.channel ?? new LoggingConversationChannel(logger, { undelivered: true });
   const searchAttributesUsable = searchAttributeCheck(options.searchAttributes ?? true, logger);
+  async function callDeclaredConnector({ procedure, connector, variables: given, callbackWaits }: CallConnectorInput): Promise<unknown> {
+    const p = procedures.get(procedure);
+    const point = p && Object.prototype.hasOwnProperty.call(p.connectors, connector) ? p.connectors[connector] : undefined;
+    if (!point) {
+      throw ApplicationFailure.nonRetryable(`connector '${connector}' of procedure '${procedure}' is not registered with this worker's hookwait plugin`, CONNECTOR_MISCONFIGURED);
+    }
+    const signal = cancellationSignal();
+    const variables = callbackWaits === undefined ? given : { ...given, callbackUrls: mintUrls(options, { procedure, ...currentRun() }, callbackWaits) };
+    return callConnector(point, variables, {
+      fetch: options.fetch ?? fetch,
+      env: options.env ?? process.env,
+      logger: activityLogger(logger).child({ procedure }),
+      ...(signal ? { signal } : {}),
+    });
+  }
+
   return {
     // Local activity: the signing key stays in the worker's configuration, never in workflow arguments.
     async hookwaitMintCallbackUrls({ namespace, procedure, workflowId, runId, waits, keyed }) {
       const urls = mintUrls(options, { namespace, procedure, workflowId, runId }, [...waits.map((wait) => ({ wait })), ...(keyed ?? [])]);
       return { urls, searchAttributes: await searchAttributesUsable(namespace) };
     },
-    async hookwaitCallConnector({ procedure, connector, variables: given, callbackWaits }) {
-      const p = procedures.get(procedure);
-      const point = p && Object.prototype.hasOwnProperty.call(p.connectors, connector) ? p.connectors[connector] : undefined;
-      if (!point) {
-        throw ApplicationFailure.nonRetryable(`connector '${connector}' of procedure '${procedure}' is not registered with this worker's hookwait plugin`, CONNECTOR_MISCONFIGURED);
-      }
-      const signal = cancellationSignal();
-      const variables = callbackWaits === undefined ? given : { ...given, callbackUrls: mintUrls(options, { procedure, ...currentRun() }, callbackWaits) };
-      return callConnector(point, variables, {
-        fetch: options.fetch ?? fetch,
-        env: options.env ?? process.env,
-        logger: activityLogger(logger).child({ procedure }),
-        ...(signal ? { signal } : {}),
-      });
-    },
+    // Both accept both input shapes: a task scheduled by either version of the workflow code runs on any worker.
+    hookwaitCallConnector: callDeclaredConnector,
+    hookwaitCallConnectorMinting: callDeclaredConnector,
     async hookwaitSendMessage({ conversationId, text, idempotencyKey }) {
       await channel.sendMessage(conversationId, text, { idempotencyKey });
     },

@@ -79,12 +79,13 @@ export function sha256Hex(text: string): string {
 
 /**
  * The digest of a wait's bound value: what the run publishes in its memo (`bound`) and what a callback's attribute
- * must match. Values compare as text, so `42` and `"42"` are the same value. 128 bits, hex. Not a secret: the value
- * itself is in the run's input.
- * @example bindingDigest('idVerified', 'cus_123') === bindingDigest('idVerified', 'cus_123') // true
+ * must match. Values compare as text, so `42` and `"42"` are the same value. 128 bits, hex. The run id is part of it,
+ * so the digests of one customer's runs cannot be linked to each other; it is not keyed, so a namespace reader can
+ * still test a guess for one run (the value itself is in the run's input, which such a reader sees anyway).
+ * @example bindingDigest('run-1', 'idVerified', 'cus_123') === bindingDigest('run-1', 'idVerified', 'cus_123') // true
  */
-export function bindingDigest(wait: string, value: Scalar): string {
-  return sha256Hex(`hookwait.bind\n${wait}\n${String(value)}`).slice(0, 32);
+export function bindingDigest(runId: string, wait: string, value: Scalar): string {
+  return sha256Hex(`hookwait.bind\n${runId}\n${wait}\n${String(value)}`).slice(0, 32);
 }
 
 /** The field error's message for a callback whose bound attribute is not this run's (the same at the gateway and in the run). */

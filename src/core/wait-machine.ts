@@ -182,7 +182,7 @@ function bindingError(state: ProcedureState, point: WaitPoint, attributes: Reado
   if (!point.bind) return undefined;
   const expected = state.bindings ? own(state.bindings, point.name) : undefined;
   const value = attributes[point.bind.attribute];
-  const given = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? bindingDigest(point.name, value) : undefined;
+  const given = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? bindingDigest(state.runId, point.name, value) : undefined;
   if (expected !== undefined && given === expected) return undefined;
   return { field: point.bind.attribute, message: BINDING_MISMATCH };
 }

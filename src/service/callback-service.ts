@@ -251,7 +251,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     const bound = wait.bind && memo?.bound && Object.prototype.hasOwnProperty.call(memo.bound, wait.name) ? memo.bound[wait.name] : undefined;
     if (wait.bind && bound !== undefined) {
       const value = check.attributes[wait.bind.attribute];
-      if (value === undefined || bindingDigest(wait.name, value) !== bound) {
+      if (value === undefined || bindingDigest(claims.runId, wait.name, value) !== bound) {
         const error: FieldError = { field: wait.bind.attribute, message: BINDING_MISMATCH };
         return answer(log, requestId, 'invalid-attributes', `${error.field}: ${error.message}`, { fields: [error.field], binding: true }, {}, [error]);
       }

@@ -1,4 +1,4 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { HookwaitActivities } from '../activities/activity-types';
 import type { AttributesDecl, CapturedAttributes, Scalar } from '../definitions/attributes';
@@ -99,13 +99,16 @@ export function procedure<
 
     if (hasRuntime()) throw failure('HookwaitRuntimeInUse', 'a procedure must be the workflow itself, not called from another workflow function');
     const waits = Object.values(definition.waits) as WaitPoint[];
-    // Waits bound to the input: their value must be there (else no callback could ever apply). No command before this.
+    // Waits bound to the input: their value must be there (else no callback could ever apply). Behind a patch, so a
+    // run parked before `bind` was added to its wait replays as it ran (no check, nothing refused at its start).
     const bindings: Record<string, string> = {};
-    for (const w of waits) {
-      if (!w.bind) continue;
-      const value = boundInputValue(input, w.bind.input);
-      if (value === undefined) throw failure('InvalidProcedureInput', `invalid input: input.${w.bind.input} must be a string, number or boolean: wait '${w.name}' is bound to it`);
-      bindings[w.name] = bindingDigest(w.name, value);
+    if (waits.some((w) => w.bind) && patched(BIND_PATCH)) {
+      for (const w of waits) {
+        if (!w.bind) continue;
+        const value = boundInputValue(input, w.bind.input);
+        if (value === undefined) throw failure('InvalidProcedureInput', `invalid input: input.${w.bind.input} must be a string, number or boolean: wait '${w.name}' is bound to it`);
+        bindings[w.name] = bindingDigest(info.runId, w.name, value);
+      }
     }
     const rt: Runtime = runtime(() => ({ procedure: definition.name, conversationId, waits, ...(Object.keys(bindings).length > 0 ? { bindings } : {}) }));
     rt.procedureMode = true;
@@ -143,7 +146,7 @@ export function procedure<
       async callConnector(name, vars) {
         const connector = Object.prototype.hasOwnProperty.call(definition.connectors, name) ? definition.connectors[name] : undefined;
         if (!connector) throw failure('UnknownConnector', `procedure '${definition.name}' declares no connector '${name}'`);
-        const { hookwaitCallConnector } = proxyActivities<Pick<HookwaitActivities, 'hookwaitCallConnector'>>({
+        const activities = proxyActivities<Pick<HookwaitActivities, 'hookwaitCallConnector' | 'hookwaitCallConnectorMinting'>>({
           startToCloseTimeout: connector.timeoutMs + 5_000,
           summary: `Data connector: ${connector.title}`,
           retry: {
@@ -153,16 +156,21 @@ export function procedure<
             backoffCoefficient: 2,
           },
         });
-        const result = await hookwaitCallConnector({
-          procedure: definition.name,
-          connector: name,
-          // No live URL in the input (history keeps it): the activity mints `callbackUrls` again from these.
-          variables: { input, attributes: attributesSoFar(rt), vars: vars ?? {} },
-          callbackWaits: Object.keys(rt.state.callbackUrls).map((id) => {
-            const w = rt.state.waits[id];
-            return w?.wait !== undefined && w.key !== undefined ? { wait: w.wait, key: w.key } : { wait: id };
-          }),
-        });
+        const variables = { input, attributes: attributesSoFar(rt), vars: vars ?? {} };
+        // New runs pass no live URL (history keeps activity inputs): the activity mints `callbackUrls` again. It is a
+        // new activity type, so a worker not yet upgraded answers "not registered" (retried) rather than failing the
+        // call; runs that called connectors before this change replay the old call.
+        const result = patched(CONNECTOR_MINTS_URLS)
+          ? await activities.hookwaitCallConnectorMinting({
+              procedure: definition.name,
+              connector: name,
+              variables,
+              callbackWaits: Object.keys(rt.state.callbackUrls).map((id) => {
+                const w = rt.state.waits[id];
+                return w?.wait !== undefined && w.key !== undefined ? { wait: w.wait, key: w.key } : { wait: id };
+              }),
+            })
+          : await activities.hookwaitCallConnector({ procedure: definition.name, connector: name, variables: { ...variables, callbackUrls: rt.state.callbackUrls } });
         return result as ConnectorResult<C[typeof name]>;
       },
       async sendMessage(text) {
@@ -203,6 +211,11 @@ export function procedureDefinitionOf(value: unknown): AnyProcedure | undefined 
   const definition = (value as unknown as Record<symbol, unknown>)[PROCEDURE_MARK];
   return typeof definition === 'object' && definition !== null ? (definition as AnyProcedure) : undefined;
 }
+
+/** Patch: waits declared with `bind` are checked (runs started before it replay without the check). */
+const BIND_PATCH = 'hookwait-bind';
+/** Patch: connector calls carry no callback URL; `hookwaitCallConnectorMinting` mints them in the activity. */
+const CONNECTOR_MINTS_URLS = 'hookwait-connector-mints-urls';
 
 /** Captured attributes by wait (keyed waits by `<wait>:<key>`). */
 function attributesSoFar(rt: Runtime): Record<string, Record<string, Scalar>> {

@@ -18,11 +18,12 @@ describe('the workflow-safe SHA-256', () => {
 });
 
 describe('binding', () => {
-  test('values compare as text, per wait', () => {
-    expect(bindingDigest('w', 42)).toBe(bindingDigest('w', '42'));
-    expect(bindingDigest('w', 'cus_1')).not.toBe(bindingDigest('w', 'cus_2'));
-    expect(bindingDigest('w', 'cus_1')).not.toBe(bindingDigest('v', 'cus_1'));
-    expect(bindingDigest('w', 'cus_1')).toMatch(/^[0-9a-f]{32}$/);
+  test('values compare as text, per wait and per run (one customer\'s runs cannot be linked by their digests)', () => {
+    expect(bindingDigest('r1', 'w', 42)).toBe(bindingDigest('r1', 'w', '42'));
+    expect(bindingDigest('r1', 'w', 'cus_1')).not.toBe(bindingDigest('r1', 'w', 'cus_2'));
+    expect(bindingDigest('r1', 'w', 'cus_1')).not.toBe(bindingDigest('r1', 'v', 'cus_1'));
+    expect(bindingDigest('r1', 'w', 'cus_1')).not.toBe(bindingDigest('r2', 'w', 'cus_1'));
+    expect(bindingDigest('r1', 'w', 'cus_1')).toMatch(/^[0-9a-f]{32}$/);
   });
 
   test('the bound value is a scalar at a dotted path of the input, own properties only', () => {

@@ -151,12 +151,12 @@ describe('wait machine: examples', () => {
   test('a bound wait takes only its run\'s value (as text, from any source); a mismatch is rejected with a field error and publishes nothing', () => {
     const bound: WaitPoint = { ...b, name: 'bound', bind: { attribute: 'v', input: 'customerId' } };
     const ctx: MachineContext = { closed: true, lookup: (n) => (n === 'bound' ? bound : waits.get(n)) };
-    const state = initialState({ procedure: 'p', workflowId: 'w', runId: 'r', conversationId: 'c', startedAt: 't', waits: [bound], bindings: { bound: bindingDigest('bound', 42) } });
+    const state = initialState({ procedure: 'p', workflowId: 'w', runId: 'r', conversationId: 'c', startedAt: 't', waits: [bound], bindings: { bound: bindingDigest('r', 'bound', 42) } });
     const { state: after, trace } = run([cb('bound', 'cus_other'), cb('bound', '43', operator), cb('bound', '42')], ctx, state);
     expect(trace.map((t) => [t.outcomes, t.publish])).toEqual([[['rejected'], false], [['rejected'], false], [['accepted'], true]]);
     expect(after.ledger[0]?.errors).toEqual([{ field: 'v', message: 'does not match this run' }]);
     expect(after.waits.bound).toMatchObject({ status: 'received', attributes: { v: '42' } });
-    expect(memoOf(after, 2).bound).toEqual({ bound: bindingDigest('bound', 42) });
+    expect(memoOf(after, 2).bound).toEqual({ bound: bindingDigest('r', 'bound', 42) });
     // Fails closed: a bound wait of a run without a bound value takes nothing.
     const unbound = initialState({ procedure: 'p', workflowId: 'w', runId: 'r', conversationId: 'c', startedAt: 't', waits: [bound] });
     expect(run([cb('bound', '42')], ctx, unbound).state.ledger.map((e) => e.outcome)).toEqual(['rejected']);
