@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
 import type { BundleOptions } from '@temporalio/worker';
 
+// Run by jest from test/ (TypeScript) or compiled to lib/test/ (the histories capture): the sources beside it.
+const EXT = __filename.endsWith('.ts') ? '.ts' : '.js';
 const SOURCES = {
-  hookwait$: resolve(__dirname, '../../src/index.ts'),
-  'hookwait/workflow$': resolve(__dirname, '../../src/workflow.ts'),
+  hookwait$: resolve(__dirname, `../../src/index${EXT}`),
+  'hookwait/workflow$': resolve(__dirname, `../../src/workflow${EXT}`),
 };
 
 /**
