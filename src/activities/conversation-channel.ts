@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { type Assignee, assigneeLabel } from '../definitions/wait-point';
 import { hookwaitLogger, type Logger } from '../logging/logger';
+import { PATH_SEGMENT_RULE, pathSegmentProblem, shownValue } from './path-segment';
 import { retryAfterMs } from './retry-after';
 
 /**
@@ -17,7 +18,8 @@ export interface ConversationChannel {
 export interface HttpConversationChannelOptions {
   /**
    * The helpdesk's base URL; calls go to `<url>/conversations/<id>/messages` and `/assignments`. A conversation id
-   * that is empty, `.` or `..` is refused (a non-retryable `HookwaitChannelRejected`), never sent.
+   * that is empty, `.` or `..`, or contains `/` or `\`, also once percent-decoded (`%2e%2e`, `%2F`, `%5C`), is refused
+   * (a non-retryable `HookwaitChannelRejected`), never sent.
    */
   readonly url: string;
   /** Sent as `Authorization: Bearer <token>`. */
@@ -46,12 +48,13 @@ export class HttpConversationChannel implements ConversationChannel {
   }
 
   private async post(conversationId: string, what: string, body: unknown, idempotencyKey: string): Promise<void> {
-    // An empty, '.' or '..' id would make `<url>/conversations/../messages` and post, with the helpdesk token, to
-    // another path. Refused rather than encoded: fetch's URL parser reads `%2e` as a dot too, and so do many servers.
-    if (conversationId === '' || conversationId === '.' || conversationId === '..') {
-      const shown = conversationId === '' ? 'empty' : `'${conversationId}'`;
+    // An id such as '..', '../admin', 'a/../b' or '%2e%2e%2fadmin' would make `<url>/conversations/../admin/messages`
+    // (at once, or on a helpdesk that decodes before routing) and post, with the helpdesk token, to another path.
+    // Refused rather than encoded: fetch's URL parser reads `%2e` as a dot, and many servers decode `%2F` and `%5C`.
+    const problem = pathSegmentProblem(conversationId);
+    if (problem) {
       throw ApplicationFailure.nonRetryable(
-        `helpdesk ${what}: the conversation id is ${shown}, which is refused in the URL path (an empty, '.' or '..' segment would change the path called); nothing was sent`,
+        `helpdesk ${what}: the conversation id ${shownValue(conversationId)} (${problem}) is refused in the URL path (${PATH_SEGMENT_RULE}); nothing was sent`,
         'HookwaitChannelRejected',
       );
     }

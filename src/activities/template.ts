@@ -1,5 +1,6 @@
 import type { JsonTemplate } from '../definitions/connector';
 import { PLACEHOLDER_SOURCE } from '../definitions/template-placeholders';
+import { PATH_SEGMENT_RULE, pathSegmentProblem, shownValue } from './path-segment';
 
 /**
  * A placeholder names a variable that does not exist, or fills a URL path with a value that would change it.
@@ -47,12 +48,13 @@ export interface RenderUrlOptions {
  * Fills the placeholders of a URL template. Values are URL-encoded (`encodeURIComponent`), except `env.*` ones,
  * which are trusted configuration such as a base URL.
  *
- * A value in the path (before the template's first `?` or `#`) that is empty, `.` or `..` is refused with a
- * {@link TemplateError}: it would make a dot segment or an empty one, and `customers/../profile` climbs the path of a
- * call that carries the connector's credentials. Refusing is the only safe answer: percent-encoding the dots does not
- * help, because the WHATWG URL parser (`fetch`, `new URL`) treats `%2e` and `%2E` as dots too and removes
- * `%2e%2e` segments, and many servers decode before routing. Any other value cannot make such a segment, since
- * `encodeURIComponent` encodes `/`. In the query string these values are ordinary data and pass through.
+ * A value in the path (before the template's first `?` or `#`) must stand for one segment: one that is empty, `.` or
+ * `..`, or contains `/` or `\`, also once percent-decoded (`%2e%2e`, `%2F`, `%5C`), is refused with a
+ * {@link TemplateError} (the rule and why: {@link pathSegmentProblem}). `customers/{{id}}/profile` with `../admin`
+ * would otherwise climb the path of a call that carries the connector's credentials on any server that decodes
+ * before routing. Refusing is the only safe answer: percent-encoding does not help, because the WHATWG URL parser
+ * (`fetch`, `new URL`) treats `%2e` as a dot and many servers decode `%2F` and `%5C` before routing. In the query
+ * string these values are ordinary data and pass through.
  */
 export function renderUrl(template: string, vars: Record<string, unknown>, where: string, options: RenderUrlOptions = {}): string {
   const queryAt = template.search(/[?#]/);
@@ -60,9 +62,9 @@ export function renderUrl(template: string, vars: Record<string, unknown>, where
     if (path.startsWith('env.')) return options.keepEnv ? `{{${path}}}` : asText(lookup(vars, path, where));
     const text = asText(lookup(vars, path, where));
     const inPath = queryAt < 0 || offset < queryAt;
-    if (inPath && (text === '' || text === '.' || text === '..')) {
-      const shown = text === '' ? 'empty' : `'${text}'`;
-      throw new TemplateError(`${where}: {{${path}}} is ${shown}, which is refused in a URL path (an empty, '.' or '..' segment would change the path called)`);
+    const problem = inPath ? pathSegmentProblem(text) : undefined;
+    if (problem) {
+      throw new TemplateError(`${where}: {{${path}}} is ${shownValue(text)} (${problem}), which is refused in a URL path (${PATH_SEGMENT_RULE})`);
     }
     return encodeURIComponent(text);
   });

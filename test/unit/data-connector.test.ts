@@ -159,9 +159,9 @@ describe('template variables reach the server', () => {
 
   test('the URL path and query are URL-encoded', async () => {
     const p = point({ url: `${base}/echo/cases/{{input.id}}?q={{input.q}}`, method: 'GET' });
-    const result = await callConnector(p, { input: { id: 'a b/../c?#', q: 'x&y=ü' } }, ctx());
-    expect((seen[0] as Seen).url).toBe('/echo/cases/a%20b%2F..%2Fc%3F%23?q=x%26y%3D%C3%BC');
-    expect(result).toEqual({ path: '/echo/cases/a%20b%2F..%2Fc%3F%23?q=x%26y%3D%C3%BC' });
+    const result = await callConnector(p, { input: { id: 'a b..c?#%', q: 'x&y=ü/../' } }, ctx());
+    expect((seen[0] as Seen).url).toBe('/echo/cases/a%20b..c%3F%23%25?q=x%26y%3D%C3%BC%2F..%2F');
+    expect(result).toEqual({ path: '/echo/cases/a%20b..c%3F%23%25?q=x%26y%3D%C3%BC%2F..%2F' });
   });
 
   test('the env variable comes from ctx.env: a base URL (not encoded) and a secret header', async () => {
@@ -361,6 +361,20 @@ describe('a value in the URL path cannot climb it (dot segments)', () => {
     expect(seen).toEqual([]);
   });
 
+  // Sent encoded ('..%2Fadmin'), these reach '/api/v1/admin/profile' on a server that decodes before routing.
+  test.each(['../admin', '..\\admin', 'a/../b', '%2e%2e%2fadmin', '/', '42/delete', '%5C'])(
+    'GET …/customers/{{input.customerId}}/profile with %j (a dot segment or a separator, maybe encoded): refused, nothing sent',
+    async (customerId) => {
+      const p = point({ method: 'GET', url: '{{env.CRM_BASE}}/customers/{{input.customerId}}/profile', headers: auth, env: ['CRM_BASE', 'CRM_TOKEN'] });
+      const f = await failure(callConnector(p, { input: { customerId } }, ctx(env)));
+      expect(f).toMatchObject({ type: CONNECTOR_MISCONFIGURED, nonRetryable: true });
+      expect(f.message).toContain('{{input.customerId}}');
+      expect(f.message).not.toContain('tok-sekrit');
+      expect(f.message).not.toContain(base);
+      expect(seen).toEqual([]);
+    },
+  );
+
   test('DELETE …/orders/{id}/items/{id} with two ".." (from callback attributes): refused, nothing sent', async () => {
     const p = point({ method: 'DELETE', url: '{{env.CRM_BASE}}/orders/{{attributes.order.id}}/items/{{attributes.order.item}}', headers: auth, env: ['CRM_BASE', 'CRM_TOKEN'] });
     const f = await failure(callConnector(p, { attributes: { order: { id: '..', item: '..' } } }, ctx(env)));
@@ -369,10 +383,10 @@ describe('a value in the URL path cannot climb it (dot segments)', () => {
     expect(seen).toEqual([]);
   });
 
-  test('ordinary values still reach the path encoded, and ".." in the query string is plain data', async () => {
+  test('ordinary values still reach the path encoded, and "../admin" in the query string is plain data', async () => {
     const p = point({ method: 'GET', url: '{{env.CRM_BASE}}/customers/{{input.customerId}}/profile?q={{input.q}}&e={{input.e}}', env: ['CRM_BASE'] });
-    await callConnector(p, { input: { customerId: '...', q: '..', e: '' } }, ctx(env));
-    expect(seen.map((r) => r.url)).toEqual(['/echo/api/v1/customers/.../profile?q=..&e=']);
+    await callConnector(p, { input: { customerId: '...', q: '../admin', e: '' } }, ctx(env));
+    expect(seen.map((r) => r.url)).toEqual(['/echo/api/v1/customers/.../profile?q=..%2Fadmin&e=']);
   });
 });
 

@@ -53,7 +53,7 @@ describe('HttpConversationChannel against a real helpdesk stub', () => {
     expect(err.type).toBe('HookwaitChannelUnavailable');
   });
 
-  test.each(['..', '.', ''])('a conversation id %j is refused, not retried, and nothing is sent (it would climb the path)', async (conversationId) => {
+  test.each(['..', '.', '', '../admin', '..\\admin', 'a/../b', '%2e%2e%2fadmin', '/', 'a/b', '%5C', '%2E%2E'])('a conversation id %j is refused, not retried, and nothing is sent (it would climb the path)', async (conversationId) => {
     const channel = new HttpConversationChannel({ url: `${url}/api/v1`, token: 'hd-token' });
     const before = seen.length;
     answer = 200;
@@ -71,8 +71,9 @@ describe('HttpConversationChannel against a real helpdesk stub', () => {
     const channel = new HttpConversationChannel({ url });
     answer = 200;
     await channel.sendMessage('...', 't', { idempotencyKey: 'k' });
-    await channel.sendMessage('../x', 't', { idempotencyKey: 'k' });
-    expect(seen.slice(-2).map((s) => s.url)).toEqual(['/conversations/.../messages', '/conversations/..%2Fx/messages']);
+    await channel.sendMessage('..x', 't', { idempotencyKey: 'k' });
+    await channel.sendMessage('%2e%2e%2e', 't', { idempotencyKey: 'k' });
+    expect(seen.slice(-3).map((s) => s.url)).toEqual(['/conversations/.../messages', '/conversations/..x/messages', '/conversations/%252e%252e%252e/messages']);
   });
 });
 

@@ -71,14 +71,16 @@ describe('renderString', () => {
 
 describe('renderUrl', () => {
   test('values are URL-encoded, env.* values are not', () => {
-    expect(renderUrl('{{env.BASE_URL}}/cases/{{input.id}}?u={{input.unicode}}', vars, 'w')).toBe(
-      'https://api.example.test/v1/cases/a%20b%2Fc%3Fd%3D1%26e%23f?u=%C3%BC%E2%82%AC',
+    expect(renderUrl('{{env.BASE_URL}}/cases/{{input.id}}?u={{input.unicode}}', { ...vars, input: { ...vars.input, id: 'a b?d=1&e#f%' } }, 'w')).toBe(
+      'https://api.example.test/v1/cases/a%20b%3Fd%3D1%26e%23f%25?u=%C3%BC%E2%82%AC',
     );
+    expect(renderUrl('{{env.BASE_URL}}/cases?id={{input.id}}', vars, 'w')).toBe('https://api.example.test/v1/cases?id=a%20b%2Fc%3Fd%3D1%26e%23f');
     expect(renderUrl('{{env.TOKEN}}', vars, 'w')).toBe('s3cr et/+');
   });
 
   test('a path that merely starts with "env" but is not env.* is encoded', () => {
-    expect(renderUrl('{{environment.x}}', { environment: { x: 'a/b' } }, 'w')).toBe('a%2Fb');
+    expect(renderUrl('{{environment.x}}', { environment: { x: 'a?b' } }, 'w')).toBe('a%3Fb');
+    expect(() => renderUrl('{{environment.x}}', { environment: { x: '..' } }, 'w')).toThrow(TemplateError);
   });
 
   test.each(['..', '.', ''])('a path value %j is refused, naming where and the placeholder', (id) => {
@@ -99,8 +101,27 @@ describe('renderUrl', () => {
     expect(() => renderUrl('http://h/a/{{input.x}}{{input.y}}/b', { input: { x: '.', y: '.' } }, 'w')).toThrow(TemplateError);
     expect(() => renderUrl('http://h/a/.{{input.x}}/b', { input: { x: '.' } }, 'w')).toThrow(TemplateError);
     expect(renderUrl('http://h/a/{{input.x}}/{{input.n}}/{{input.y}}.json', { input: { x: '...', n: 0, y: 'v1.2' } }, 'w')).toBe('http://h/a/.../0/v1.2.json');
-    expect(renderUrl('http://h/a/{{input.x}}', { input: { x: '%2e%2e' } }, 'w')).toBe('http://h/a/%252e%252e');
-    expect(renderUrl('http://h/a/{{input.x}}', { input: { x: '../b' } }, 'w')).toBe('http://h/a/..%2Fb');
+    expect(renderUrl('http://h/a/{{input.x}}', { input: { x: '%2e%2e.x' } }, 'w')).toBe('http://h/a/%252e%252e.x');
+    expect(renderUrl('http://h/a/{{input.x}}', { input: { x: '%252e%252e' } }, 'w')).toBe('http://h/a/%25252e%25252e');
+    expect(renderUrl('http://h/a/{{input.x}}', { input: { x: '100%' } }, 'w')).toBe('http://h/a/100%25');
+  });
+
+  // Servers that decode before routing (nginx proxy_pass with a URI part; IIS for '\') turn '..%2Fadmin' into
+  // '../admin'; a value that decodes to a dot segment or a separator is refused too.
+  test.each(['../admin', '..\\admin', 'a/../b', '%2e%2e%2fadmin', '/', '\\', 'a/b', '42/delete', 'a\\b', '%2e%2e', '%2E', '%2f', '%5C', 'x%2Fy', '..%5cadmin', 'a/', '/a'])(
+    'a path value %j is refused (a dot segment or a separator, also percent-encoded)',
+    (id) => {
+      const err = templateError(() => renderUrl('{{env.BASE_URL}}/customers/{{input.id}}/profile', { ...vars, input: { id } }, 'connector crm.url'));
+      expect(err.message).toMatch(/^connector crm\.url: \{\{input\.id\}\} is /);
+      expect(err.message).toContain('refused in a URL path');
+      expect(err.message).not.toContain('api.example.test');
+    },
+  );
+
+  test('the same values in the query string are data', () => {
+    expect(renderUrl('http://h/p/{{input.ok}}?a={{input.a}}&b={{input.b}}&c={{input.c}}#{{input.d}}', { input: { ok: 'x', a: '../admin', b: '%2e%2e%2fadmin', c: '/', d: '..\\admin' } }, 'w')).toBe(
+      'http://h/p/x?a=..%2Fadmin&b=%252e%252e%252fadmin&c=%2F#..%5Cadmin',
+    );
   });
 
   test('in the query string (and the fragment) such values are data and pass through', () => {
