@@ -13,7 +13,8 @@ export interface AttributeOptions<S extends z.ZodType = z.ZodType> {
   readonly path?: string;
   /**
    * Longest string value accepted, in characters (default {@link DEFAULT_MAX_STRING_LENGTH}, or the schema's own
-   * `.max()`; at most {@link MAX_STRING_LENGTH_LIMIT}). Every captured value travels in the signal, the run's state and
+   * `z.string().max(n)`, also under `.optional()`, `.nullable()`, `.default()`, `.catch()`, `.readonly()`,
+   * `.transform()`/`.pipe()`, but not inside a union or `z.lazy`; at most {@link MAX_STRING_LENGTH_LIMIT}). Every captured value travels in the signal, the run's state and
    * result, and every later connector call: a longer one is refused (`422` naming the field).
    */
   readonly maxLength?: number;
@@ -99,6 +100,34 @@ function isZodType(value: unknown): value is z.ZodType {
   return typeof value === 'object' && value !== null && typeof (value as { safeParse?: unknown }).safeParse === 'function';
 }
 
+/** Zod 4 wrappers whose `unwrap()` returns the one schema they wrap; their own parsing never lengthens a string. */
+const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'nonoptional', 'catch', 'readonly']);
+const MAX_UNWRAP_DEPTH = 16;
+
+/**
+ * A zod schema's own `.max()` for strings, read through the wrappers `.optional()`, `.nullable()`, `.default()`,
+ * `.prefault()`, `.nonoptional()`, `.catch()`, `.readonly()`, and through pipes (`.transform()`, `.pipe()`: the larger
+ * of the two sides' readable maxima). Anything else (a union, `z.lazy`, a max inside a refinement function) is not
+ * read: `undefined`, and the attribute gets the default unless it declares `maxLength`.
+ */
+function zodMaxLength(schema: z.ZodType, depth = 0): number | undefined {
+  if (depth > MAX_UNWRAP_DEPTH) return undefined;
+  // A zod string (and its formats: email, url, ...) exposes its `.max()` as `maxLength` (null without one).
+  const own = (schema as { maxLength?: unknown }).maxLength;
+  if (typeof own === 'number' && Number.isInteger(own) && own > 0) return own;
+  const type = (schema as { def?: { type?: unknown } }).def?.type;
+  if (typeof type === 'string' && WRAPPERS.has(type)) {
+    const inner = (schema as { unwrap?: () => unknown }).unwrap?.();
+    return isZodType(inner) ? zodMaxLength(inner, depth + 1) : undefined;
+  }
+  if (type === 'pipe') {
+    const { in: input, out } = schema as { in?: unknown; out?: unknown };
+    const sides = [input, out].map((s) => (isZodType(s) ? zodMaxLength(s, depth + 1) : undefined)).filter((m) => m !== undefined);
+    return sides.length > 0 ? Math.max(...sides) : undefined;
+  }
+  return undefined;
+}
+
 export function normalizeAttributes(decl: AttributesDecl, field: string): NormalizedAttribute[] {
   const entries: [string, AttributeDecl | undefined][] = Array.isArray(decl)
     ? (decl as readonly string[]).map((name) => [name, undefined])
@@ -133,9 +162,9 @@ export function normalizeAttributes(decl: AttributesDecl, field: string): Normal
         maxLength = d.maxLength;
       }
     }
-    // A zod string's own `.max()` is honoured (up to the limit) when no maxLength is declared.
-    const zodMax = (schema as { maxLength?: unknown }).maxLength;
-    maxLength ??= typeof zodMax === 'number' && zodMax > 0 ? Math.min(zodMax, MAX_STRING_LENGTH_LIMIT) : DEFAULT_MAX_STRING_LENGTH;
+    // A zod string's own `.max()` is honoured (up to the limit) when no maxLength is declared, also under wrappers.
+    const zodMax = zodMaxLength(schema);
+    maxLength ??= zodMax !== undefined ? Math.min(zodMax, MAX_STRING_LENGTH_LIMIT) : DEFAULT_MAX_STRING_LENGTH;
     const path = pathText.split('.');
     if (path.length > MAX_PATH_DEPTH || !path.every((s) => PATH_SEGMENT.test(s) && s !== '__proto__')) {
       throw new DefinitionError(`${f}.path`, `must be a dotted path of plain segments, got ${JSON.stringify(pathText)}`);

@@ -375,6 +375,33 @@ describe('string length limits', () => {
     expect(normalizeAttributes({ z: z.string().max(10 ** 7) }, 't')[0]?.maxLength).toBe(MAX_STRING_LENGTH_LIMIT);
   });
 
+  test.each([
+    ['.optional()', z.string().max(5000).optional()],
+    ['.nullable()', z.string().max(5000).nullable()],
+    [".default('x')", z.string().max(5000).default('x')],
+    ['.transform(...)', z.string().max(5000).transform((v) => v.toUpperCase())],
+    ['.catch(...).readonly()', z.string().max(5000).catch('x').readonly()],
+    ['.pipe(z.string())', z.string().max(5000).pipe(z.string())],
+    ['.optional().nullable().default(...)', z.string().max(5000).optional().nullable().default('x')],
+  ])('a zod .max() under %s still sets the limit', (_, schema) => {
+    const a = normalizeAttributes({ s: schema }, 't');
+    expect(a[0]?.maxLength).toBe(5000);
+    const value = 'x'.repeat(3000);
+    expect(ok(extractAttributes(a, { s: value })).s).toHaveLength(3000);
+    expect(ok(checkCapturedAttributes(a, { s: value })).s).toHaveLength(3000);
+    expect(errors(extractAttributes(a, { s: 'x'.repeat(5001) }))[0]?.field).toBe('s');
+  });
+
+  test('a pipe takes the larger readable .max() of its two sides; an unreadable one falls back to the default', () => {
+    expect(normalizeAttributes({ s: z.string().transform((v) => v.trim()).pipe(z.string().max(3000)) }, 't')[0]?.maxLength).toBe(3000);
+    expect(normalizeAttributes({ s: z.string().max(100).transform((v) => v.repeat(30)).pipe(z.string().max(3000)) }, 't')[0]?.maxLength).toBe(3000);
+    // A union's max is not read: declare maxLength on the attribute instead.
+    expect(normalizeAttributes({ s: z.union([z.string().max(5000), z.number()]) }, 't')[0]?.maxLength).toBe(DEFAULT_MAX_STRING_LENGTH);
+    expect(normalizeAttributes({ s: z.string().optional() }, 't')[0]?.maxLength).toBe(DEFAULT_MAX_STRING_LENGTH);
+    expect(normalizeAttributes({ s: { schema: z.string().max(5000).optional(), maxLength: 10 } }, 't')[0]?.maxLength).toBe(10);
+    expect(normalizeAttributes({ s: z.string().max(10 ** 7).optional() }, 't')[0]?.maxLength).toBe(MAX_STRING_LENGTH_LIMIT);
+  });
+
   test.each([0, -1, 1.5, MAX_STRING_LENGTH_LIMIT + 1, '10' as never])('maxLength %p is a definition error', (maxLength) => {
     expect(definitionError(() => normalizeAttributes({ x: { maxLength } }, 'waits.w.attributes')).field).toBe('waits.w.attributes.x.maxLength');
   });
