@@ -13,7 +13,8 @@ export interface AttributeOptions<S extends z.ZodType = z.ZodType> {
   readonly path?: string;
   /**
    * Longest string value accepted, in characters (default {@link DEFAULT_MAX_STRING_LENGTH}, or the schema's own
-   * `.max()`; at most {@link MAX_STRING_LENGTH_LIMIT}). Every captured value travels in the signal, the run's state and
+   * `z.string().max(n)`, also under `.optional()`, `.nullable()`, `.default()`, `.catch()`, `.readonly()`,
+   * `.transform()`/`.pipe()`, but not inside a union or `z.lazy`; at most {@link MAX_STRING_LENGTH_LIMIT}). Every captured value travels in the signal, the run's state and
    * result, and every later connector call: a longer one is refused (`422` naming the field).
    */
   readonly maxLength?: number;
@@ -83,6 +84,21 @@ export interface CapturedCheckOptions {
   readonly enforceMaxLength?: () => boolean;
 }
 
+/**
+ * The most one wait's attributes may add up to in a signal, in bytes (1.5 MiB, under Temporal's 2 MiB payload limit):
+ * a wait whose worst case is over it is a definition error, since Temporal would refuse the signal and the sender would
+ * get `503` on every retry. The worst case counts each string attribute's `maxLength` × {@link JSON_ESCAPE_FACTOR}, each
+ * number, boolean, enum or literal attribute {@link FIXED_SCALAR_CHARS} (or its longest enum value) ×
+ * {@link JSON_ESCAPE_FACTOR}, plus {@link ATTRIBUTE_OVERHEAD_BYTES} for each attribute's name and punctuation.
+ */
+export const MAX_SIGNAL_ATTRIBUTES_BYTES = 1.5 * 1024 * 1024;
+/** The worst case of JSON escaping: a control character or lone surrogate is six bytes (`\u001f`). */
+const JSON_ESCAPE_FACTOR = 6;
+/** A number or boolean, in characters: JSON's longest number (`-1.7976931348623157e+308`) is 24. */
+const FIXED_SCALAR_CHARS = 32;
+/** An attribute's name (at most 64 characters), its quotes, colon and comma, with room to spare. */
+const ATTRIBUTE_OVERHEAD_BYTES = 128;
+
 /** As in WotNot's Webhook block: at most 50 mapped variables per wait. */
 export const MAX_ATTRIBUTES_PER_WAIT = 50;
 const MAX_PATH_DEPTH = 32;
@@ -99,6 +115,64 @@ function isZodType(value: unknown): value is z.ZodType {
   return typeof value === 'object' && value !== null && typeof (value as { safeParse?: unknown }).safeParse === 'function';
 }
 
+/** Zod 4 wrappers whose `unwrap()` returns the one schema they wrap; their own parsing never lengthens a string. */
+const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'nonoptional', 'catch', 'readonly']);
+const MAX_UNWRAP_DEPTH = 16;
+
+/**
+ * A zod schema's own `.max()` for strings, read through the wrappers `.optional()`, `.nullable()`, `.default()`,
+ * `.prefault()`, `.nonoptional()`, `.catch()`, `.readonly()`, and through pipes (`.transform()`, `.pipe()`: the larger
+ * of the two sides' readable maxima). Anything else (a union, `z.lazy`, a max inside a refinement function) is not
+ * read: `undefined`, and the attribute gets the default unless it declares `maxLength`.
+ */
+function zodMaxLength(schema: z.ZodType, depth = 0): number | undefined {
+  if (depth > MAX_UNWRAP_DEPTH) return undefined;
+  // A zod string (and its formats: email, url, ...) exposes its `.max()` as `maxLength` (null without one).
+  const own = (schema as { maxLength?: unknown }).maxLength;
+  if (typeof own === 'number' && Number.isInteger(own) && own > 0) return own;
+  const type = (schema as { def?: { type?: unknown } }).def?.type;
+  if (typeof type === 'string' && WRAPPERS.has(type)) {
+    const inner = (schema as { unwrap?: () => unknown }).unwrap?.();
+    return isZodType(inner) ? zodMaxLength(inner, depth + 1) : undefined;
+  }
+  if (type === 'pipe') {
+    const { in: input, out } = schema as { in?: unknown; out?: unknown };
+    const sides = [input, out].map((s) => (isZodType(s) ? zodMaxLength(s, depth + 1) : undefined)).filter((m) => m !== undefined);
+    return sides.length > 0 ? Math.max(...sides) : undefined;
+  }
+  return undefined;
+}
+
+const FIXED_SIZE_TYPES = new Set(['number', 'int', 'boolean', 'bigint', 'null', 'nan', 'undefined']);
+
+/**
+ * The longest value an attribute can carry, in characters, for the size budget: numbers and booleans a fixed size,
+ * enums and literals their longest value, everything else (strings, unions with a string, anything unrecognised) its
+ * `maxLength`. Never more than `maxLength` for what may be a string, since a longer string is refused.
+ */
+function worstCaseChars(schema: z.ZodType, maxLength: number, depth = 0): number {
+  if (depth > MAX_UNWRAP_DEPTH) return maxLength;
+  const def = (schema as { def?: { type?: unknown; values?: unknown; entries?: unknown } }).def;
+  const type = def?.type;
+  if (typeof type !== 'string') return maxLength;
+  if (FIXED_SIZE_TYPES.has(type)) return FIXED_SCALAR_CHARS;
+  if (type === 'enum' || type === 'literal') {
+    const values = type === 'enum' ? Object.values((def?.entries ?? {}) as object) : Array.isArray(def?.values) ? def.values : [];
+    return Math.min(Math.max(FIXED_SCALAR_CHARS, ...values.map((v) => String(v).length)), Math.max(maxLength, FIXED_SCALAR_CHARS));
+  }
+  if (WRAPPERS.has(type)) {
+    const inner = (schema as { unwrap?: () => unknown }).unwrap?.();
+    return isZodType(inner) ? worstCaseChars(inner, maxLength, depth + 1) : maxLength;
+  }
+  if (type === 'union') {
+    const options = (schema as { options?: unknown }).options;
+    if (!Array.isArray(options) || options.length === 0 || !options.every(isZodType)) return maxLength;
+    return Math.max(...options.map((o: z.ZodType) => worstCaseChars(o, maxLength, depth + 1)));
+  }
+  // Strings, pipes and transforms (whose output may be any string), and anything else: the length check's limit.
+  return maxLength;
+}
+
 export function normalizeAttributes(decl: AttributesDecl, field: string): NormalizedAttribute[] {
   const entries: [string, AttributeDecl | undefined][] = Array.isArray(decl)
     ? (decl as readonly string[]).map((name) => [name, undefined])
@@ -108,7 +182,7 @@ export function normalizeAttributes(decl: AttributesDecl, field: string): Normal
     throw new DefinitionError(field, `at most ${MAX_ATTRIBUTES_PER_WAIT} attributes per wait, got ${entries.length}`);
   }
   const seen = new Set<string>();
-  return entries.map(([name, d]) => {
+  const normalized = entries.map(([name, d]): NormalizedAttribute => {
     const f = `${field}.${name}`;
     if (typeof name !== 'string' || !NAME.test(name) || RESERVED.has(name)) {
       throw new DefinitionError(f, 'attribute names are 1-64 letters, digits or underscores, not starting with a digit, and not __proto__');
@@ -133,15 +207,30 @@ export function normalizeAttributes(decl: AttributesDecl, field: string): Normal
         maxLength = d.maxLength;
       }
     }
-    // A zod string's own `.max()` is honoured (up to the limit) when no maxLength is declared.
-    const zodMax = (schema as { maxLength?: unknown }).maxLength;
-    maxLength ??= typeof zodMax === 'number' && zodMax > 0 ? Math.min(zodMax, MAX_STRING_LENGTH_LIMIT) : DEFAULT_MAX_STRING_LENGTH;
+    // A zod string's own `.max()` is honoured (up to the limit) when no maxLength is declared, also under wrappers.
+    const zodMax = zodMaxLength(schema);
+    maxLength ??= zodMax !== undefined ? Math.min(zodMax, MAX_STRING_LENGTH_LIMIT) : DEFAULT_MAX_STRING_LENGTH;
     const path = pathText.split('.');
     if (path.length > MAX_PATH_DEPTH || !path.every((s) => PATH_SEGMENT.test(s) && s !== '__proto__')) {
       throw new DefinitionError(`${f}.path`, `must be a dotted path of plain segments, got ${JSON.stringify(pathText)}`);
     }
     return { name, path, schema, maxLength };
   });
+  // Several attributes may read the same path, so a small body can become a huge signal: bound the worst case.
+  const worstCase = normalized.reduce(
+    (sum, a) => sum + worstCaseChars(a.schema, a.maxLength) * JSON_ESCAPE_FACTOR + ATTRIBUTE_OVERHEAD_BYTES,
+    0,
+  );
+  if (worstCase > MAX_SIGNAL_ATTRIBUTES_BYTES) {
+    const n = (x: number): string => x.toLocaleString('en-US');
+    throw new DefinitionError(
+      field,
+      `these attributes may need up to ${n(worstCase)} bytes in one signal (each string's maxLength × ${JSON_ESCAPE_FACTOR} for JSON ` +
+        `escaping, + ${ATTRIBUTE_OVERHEAD_BYTES} per attribute), over the budget of ${n(MAX_SIGNAL_ATTRIBUTES_BYTES)} bytes ` +
+        '(1.5 MiB): lower their maxLength or declare fewer long attributes',
+    );
+  }
+  return normalized;
 }
 
 function readPath(payload: unknown, path: readonly string[]): unknown {

@@ -6,6 +6,7 @@ import {
   DEFAULT_MAX_STRING_LENGTH,
   extractAttributes,
   MAX_ATTRIBUTES_PER_WAIT,
+  MAX_SIGNAL_ATTRIBUTES_BYTES,
   MAX_STRING_LENGTH_LIMIT,
   normalizeAttributes,
 } from '../../src/definitions/attributes';
@@ -375,8 +376,63 @@ describe('string length limits', () => {
     expect(normalizeAttributes({ z: z.string().max(10 ** 7) }, 't')[0]?.maxLength).toBe(MAX_STRING_LENGTH_LIMIT);
   });
 
+  test.each([
+    ['.optional()', z.string().max(5000).optional()],
+    ['.nullable()', z.string().max(5000).nullable()],
+    [".default('x')", z.string().max(5000).default('x')],
+    ['.transform(...)', z.string().max(5000).transform((v) => v.toUpperCase())],
+    ['.catch(...).readonly()', z.string().max(5000).catch('x').readonly()],
+    ['.pipe(z.string())', z.string().max(5000).pipe(z.string())],
+    ['.optional().nullable().default(...)', z.string().max(5000).optional().nullable().default('x')],
+  ])('a zod .max() under %s still sets the limit', (_, schema) => {
+    const a = normalizeAttributes({ s: schema }, 't');
+    expect(a[0]?.maxLength).toBe(5000);
+    const value = 'x'.repeat(3000);
+    expect(ok(extractAttributes(a, { s: value })).s).toHaveLength(3000);
+    expect(ok(checkCapturedAttributes(a, { s: value })).s).toHaveLength(3000);
+    expect(errors(extractAttributes(a, { s: 'x'.repeat(5001) }))[0]?.field).toBe('s');
+  });
+
+  test('a pipe takes the larger readable .max() of its two sides; an unreadable one falls back to the default', () => {
+    expect(normalizeAttributes({ s: z.string().transform((v) => v.trim()).pipe(z.string().max(3000)) }, 't')[0]?.maxLength).toBe(3000);
+    expect(normalizeAttributes({ s: z.string().max(100).transform((v) => v.repeat(30)).pipe(z.string().max(3000)) }, 't')[0]?.maxLength).toBe(3000);
+    // A union's max is not read: declare maxLength on the attribute instead.
+    expect(normalizeAttributes({ s: z.union([z.string().max(5000), z.number()]) }, 't')[0]?.maxLength).toBe(DEFAULT_MAX_STRING_LENGTH);
+    expect(normalizeAttributes({ s: z.string().optional() }, 't')[0]?.maxLength).toBe(DEFAULT_MAX_STRING_LENGTH);
+    expect(normalizeAttributes({ s: { schema: z.string().max(5000).optional(), maxLength: 10 } }, 't')[0]?.maxLength).toBe(10);
+    expect(normalizeAttributes({ s: z.string().max(10 ** 7).optional() }, 't')[0]?.maxLength).toBe(MAX_STRING_LENGTH_LIMIT);
+  });
+
   test.each([0, -1, 1.5, MAX_STRING_LENGTH_LIMIT + 1, '10' as never])('maxLength %p is a definition error', (maxLength) => {
     expect(definitionError(() => normalizeAttributes({ x: { maxLength } }, 'waits.w.attributes')).field).toBe('waits.w.attributes.x.maxLength');
+  });
+
+  describe('the size budget of one signal', () => {
+    const many = (n: number, decl: () => object, prefix = 'a') => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, decl()]));
+
+    test('50 attributes of 65,536 characters on one path (a 19.6 MB signal) are a definition error naming the attributes', () => {
+      const err = definitionError(() => normalizeAttributes(many(MAX_ATTRIBUTES_PER_WAIT, () => ({ path: 'note', maxLength: MAX_STRING_LENGTH_LIMIT })), 'waits.w.attributes'));
+      expect(err.field).toBe('waits.w.attributes');
+      const sum = MAX_ATTRIBUTES_PER_WAIT * (MAX_STRING_LENGTH_LIMIT * 6 + 128);
+      expect(err.message).toContain(sum.toLocaleString('en-US'));
+      expect(err.message).toContain(MAX_SIGNAL_ATTRIBUTES_BYTES.toLocaleString('en-US'));
+    });
+
+    test('the sum counts zod .max() and the default for strings, a small fixed size for numbers, booleans and enums', () => {
+      // Three at the limit fit (1,180,032 bytes); a fourth does not (1,573,376).
+      expect(normalizeAttributes(many(3, () => ({ maxLength: MAX_STRING_LENGTH_LIMIT })), 't')).toHaveLength(3);
+      expect(definitionError(() => normalizeAttributes(many(4, () => ({ maxLength: MAX_STRING_LENGTH_LIMIT })), 't')).field).toBe('t');
+      expect(definitionError(() => normalizeAttributes({ ...many(3, () => ({ maxLength: MAX_STRING_LENGTH_LIMIT })), z: z.string().max(65536).optional() }, 't')).field).toBe('t');
+      // Defaults: 50 × (1,024 × 6 + 128) = 313,600 bytes.
+      expect(normalizeAttributes(Array.from({ length: MAX_ATTRIBUTES_PER_WAIT }, (_, i) => `a${i}`), 't')).toHaveLength(50);
+      const big = many(3, () => ({ maxLength: MAX_STRING_LENGTH_LIMIT }));
+      const scalars = { ...many(15, () => z.number(), 'n'), ...many(15, () => z.boolean().optional(), 'b'), ...many(15, () => z.enum(['open', 'closed']), 'e'), ...many(2, () => z.literal('x'), 'l') };
+      expect(Object.keys({ ...big, ...scalars })).toHaveLength(50);
+      expect(normalizeAttributes({ ...big, ...scalars }, 't')).toHaveLength(50);
+      // A string in the mix counts its maxLength: 3 × 65,536 + 47 × 1,024 characters still fit, 3 × 65,536 + 47 × 2,000 do not.
+      expect(normalizeAttributes({ ...big, ...many(47, () => z.string(), 's') }, 't')).toHaveLength(50);
+      expect(definitionError(() => normalizeAttributes({ ...big, ...many(47, () => z.string().max(2000), 's') }, 't')).field).toBe('t');
+    });
   });
 
   test('the workflow asks whether to enforce only when a value is over the limit (its patch)', () => {

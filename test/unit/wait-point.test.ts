@@ -139,6 +139,10 @@ describe('normalizeWait: other checks name their field', () => {
     expect(definitionError(() => normalizeWait('x', base({ attributes: { a: { path: 'a.__proto__' } } }), 'waits.x')).field).toBe(
       'waits.x.attributes.a.path',
     );
+    const huge = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`a${i}`, { path: 'note', maxLength: 65536 }]));
+    const err = definitionError(() => normalizeWait('x', base({ attributes: huge }), 'waits.x'));
+    expect(err.field).toBe('waits.x.attributes');
+    expect(err.message).toContain('budget of 1,572,864 bytes');
   });
 
   test('typed attributes keep their zod schema', () => {
