@@ -229,7 +229,9 @@ export function buildSenderVerifiers(
       problems.push(`${w.auth.secret}: too weak for ${label} (${w.auth.type} sender auth): ${weak}`);
       continue;
     }
-    const shared = `${w.auth.type}\n${w.auth.secret}`;
+    // By the secrets themselves, not the variable's name: two variables holding one secret share one memory, so a
+    // message cannot be replayed from one of their waits to the other.
+    const shared = `${w.auth.type}\n${createHash('sha256').update([...keys].sort().join('\n')).digest('hex')}`;
     const memory = memories.get(shared) ?? new ReplayMemory();
     memories.set(shared, memory);
     try {

@@ -162,6 +162,20 @@ describe('replay protection and strict timestamps', () => {
     expect(verify(body, vector(), RUN_B)).toEqual({ ok: false, reason: 'signature' });
   });
 
+  test('two variables that hold the same secret share one memory: a message cannot hop between their waits', () => {
+    at(VECTOR.timestamp);
+    const twin = defineProcedure({
+      name: 'twin',
+      waits: {
+        a: { title: 'A', attributes: ['v'], timeout: '1h', onTimeout: 'branch', auth: { type: 'standardWebhooks', secret: 'SW_A' } },
+        b: { title: 'B', attributes: ['v'], timeout: '1h', onTimeout: 'branch', auth: { type: 'standardWebhooks', secret: 'SW_B' } },
+      },
+    });
+    const all = buildSenderVerifiers(waitCatalog([twin]).entries(), { SW_A: VECTOR.secret, SW_B: VECTOR.secret });
+    expect(all.get('twin/a')!(body, vector(), 'twin\nwf\nrun\na')).toEqual({ ok: true });
+    expect(all.get('twin/b')!(body, vector(), 'twin\nwf\nrun\nb')).toEqual({ ok: false, reason: 'replayed' });
+  });
+
   test('replay memory is bounded: past its size the oldest messages are forgotten first, expired ones dropped', () => {
     const memory = new ReplayMemory(3);
     for (const id of ['a', 'b', 'c', 'd']) expect(memory.admit(id, 'T1', 10_000, 0)).toBe(true);
