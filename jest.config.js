@@ -10,7 +10,7 @@ module.exports = {
     '^hookwait$': '<rootDir>/src/index.ts',
     '^hookwait/workflow$': '<rootDir>/src/workflow.ts',
   },
-  // Finds or installs the Temporal CLI once, before any test file starts a dev server with it.
+  // Finds or installs the Temporal CLI and the time-skipping test server once, before any test file starts a server.
   globalSetup: '<rootDir>/test/global-setup.ts',
   setupFiles: ['<rootDir>/test/setup-runtime.ts'],
   testTimeout: 60_000,
