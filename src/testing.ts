@@ -395,7 +395,9 @@ async function runSimulation(env: TestWorkflowEnvironment, bundle: WorkflowBundl
       result = await handle.result();
     } catch (err) {
       if (!(err instanceof WorkflowFailedError)) throw err;
-      const cause = err.cause;
+      // The innermost cause says why (an activity failure wraps the connector's ApplicationFailure).
+      let cause: Error | undefined = err.cause;
+      while (cause?.cause instanceof Error) cause = cause.cause;
       failure = { ...(cause instanceof ApplicationFailure && cause.type ? { type: cause.type } : {}), message: cause?.message ?? err.message };
     }
     const state = await handle.query(stateQuery);
