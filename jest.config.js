@@ -9,6 +9,7 @@ module.exports = {
   moduleNameMapper: {
     '^hookwait$': '<rootDir>/src/index.ts',
     '^hookwait/workflow$': '<rootDir>/src/workflow.ts',
+    '^hookwait/testing$': '<rootDir>/src/testing.ts',
   },
   // Finds or installs the Temporal CLI and the time-skipping test server once, before any test file starts a server.
   globalSetup: '<rootDir>/test/global-setup.ts',

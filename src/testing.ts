@@ -1,0 +1,563 @@
+/**
+ * `hookwait/testing`: run a procedure end to end on Temporal's time-skipping test server, with the real workflow
+ * code and mocked connectors, channel and callbacks. Each mock callback goes through the gateway's own checks
+ * (`createCallbackService(...).deliverCallback`), with a token the run minted, so a payload the gateway would refuse
+ * fails the simulation.
+ *
+ * Needs `@temporalio/testing` (an optional peer dependency) and a test server binary: `testServerPath`, else
+ * `TEMPORAL_TEST_SERVER_PATH`.
+ *
+ * @example
+ * ```ts
+ * import { simulate, teardownSimulator } from 'hookwait/testing';
+ * import { identityVerification } from './workflows';
+ *
+ * afterAll(teardownSimulator);
+ * test('verified', async () => {
+ *   const run = await simulate(identityVerification, {
+ *     workflowsPath: require.resolve('./workflows'),
+ *     input: { customerId: 'c1' },
+ *     connectors: { startVerification: { verification_id: 'v1' } },
+ *     callbacks: { idVerification: { after: '3m', body: { verification_status: 'verified', reference_id: 'r1' } } },
+ *   });
+ *   expect(run.path).toEqual(['message', 'connector:startVerification', 'wait:idVerification',
+ *     'callback:idVerification:accepted', 'message', 'completed']);
+ * });
+ * ```
+ */
+import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter, type Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { type BundleOptions, bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { HookwaitActivities } from './activities/activity-types';
+import { CONNECTOR_BAD_RESPONSE, CONNECTOR_REJECTED, CONNECTOR_UNAVAILABLE } from './activities/data-connector';
+import { type HookwaitMemo, type LedgerEntry, MEMO_KEY, type ProcedureState, waitId } from './core/run-state';
+import type { AnyProcedure } from './definitions/procedure';
+import { type Assignee, assigneeLabel } from './definitions/wait-point';
+import { formatZodIssues } from './definitions/zod-issues';
+import { silentLogger } from './logging/logger';
+import { redactFields } from './logging/redact-fields';
+import { generateKeyringSpec, mintCallbackToken, parseKeyring, type TokenKeyring } from './security/callback-token';
+import { type CallbackAnswer, createCallbackService } from './service/callback-service';
+import type { Problem } from './service/outcomes';
+import { callbackSignal, stateQuery } from './workflows/messages';
+import { procedureDefinitionOf } from './workflows/procedure-runtime';
+
+/** One mock callback: what a sender would send to the wait's callback URL. */
+export interface MockCallback {
+  /** For a keyed wait (`run.createCallback(wait, { key })`): the key whose URL this is sent to. */
+  readonly key?: string;
+  /**
+   * How long after the run began waiting for this wait (after the previous mock callback, for a repeat), on the
+   * workflow's clock. Default 0.
+   */
+  readonly after?: Duration;
+  /** An object is sent as JSON; a string or Buffer as it is. */
+  readonly body: Record<string, unknown> | string | Buffer;
+  /** Request headers (sender auth, `webhook-id`, …); names are case-insensitive. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Default `POST`. */
+  readonly method?: string;
+  /** Default `application/json`. */
+  readonly contentType?: string;
+}
+
+/** Per wait name: one callback, several (keyed or repeated waits, delivered in this order), or `'timeout'` (none). */
+export type MockCallbacks = { readonly [wait: string]: MockCallback | 'timeout' | readonly MockCallback[] };
+
+/** What a connector mock is asked with. */
+export interface ConnectorRequest {
+  readonly connector: string;
+  /** The template variables (`input`, `attributes`, `vars`, `callbackUrls`), callback tokens cut short. */
+  readonly variables: Record<string, unknown>;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  readonly attempt: number;
+}
+
+/** An HTTP answer: `status >= 400` fails the call as the real connector does (429 and 5xx are retried). */
+export interface MockHttpResponse {
+  readonly status: number;
+  readonly body?: unknown;
+}
+
+/**
+ * A connector's mock: its response body (checked against the connector's `response` schema), an HTTP answer
+ * (`{ status, body }`, nothing else in the object), an `Error` (a retryable failure, as a network error is), or a
+ * function of the request returning (or throwing) one of those.
+ */
+export type ConnectorMock = MockHttpResponse | Error | ((request: ConnectorRequest) => unknown) | Record<string, unknown> | string | number | boolean | null;
+
+export interface SimulateOptions<I> {
+  /** The workflows module that exports the procedure (`require.resolve('./workflows')`): bundled once per simulator. */
+  readonly workflowsPath: string;
+  readonly input: I;
+  readonly callbacks?: MockCallbacks;
+  readonly connectors?: { readonly [connector: string]: ConnectorMock };
+  /** Sender-auth secrets the gateway would read (the waits' `auth` declarations name them). Default none. */
+  readonly secrets?: Record<string, string | undefined>;
+  /** The workflow id; default `sim-<uuid>`. */
+  readonly workflowId?: string;
+  /** Passed to `bundleWorkflowCode`, e.g. to alias modules. */
+  readonly webpackConfigHook?: BundleOptions['webpackConfigHook'];
+  /** Fail when the run makes no progress towards a pending mock callback for this long (real time). Default 30 s. */
+  readonly stallTimeoutMs?: number;
+}
+
+/** A recorded customer message. */
+export interface SimulatedMessage {
+  readonly conversationId: string;
+  readonly text: string;
+}
+/** A recorded assignment of the conversation. */
+export interface SimulatedAssignment {
+  readonly conversationId: string;
+  readonly assignee: Assignee;
+  readonly reason?: string;
+}
+/** One connector attempt. */
+export interface SimulatedConnectorCall {
+  readonly connector: string;
+  readonly variables: Record<string, unknown>;
+  readonly attempt: number;
+}
+
+/** How the run ended when it failed (a non-retryable connector failure, bad input, …). */
+export interface SimulationFailure {
+  readonly type?: string;
+  readonly message: string;
+}
+
+/** The outcome of one simulation: plain data, easy to `toEqual`. */
+export interface Simulation<R> {
+  /** The workflow's result; undefined when it failed (see `failure`). */
+  readonly result: R | undefined;
+  readonly failure?: SimulationFailure;
+  /**
+   * The steps the run took, in history order:
+   * - `message`: a message to the customer; `connector:<name>`: a connector call (once, however many attempts);
+   *   `assigned:team <t>` / `assigned:teammate <t>`; `activity:<type>`: any other activity;
+   * - `wait:<id>`: the run began waiting (`<id>` is the wait, `<wait>:<key>` for a keyed one);
+   *   `callback:<id>:<outcome>`: a callback reached the run (its ledger outcome: `accepted`, `duplicate`, `late`, …);
+   *   `timeout:<id>`: the wait timed out;
+   * - last: `completed`, `escalated` or `failed`.
+   */
+  readonly path: readonly string[];
+  readonly messages: readonly SimulatedMessage[];
+  readonly assignments: readonly SimulatedAssignment[];
+  readonly connectorCalls: readonly SimulatedConnectorCall[];
+  /** The run's callback ledger (the `hookwait.state` query). */
+  readonly ledger: readonly LedgerEntry[];
+  /** The run's state at the end. */
+  readonly state: ProcedureState;
+  /** The workflow's clock: when the run started and ended (time skipped included). */
+  readonly clock: { readonly startedAt: string; readonly endedAt: string; readonly elapsedMs: number };
+  /** The gateway's answers to the mock callbacks, in delivery order. */
+  readonly answers: readonly { readonly wait: string; readonly status: number; readonly outcome: string }[];
+  readonly workflowId: string;
+  readonly history: temporal.api.history.v1.IHistory;
+}
+
+/** A simulation that could not run as asked: a mock callback the gateway refused, a stalled run, a bad mock. */
+export class SimulationError extends Error {
+  override readonly name = 'SimulationError';
+  constructor(
+    message: string,
+    /** The gateway's outcome (`invalid-attributes`, `unauthorized`, `unsupported-media-type`, …), for a refused callback. */
+    readonly reason?: string,
+    /** The fields the gateway named. */
+    readonly fields: readonly string[] = [],
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface SimulatorOptions {
+  /** The time-skipping test server binary; default `TEMPORAL_TEST_SERVER_PATH`. */
+  readonly testServerPath?: string;
+}
+
+/** One test server, reused by every `simulate` call; `teardown` stops it. */
+export interface Simulator {
+  simulate<W extends (input: never) => Promise<unknown>>(workflow: W, options: SimulateOptions<Parameters<W>[0]>): Promise<Simulation<Awaited<ReturnType<W>>>>;
+  teardown(): Promise<void>;
+}
+
+const BASE_URL = 'https://simulation.hookwait.invalid';
+const quietBundler = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+/** Outcomes of a delivered callback that are a fact of the run, not a mock the gateway refused. */
+const DELIVERED = new Set(['accepted', 'duplicate', 'late', 'gone', 'revoked']);
+
+/**
+ * A simulator: one time-skipping test server for any number of simulations (started on the first).
+ *
+ * @example
+ * ```ts
+ * const sim = createSimulator();
+ * afterAll(() => sim.teardown());
+ * const run = await sim.simulate(identityVerification, { workflowsPath, input: { customerId: 'c1' },
+ *   connectors: { startVerification: { verification_id: 'v1' } }, callbacks: { idVerification: 'timeout' } });
+ * ```
+ */
+export function createSimulator(options: SimulatorOptions = {}): Simulator {
+  let env: Promise<TestWorkflowEnvironment> | undefined;
+  const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
+  const environment = (): Promise<TestWorkflowEnvironment> => {
+    if (!env) {
+      const path = options.testServerPath ?? process.env.TEMPORAL_TEST_SERVER_PATH;
+      if (!path) throw new SimulationError('no time-skipping test server: set TEMPORAL_TEST_SERVER_PATH (or pass testServerPath) to the temporal-test-server binary');
+      env = TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+    }
+    return env;
+  };
+  return {
+    async simulate(workflow, simOptions) {
+      const definition = procedureDefinitionOf(workflow);
+      if (!definition) throw new SimulationError('simulate() takes a procedure(...) workflow function');
+      const testEnv = await environment();
+      let bundle = bundles.get(simOptions.workflowsPath);
+      if (!bundle) {
+        bundle = bundleWorkflowCode({
+          workflowsPath: simOptions.workflowsPath,
+          logger: quietBundler,
+          ...(simOptions.webpackConfigHook ? { webpackConfigHook: simOptions.webpackConfigHook } : {}),
+        });
+        bundles.set(simOptions.workflowsPath, bundle);
+      }
+      return (await runSimulation(testEnv, await bundle, definition, simOptions)) as Simulation<Awaited<ReturnType<typeof workflow>>>;
+    },
+    async teardown() {
+      const e = env;
+      env = undefined;
+      if (e) await (await e).teardown();
+    },
+  };
+}
+
+let shared: Simulator | undefined;
+
+/**
+ * Runs a procedure on a shared time-skipping test server (started on first use; stop it with
+ * {@link teardownSimulator}, e.g. in `afterAll`). See {@link createSimulator} for one of your own.
+ */
+export function simulate<W extends (input: never) => Promise<unknown>>(workflow: W, options: SimulateOptions<Parameters<W>[0]>): Promise<Simulation<Awaited<ReturnType<W>>>> {
+  shared ??= createSimulator();
+  return shared.simulate(workflow, options);
+}
+
+/** Stops the shared test server of {@link simulate}, if it started. */
+export async function teardownSimulator(): Promise<void> {
+  const s = shared;
+  shared = undefined;
+  if (s) await s.teardown();
+}
+
+interface Pending {
+  readonly id: string;
+  readonly mocks: MockCallback[];
+  delivered: number;
+  lastAt?: number;
+}
+
+function pendingCallbacks(callbacks: MockCallbacks): Pending[] {
+  const byId = new Map<string, Pending>();
+  for (const [wait, mock] of Object.entries(callbacks)) {
+    if (mock === 'timeout') continue;
+    const list: readonly MockCallback[] = Array.isArray(mock) ? (mock as readonly MockCallback[]) : [mock as MockCallback];
+    for (const m of list) {
+      const id = waitId(wait, m.key);
+      let p = byId.get(id);
+      if (!p) byId.set(id, (p = { id, mocks: [], delivered: 0 }));
+      p.mocks.push(m);
+    }
+  }
+  return [...byId.values()];
+}
+
+function isHttpResponse(value: unknown): value is MockHttpResponse {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return typeof (value as { status?: unknown }).status === 'number' && keys.every((k) => k === 'status' || k === 'body');
+}
+
+function mockActivities(
+  definition: AnyProcedure,
+  keyring: TokenKeyring,
+  options: SimulateOptions<unknown>,
+  records: { messages: SimulatedMessage[]; assignments: SimulatedAssignment[]; connectorCalls: SimulatedConnectorCall[]; connectorByActivity: Map<string, string> },
+): HookwaitActivities {
+  const seen = new Set<string>();
+  const callConnector: HookwaitActivities['hookwaitCallConnector'] = async ({ connector, variables: given, callbackWaits }) => {
+    const info = Context.current().info;
+    const run = { namespace: info.workflowNamespace ?? 'default', procedure: definition.name, workflowId: info.workflowExecution?.workflowId ?? '', runId: info.workflowExecution?.runId ?? '' };
+    const callbackUrls =
+      callbackWaits === undefined
+        ? undefined
+        : Object.fromEntries(callbackWaits.map(({ wait, key }) => [waitId(wait, key), `${BASE_URL}/callbacks/${mintCallbackToken(keyring, { ...run, wait, ...(key !== undefined ? { key } : {}) })}`]));
+    const variables = redactFields(callbackUrls ? { ...given, callbackUrls } : given) as Record<string, unknown>;
+    const attempt = info.attempt;
+    records.connectorCalls.push({ connector, variables, attempt });
+    records.connectorByActivity.set(info.activityId, connector);
+    const point = Object.prototype.hasOwnProperty.call(definition.connectors, connector) ? definition.connectors[connector] : undefined;
+    const mocks = options.connectors ?? {};
+    if (!point || !Object.prototype.hasOwnProperty.call(mocks, connector)) {
+      throw ApplicationFailure.nonRetryable(`simulation: no mock for connector '${connector}' (connectors.${connector})`, 'HookwaitSimulationMissingMock');
+    }
+    let answer: unknown = mocks[connector];
+    try {
+      if (typeof answer === 'function') answer = await (answer as (request: ConnectorRequest) => unknown)({ connector, variables, attempt });
+    } catch (err) {
+      answer = err instanceof Error ? err : new Error(String(err));
+    }
+    const where = `connector ${connector}`;
+    if (answer instanceof ApplicationFailure) throw answer;
+    if (answer instanceof Error) throw ApplicationFailure.create({ type: CONNECTOR_UNAVAILABLE, message: `${where} failed: ${answer.message}`, nonRetryable: false });
+    let body: unknown = answer;
+    if (isHttpResponse(answer)) {
+      const snippet = JSON.stringify(answer.body ?? '').slice(0, 300);
+      if (answer.status === 429 || answer.status >= 500) throw ApplicationFailure.create({ type: CONNECTOR_UNAVAILABLE, message: `${where} answered ${answer.status}: ${snippet}`, nonRetryable: false });
+      if (answer.status >= 300) throw ApplicationFailure.create({ type: CONNECTOR_REJECTED, message: `${where} answered ${answer.status}: ${snippet}`, nonRetryable: true });
+      body = answer.body ?? null;
+    }
+    if (!point.response) return body;
+    const mapped = point.response.safeParse(body);
+    if (!mapped.success) throw ApplicationFailure.create({ type: CONNECTOR_BAD_RESPONSE, message: `${where}: response did not fit its schema: ${formatZodIssues(mapped.error, 'response')}`, nonRetryable: true });
+    return mapped.data;
+  };
+  return {
+    async hookwaitMintCallbackUrls({ namespace, procedure, workflowId, runId, waits, keyed }) {
+      const urls: Record<string, string> = {};
+      for (const { wait, key } of [...waits.map((wait) => ({ wait, key: undefined as string | undefined })), ...(keyed ?? [])]) {
+        urls[waitId(wait, key)] = `${BASE_URL}/callbacks/${mintCallbackToken(keyring, { namespace, procedure, workflowId, runId, wait, ...(key !== undefined ? { key } : {}) })}`;
+      }
+      return { urls, searchAttributes: false };
+    },
+    hookwaitCallConnector: callConnector,
+    hookwaitCallConnectorMinting: callConnector,
+    async hookwaitSendMessage({ conversationId, text, idempotencyKey }) {
+      if (seen.has(idempotencyKey)) return;
+      seen.add(idempotencyKey);
+      records.messages.push({ conversationId, text });
+    },
+    async hookwaitAssign({ conversationId, assignee, idempotencyKey, reason }) {
+      if (seen.has(idempotencyKey)) return;
+      seen.add(idempotencyKey);
+      records.assignments.push({ conversationId, assignee, ...(reason !== undefined ? { reason } : {}) });
+    },
+  };
+}
+
+function bodyBytes(body: MockCallback['body']): Buffer {
+  if (Buffer.isBuffer(body)) return body;
+  return Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+function refusal(id: string, answer: CallbackAnswer): SimulationError {
+  const problem = answer.body as Problem & { errors?: readonly { field: string; message: string }[] };
+  const fields = (problem.errors ?? []).map((e) => e.field);
+  const detail = typeof problem.detail === 'string' ? problem.detail : answer.outcome;
+  return new SimulationError(
+    `the gateway refused the mock callback for '${id}' (${answer.status} ${answer.outcome}): ${detail}${fields.length > 0 ? ` [fields: ${fields.join(', ')}]` : ''}`,
+    answer.outcome,
+    fields,
+    answer.status,
+  );
+}
+
+const sleepReal = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function runSimulation(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap, definition: AnyProcedure, options: SimulateOptions<unknown>): Promise<Simulation<unknown>> {
+  const keyring = parseKeyring(generateKeyringSpec('sim1'));
+  const namespace = env.namespace ?? 'default';
+  const records = { messages: [] as SimulatedMessage[], assignments: [] as SimulatedAssignment[], connectorCalls: [] as SimulatedConnectorCall[], connectorByActivity: new Map<string, string>() };
+  const service = createCallbackService({ client: env.client, namespace, procedures: [definition], keyring, rateLimits: false, secrets: options.secrets ?? {}, logger: silentLogger });
+  const taskQueue = `hookwait-sim-${randomUUID()}`;
+  const workflowId = options.workflowId ?? `sim-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: mockActivities(definition, keyring, options, records),
+  });
+  const answers: { wait: string; status: number; outcome: string }[] = [];
+
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(definition.name, { taskQueue, workflowId, args: [options.input] });
+    await drive(env, handle, service.deliverCallback.bind(service), pendingCallbacks(options.callbacks ?? {}), answers, options.stallTimeoutMs ?? 30_000);
+    let result: unknown;
+    let failure: SimulationFailure | undefined;
+    try {
+      result = await handle.result();
+    } catch (err) {
+      if (!(err instanceof WorkflowFailedError)) throw err;
+      // The innermost cause says why (an activity failure wraps the connector's ApplicationFailure).
+      let cause: Error | undefined = err.cause;
+      while (cause?.cause instanceof Error) cause = cause.cause;
+      failure = { ...(cause instanceof ApplicationFailure && cause.type ? { type: cause.type } : {}), message: cause?.message ?? err.message };
+    }
+    const state = await handle.query(stateQuery);
+    const history = await handle.fetchHistory();
+    const { path, clock } = readHistory(history, state, records.connectorByActivity, failure !== undefined);
+    return {
+      result,
+      ...(failure ? { failure } : {}),
+      path,
+      messages: records.messages,
+      assignments: records.assignments,
+      connectorCalls: records.connectorCalls,
+      ledger: state.ledger,
+      state,
+      clock,
+      answers,
+      workflowId,
+      history,
+    };
+  });
+}
+
+/**
+ * Delivers the mock callbacks: each once the run waits for its wait (a repeat: after the previous one), `after` later
+ * on the workflow's clock. When the run waits only on waits with nothing to deliver, the clock skips to the first
+ * deadline.
+ */
+async function drive(
+  env: TestWorkflowEnvironment,
+  handle: WorkflowHandle,
+  deliver: (request: Parameters<ReturnType<typeof createCallbackService>['deliverCallback']>[0]) => Promise<CallbackAnswer>,
+  pending: Pending[],
+  answers: { wait: string; status: number; outcome: string }[],
+  stallTimeoutMs: number,
+): Promise<void> {
+  let lastChange = Date.now();
+  let lastSeen = '';
+  let requests = 0;
+  while (pending.some((p) => p.delivered < p.mocks.length)) {
+    const description = await handle.describe();
+    let state: ProcedureState | undefined;
+    if (description.status.name === 'RUNNING') {
+      try {
+        state = await handle.query(stateQuery);
+      } catch {
+        state = undefined; // no workflow task has run yet
+      }
+    }
+    const open = pending.filter((p) => p.delivered < p.mocks.length);
+    if (!state) {
+      if (description.status.name !== 'RUNNING') {
+        const first = open.find((p) => p.delivered === 0);
+        if (first) throw new SimulationError(`the run ended (${description.status.name.toLowerCase()}) before it waited for '${first.id}': its mock callbacks were never delivered`);
+      } else {
+        await sleepReal(10);
+        continue;
+      }
+    }
+    const now = await env.currentTimeMs();
+    // Ready: the run waits for it, or a repeat (its wait was reached before), or the run has finished (repeats only).
+    const ready = open
+      .map((p) => {
+        const w = state?.waits[p.id];
+        const since = p.delivered > 0 ? p.lastAt : w?.status === 'waiting' && w.waitingSince ? Date.parse(w.waitingSince) : undefined;
+        if (since === undefined) return undefined;
+        const mock = p.mocks[p.delivered]!;
+        return { p, mock, due: since + (mock.after !== undefined ? msToNumber(mock.after) : 0) };
+      })
+      .filter((r) => r !== undefined)
+      .sort((a, b) => a.due - b.due)[0];
+    if (ready) {
+      if (ready.due > now) await env.sleep(ready.due - now);
+      const url = state?.callbackUrls[ready.p.id] ?? (await handle.query(stateQuery)).callbackUrls[ready.p.id];
+      if (url === undefined) throw new SimulationError(`the run has no callback URL for '${ready.p.id}'`);
+      const headers = Object.fromEntries(Object.entries(ready.mock.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+      const answer = await deliver({
+        method: ready.mock.method ?? 'POST',
+        token: url.slice(url.lastIndexOf('/') + 1),
+        requestId: `sim-${++requests}`,
+        contentType: ready.mock.contentType ?? 'application/json',
+        body: bodyBytes(ready.mock.body),
+        header: (name) => headers[name.toLowerCase()],
+      });
+      if (!DELIVERED.has(answer.outcome)) throw refusal(ready.p.id, answer);
+      answers.push({ wait: ready.p.id, status: answer.status, outcome: answer.outcome });
+      ready.p.delivered++;
+      ready.p.lastAt = await env.currentTimeMs();
+      lastChange = Date.now();
+      continue;
+    }
+    // Nothing to deliver yet. Waits the mocks leave unanswered time out: skip to the first deadline.
+    const openIds = new Set(open.map((p) => p.id));
+    const deadlines = Object.entries(state?.waits ?? {})
+      .filter(([id, w]) => w.status === 'waiting' && w.deadline && !openIds.has(id))
+      .map(([, w]) => Date.parse(w.deadline!));
+    const fingerprint = JSON.stringify([state?.status, state?.waits, state?.ledger.length]);
+    if (fingerprint !== lastSeen) {
+      lastSeen = fingerprint;
+      lastChange = Date.now();
+    }
+    if (deadlines.length > 0) {
+      await env.sleep(Math.max(1, Math.min(...deadlines) - now + 1));
+    } else {
+      if (Date.now() - lastChange > stallTimeoutMs) {
+        throw new SimulationError(`the run did not wait for ${open.map((p) => `'${p.id}'`).join(', ')} within ${stallTimeoutMs} ms (status ${state?.status ?? 'unknown'}): check the wait names and keys of the mock callbacks`);
+      }
+      await sleepReal(10);
+    }
+  }
+}
+
+function eventMs(event: temporal.api.history.v1.IHistoryEvent): number {
+  const t = event.eventTime;
+  return t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
+}
+
+/** The path (see {@link Simulation.path}) and the workflow clock, read from the run's history and final state. */
+function readHistory(history: temporal.api.history.v1.IHistory, state: ProcedureState, connectorByActivity: ReadonlyMap<string, string>, failed: boolean): { path: string[]; clock: Simulation<unknown>['clock'] } {
+  const path: string[] = [];
+  const events = history.events ?? [];
+  let waits: Record<string, string> = {};
+  let signals = 0;
+  for (const event of events) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled) {
+      const type = scheduled.activityType?.name ?? '';
+      if (type === 'hookwaitSendMessage') path.push('message');
+      else if (type === 'hookwaitCallConnector' || type === 'hookwaitCallConnectorMinting') {
+        const input = scheduled.input?.payloads?.[0];
+        const fromInput = input ? (defaultPayloadConverter.fromPayload(input) as { connector?: string }).connector : undefined;
+        path.push(`connector:${connectorByActivity.get(scheduled.activityId ?? '') ?? fromInput ?? '?'}`);
+      } else if (type === 'hookwaitAssign') {
+        const input = scheduled.input?.payloads?.[0];
+        const assignee = input ? (defaultPayloadConverter.fromPayload(input) as { assignee?: Assignee }).assignee : undefined;
+        path.push(assignee ? `assigned:${assigneeLabel(assignee)}` : 'assigned');
+      } else path.push(`activity:${type}`);
+    }
+    const signaled = event.workflowExecutionSignaledEventAttributes;
+    if (signaled?.signalName === callbackSignal.name) {
+      const entry = state.ledger[signals++];
+      path.push(entry ? `callback:${entry.wait}:${entry.outcome}` : 'callback');
+    }
+    const memoPayload = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[MEMO_KEY];
+    if (memoPayload) {
+      const memo = defaultPayloadConverter.fromPayload(memoPayload) as HookwaitMemo;
+      for (const [id, status] of Object.entries(memo.waits ?? {})) {
+        if (waits[id] === status) continue;
+        if (status === 'waiting') path.push(`wait:${id}`);
+        else if (status === 'timed_out') path.push(`timeout:${id}`);
+      }
+      waits = { ...memo.waits };
+    }
+  }
+  const last = events[events.length - 1];
+  const completed = last?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
+  if (completed) {
+    const result = defaultPayloadConverter.fromPayload(completed) as { status?: unknown };
+    path.push(result?.status === 'escalated' ? 'escalated' : 'completed');
+  } else if (failed) path.push('failed');
+  const startedMs = events[0] ? eventMs(events[0]) : 0;
+  const endedMs = last ? eventMs(last) : startedMs;
+  return { path, clock: { startedAt: new Date(startedMs).toISOString(), endedAt: new Date(endedMs).toISOString(), elapsedMs: endedMs - startedMs } };
+}
