@@ -105,6 +105,11 @@ export interface SimulateOptions<I> {
   readonly webpackConfigHook?: BundleOptions['webpackConfigHook'];
   /** Fail when the run makes no progress towards a pending mock callback for this long (real time). Default 30 s. */
   readonly stallTimeoutMs?: number;
+  /**
+   * The conversation channel's behaviour: `failMessage(text)` returning true makes that message fail (not retried), as
+   * a helpdesk that keeps refusing it would. Default: every message and assignment is delivered and recorded.
+   */
+  readonly channel?: { readonly failMessage?: (text: string) => boolean };
 }
 
 /** A recorded customer message. */
@@ -339,6 +344,9 @@ function mockActivities(
     hookwaitCallConnector: callConnector,
     hookwaitCallConnectorMinting: callConnector,
     async hookwaitSendMessage({ conversationId, text, idempotencyKey }) {
+      if (options.channel?.failMessage?.(text)) {
+        throw ApplicationFailure.create({ type: 'HookwaitChannelRejected', message: 'the simulated helpdesk refused the message', nonRetryable: true });
+      }
       if (seen.has(idempotencyKey)) return;
       seen.add(idempotencyKey);
       records.messages.push({ conversationId, text });

@@ -105,7 +105,8 @@ export interface ProcedureState {
   readonly waits: Readonly<Record<string, WaitState>>;
   readonly customerMessages: readonly CustomerMessage[];
   readonly ledger: readonly LedgerEntry[];
-  readonly escalatedAt?: { readonly wait: string; readonly at: string };
+  /** The escalation: its wait, when, and `messageDelivered: false` when the customer could not be told (it still assigned). */
+  readonly escalatedAt?: { readonly wait: string; readonly at: string; readonly messageDelivered?: boolean };
   /** Revocations that also apply to keys created later: `*` (every wait) or a wait's name. */
   readonly revokedRules?: readonly string[];
   /** Callbacks for waits this run has not declared yet (a plain workflow declares its waits as it goes). */

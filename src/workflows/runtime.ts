@@ -9,6 +9,7 @@
 import {
   ApplicationFailure,
   condition,
+  isCancellation,
   log,
   patched,
   proxyActivities,
@@ -282,9 +283,18 @@ export class Runtime {
     const info = workflowInfo();
     const conversationId = this.state.conversationId;
     const key = `${info.workflowId}/${info.runId}/escalation/${wait}`;
-    await channel(`Escalation message (${wait})`).hookwaitSendMessage({ conversationId, text: message, idempotencyKey: `${key}/message` });
+    let messageDelivered = true;
+    try {
+      await channel(`Escalation message (${wait})`).hookwaitSendMessage({ conversationId, text: message, idempotencyKey: `${key}/message` });
+    } catch (err) {
+      // The customer could not be told, but the conversation must still reach a person. Runs that failed here before
+      // this change replay as they ran (no patch marker: the failure is rethrown).
+      if (isCancellation(err) || !patched(ESCALATION_ASSIGNS_ANYWAY)) throw err;
+      messageDelivered = false;
+      log.warn('hookwait escalation message failed; assigning the conversation anyway', { wait, error: err instanceof Error ? err.message : String(err) });
+    }
     await channel(`Assign to ${assigneeLabel(assignee)} (${wait})`).hookwaitAssign({ conversationId, assignee, idempotencyKey: `${key}/assign`, reason: `timeout at ${wait}` });
-    const escalatedAt = { wait, at: new Date().toISOString() };
+    const escalatedAt = { wait, at: new Date().toISOString(), ...(messageDelivered ? {} : { messageDelivered }) };
     this.state = { ...this.state, escalatedAt };
     // A procedure publishes its escalated end itself. A plain workflow goes on (it may catch WaitEscalated and keep
     // waiting for other waits or keys), so its run stays open to callbacks: only what happened is published.
@@ -312,6 +322,9 @@ export class Runtime {
 
 /** Patch: a callback's string attribute over its `maxLength` is refused (asked only when one is). */
 const ATTRIBUTE_MAX_LENGTH = 'hookwait-attribute-max-length';
+
+/** Patch: an escalation whose message fails still assigns the conversation. */
+const ESCALATION_ASSIGNS_ANYWAY = 'hookwait-escalation-assigns-anyway';
 
 /** Patch: signals buffered before the handlers existed are applied in the order they were sent (see applyBuffered). */
 const BUFFERED_SIGNALS_IN_SENT_ORDER = 'hookwait-buffered-signals-in-sent-order';
