@@ -35,6 +35,19 @@ const bundleThisHookwait: NonNullable<SimulateOptions<unknown>['webpackConfigHoo
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * The SDK's own logs (worker state changes, the test server's missing capabilities) are not the simulation's output:
+ * errors only. Installed once per process, before the first connection; a runtime already installed (an embedding
+ * process, the tests) is left as it is.
+ */
+function quietTemporalRuntime({ DefaultLogger, Runtime }: typeof import('@temporalio/worker')): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+  } catch {
+    // already installed
+  }
+}
+
 /** `<name>=<json>` or `<name>=@file.json`: the name and the parsed JSON (or `'timeout'` where allowed). */
 function namedValue(flag: string, given: string, allowTimeout: boolean): { name: string; value: unknown } {
   const eq = given.indexOf('=');
@@ -211,6 +224,7 @@ export async function simulateCommand(args: string[], ctx: CliContext): Promise<
     }
     throw err;
   }
+  quietTemporalRuntime(await import('@temporalio/worker'));
   const testServerPath = await findTemporalTestServer({ env: ctx.env, log: (line) => ctx.io.err(`${line}\n`) });
   const simulator = testing.createSimulator({ testServerPath });
   let run: Simulation<unknown>;
