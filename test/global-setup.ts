@@ -1,5 +1,5 @@
 import { findTemporalCli } from '../src/dev/temporal-cli';
-import { findTemporalTestServer } from '../src/dev/temporal-test-server';
+import { findTemporalTestServer } from '../src/app/temporal-test-server';
 
 // Runs once before all test files; workers inherit the environment it sets.
 export default async function globalSetup(): Promise<void> {

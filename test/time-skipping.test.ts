@@ -2,7 +2,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { sleepTenMinutes } from './fixtures/sleepy-workflows';
 
-// Temporal's time-skipping test server (test/global-setup.ts finds or fetches it, src/dev/temporal-test-server.ts).
+// Temporal's time-skipping test server (test/global-setup.ts finds or fetches it, src/app/temporal-test-server.ts).
 describe('the time-skipping test server', () => {
   let env: TestWorkflowEnvironment;
   beforeAll(async () => {

@@ -13,6 +13,7 @@ import { expireCommand } from './commands/expire';
 import { listCommand } from './commands/list';
 import { revokeCommand } from './commands/revoke';
 import { showCommand } from './commands/show';
+import { simulateCommand } from './commands/simulate';
 import { startCommand } from './commands/start';
 
 export { EXIT, type CliIo } from './cli-support';
@@ -53,6 +54,9 @@ Commands:
         Revoke the run's callback URLs (or one wait's, or one key's): they answer 410 from now on.
   setup
         Register hookwait's search attributes on the namespace.
+  simulate <procedure> --input <json> [--callback <wait>=…]... [--connector <name>=…]... [--expect <outcome>]
+           [--expect-path <steps>] [--json]
+        Run a procedure on the time-skipping test server with mock callbacks and connectors; check the outcome.
 
 ${GLOBAL_HELP}
 Exit codes: 0 done, 1 runtime failure, 2 bad usage or input, 3 unknown workflow/procedure/wait, 4 wait no longer open.
@@ -112,6 +116,34 @@ Makes the run's callback URLs (or one wait's) answer 410 from now on; recorded o
 
 Options:
   --json              print JSON
+`,
+  simulate: `Usage: hookwait simulate <procedure> --input <json> [--callback <wait>=<mock>]... [--connector <name>=<mock>]...
+         [--expect completed|escalated|failed] [--expect-path <step>,<step>,...] [--json]
+
+Runs the procedure end to end on Temporal's time-skipping test server (hookwait/testing): its real workflow code from
+the workflows module (HOOKWAIT_WORKFLOWS_MODULE; in a clone, the demo), mocked connectors and channel, and mock
+callbacks checked by the gateway's own rules. A timeout takes no wall time. Needs @temporalio/testing and the test
+server (TEMPORAL_TEST_SERVER_PATH, else the cached copy, else fetched with pip). Sender-auth secrets are read from the
+environment, as the gateway reads them.
+
+Options:
+  --input <json>                 the run's input (default {}), checked against the procedure's schema
+  --callback <wait>=<json>       a mock callback for the wait: its body, or { "body": …, "after": "3m", "headers": {…},
+  --callback <wait>=@file.json     "contentType": "…", "key": "…" } (an object with "body" and only these fields);
+                                 repeat the flag for several callbacks to one wait (in order; keyed waits: each "key")
+  --callback <wait>=timeout      send nothing: the wait times out
+  --connector <name>=<json>      the connector's response body, or { "status": 503, "body": … }
+  --connector <name>=@file.json
+  --expect <outcome>             completed, escalated or failed: how the run must end
+  --expect-path <steps>          the exact path, steps separated by commas, e.g.
+                                 message,connector:startVerification,wait:idVerification,timeout:idVerification,...
+                                 (steps: message, connector:<name>, assigned:team <t>, activity:<type>, wait:<id>,
+                                 callback:<id>:<outcome>, timeout:<id>, then completed, escalated or failed)
+  --json                         print { ok, path, result, failure?, expected?, differences? }
+
+Exit codes: 0 as expected (without --expect/--expect-path: the run did not fail), 1 not as expected, or a mock
+callback the gateway refused (the reason and fields are printed), 2 bad usage (unknown flag, wait or connector, bad
+JSON, an unreadable @file, input that does not fit the schema), 3 unknown procedure.
 `,
   setup: `Usage: hookwait setup
 
@@ -200,6 +232,7 @@ const COMMANDS: Record<string, (args: string[], ctx: CliContext) => Promise<numb
   expire: expireCommand,
   revoke: revokeCommand,
   setup: setupCommand,
+  simulate: simulateCommand,
 };
 
 /**

@@ -1,4 +1,4 @@
-import { findTemporalTestServer } from './temporal-test-server';
+import { findTemporalTestServer } from '../app/temporal-test-server';
 
 // `npm run temporal:ensure-test-server`: prints the time-skipping test server's path, fetching it first if needed.
 findTemporalTestServer()

@@ -1,32 +1,14 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { hookwaitCacheDir, isExecutable } from '../app/hookwait-cache';
 
 /** The last tag that `go install` can build (later ones carry `replace` directives). */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 
-/**
- * hookwait's cache of dev binaries: `HOOKWAIT_CACHE_DIR`, else `$XDG_CACHE_HOME/hookwait`, else `~/.cache/hookwait`.
- * Outside the clone, so a fresh clone (and CI) reuses a binary that took minutes to build or fetch.
- */
-export function hookwaitCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.HOOKWAIT_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'hookwait');
-}
-
 export function temporalCliCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(hookwaitCacheDir(env), `temporal-cli-${TEMPORAL_CLI_VERSION}`);
-}
-
-/** A file (not a directory) this process may execute. */
-export function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }
 
 function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {

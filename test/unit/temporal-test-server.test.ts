@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findTemporalTestServer, temporalTestServerCacheDir } from '../../src/dev/temporal-test-server';
+import { findTemporalTestServer, temporalTestServerCacheDir } from '../../src/app/temporal-test-server';
 
 // The finder's order, on temporary files: no network (fetch: false, or no pip on PATH).
 describe('findTemporalTestServer', () => {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hookwaitCacheDir, isExecutable } from './temporal-cli';
+import { hookwaitCacheDir, isExecutable } from './hookwait-cache';
 
 /**
  * Temporal's time-skipping test server (a native build of the Java SDK's test server), the binary
