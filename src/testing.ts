@@ -25,7 +25,6 @@
  * });
  * ```
  */
-import { findTemporalTestServer } from './app/temporal-test-server';
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -35,6 +34,7 @@ import type { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type BundleOptions, bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { HookwaitActivities } from './activities/activity-types';
+import { findTemporalTestServer } from './app/temporal-test-server';
 import { CONNECTOR_BAD_RESPONSE, CONNECTOR_REJECTED, CONNECTOR_UNAVAILABLE } from './activities/data-connector';
 import { type HookwaitMemo, type LedgerEntry, MEMO_KEY, type ProcedureState, waitId } from './core/run-state';
 import type { AnyProcedure } from './definitions/procedure';
