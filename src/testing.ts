@@ -34,6 +34,7 @@ import type { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type BundleOptions, bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { HookwaitActivities } from './activities/activity-types';
+import { mintCallbackUrls } from './activities/create-activities';
 import { findTemporalTestServer } from './app/temporal-test-server';
 import { CONNECTOR_BAD_RESPONSE, CONNECTOR_REJECTED, CONNECTOR_UNAVAILABLE } from './activities/data-connector';
 import { type HookwaitMemo, type LedgerEntry, MEMO_KEY, type ProcedureState, waitId } from './core/run-state';
@@ -42,7 +43,7 @@ import { type Assignee, assigneeLabel } from './definitions/wait-point';
 import { formatZodIssues } from './definitions/zod-issues';
 import { silentLogger } from './logging/logger';
 import { redactFields } from './logging/redact-fields';
-import { generateKeyringSpec, mintCallbackToken, parseKeyring, type TokenKeyring } from './security/callback-token';
+import { generateKeyringSpec, parseKeyring, type TokenKeyring } from './security/callback-token';
 import { type CallbackAnswer, createCallbackService } from './service/callback-service';
 import type { Problem } from './service/outcomes';
 import { callbackSignal, stateQuery } from './workflows/messages';
@@ -307,7 +308,7 @@ function mockActivities(
     const callbackUrls =
       callbackWaits === undefined
         ? undefined
-        : Object.fromEntries(callbackWaits.map(({ wait, key }) => [waitId(wait, key), `${BASE_URL}/callbacks/${mintCallbackToken(keyring, { ...run, wait, ...(key !== undefined ? { key } : {}) })}`]));
+        : mintCallbackUrls({ keyring, publicBaseUrl: BASE_URL }, run, callbackWaits);
     const variables = redactFields(callbackUrls ? { ...given, callbackUrls } : given) as Record<string, unknown>;
     const attempt = info.attempt;
     records.connectorCalls.push({ connector, variables, attempt });
@@ -340,10 +341,8 @@ function mockActivities(
   };
   return {
     async hookwaitMintCallbackUrls({ namespace, procedure, workflowId, runId, waits, keyed }) {
-      const urls: Record<string, string> = {};
-      for (const { wait, key } of [...waits.map((wait) => ({ wait, key: undefined as string | undefined })), ...(keyed ?? [])]) {
-        urls[waitId(wait, key)] = `${BASE_URL}/callbacks/${mintCallbackToken(keyring, { namespace, procedure, workflowId, runId, wait, ...(key !== undefined ? { key } : {}) })}`;
-      }
+      // The plugin's own minting, with the simulation's keyring: tokens the simulated gateway verifies.
+      const urls = mintCallbackUrls({ keyring, publicBaseUrl: BASE_URL }, { namespace, procedure, workflowId, runId }, [...waits.map((wait) => ({ wait })), ...(keyed ?? [])]);
       return { urls, searchAttributes: false };
     },
     hookwaitCallConnector: callConnector,

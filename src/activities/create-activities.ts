@@ -104,7 +104,7 @@ export const TOKEN_TOO_LONG = 'HookwaitTokenTooLong';
  * Mints the callback URLs of one run's waits (keyed ones under `<wait>:<key>`), deterministically: the same run and
  * wait always give the same URL. A token the gateway could never accept is a non-retryable {@link TOKEN_TOO_LONG}.
  */
-function mintUrls(
+export function mintCallbackUrls(
   options: Pick<HookwaitActivitiesOptions, 'keyring' | 'publicBaseUrl'>,
   run: { readonly namespace: string; readonly procedure: string; readonly workflowId: string; readonly runId: string },
   waits: readonly { readonly wait: string; readonly key?: string | undefined }[],
@@ -134,7 +134,7 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
       throw ApplicationFailure.nonRetryable(`connector '${connector}' of procedure '${procedure}' is not registered with this worker's hookwait plugin`, CONNECTOR_MISCONFIGURED);
     }
     const signal = cancellationSignal();
-    const variables = callbackWaits === undefined ? given : { ...given, callbackUrls: mintUrls(options, { procedure, ...currentRun() }, callbackWaits) };
+    const variables = callbackWaits === undefined ? given : { ...given, callbackUrls: mintCallbackUrls(options, { procedure, ...currentRun() }, callbackWaits) };
     return callConnector(point, variables, {
       fetch: options.fetch ?? fetch,
       env: options.env ?? process.env,
@@ -146,7 +146,7 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
   return {
     // Local activity: the signing key stays in the worker's configuration, never in workflow arguments.
     async hookwaitMintCallbackUrls({ namespace, procedure, workflowId, runId, waits, keyed }) {
-      const urls = mintUrls(options, { namespace, procedure, workflowId, runId }, [...waits.map((wait) => ({ wait })), ...(keyed ?? [])]);
+      const urls = mintCallbackUrls(options, { namespace, procedure, workflowId, runId }, [...waits.map((wait) => ({ wait })), ...(keyed ?? [])]);
       return { urls, searchAttributes: await searchAttributesUsable(namespace) };
     },
     // Both accept both input shapes: a task scheduled by either version of the workflow code runs on any worker.
