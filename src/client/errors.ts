@@ -15,7 +15,7 @@ export type HookwaitMissing = 'workflow' | 'procedure' | 'wait';
  * try {
  *   await hookwait.show('order-42');
  * } catch (err) {
- *   if (err instanceof HookwaitNotFoundError && err.what === 'workflow') console.log(`no run ${err.name}`);
+ *   if (err instanceof HookwaitNotFoundError && err.what === 'workflow') console.log(`no run ${err.missing}`);
  * }
  * ```
  */
