@@ -5,6 +5,7 @@ import { createGatewayApp } from '../src/api/gateway-app';
 import { generateKeyringSpec, mintCallbackToken, parseKeyring } from '../src/security/callback-token';
 import { testProcedures } from './fixtures/procedures';
 import { testWaits } from './fixtures/waits';
+import { TEST_SECRETS } from './helpers/harness';
 
 // Early refusals are decided before Temporal is called, so this gateway's client points at a port nothing listens on.
 const keyring = parseKeyring(generateKeyringSpec('ka'));
@@ -20,7 +21,7 @@ beforeAll(async () => {
     procedures: testProcedures,
     waits: testWaits,
     keyring,
-    secrets: { TEST_API_KEYS: 'k-0123456789-0123456789-0123', TEST_WHSEC: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', TEST_HMAC_SECRET: 's-0123456789abcdef' },
+    secrets: TEST_SECRETS,
     bodyLimitBytes: 64 * 1024,
     rateLimits: { perIp: 1_000_000, perToken: 1, windowMs: 60_000 },
   });

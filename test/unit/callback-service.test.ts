@@ -4,6 +4,7 @@ import { OUTCOMES, problemOf } from '../../src/service/outcomes';
 import { generateKeyringSpec, mintCallbackToken, parseKeyring } from '../../src/security/callback-token';
 import { testProcedures } from '../fixtures/procedures';
 import { testWaits } from '../fixtures/waits';
+import { TEST_SECRETS } from '../helpers/harness';
 
 // The decisions made before Temporal is called, framework-free. (The client is never used: nothing listens there.)
 const keyring = parseKeyring(generateKeyringSpec('u1'));
@@ -14,7 +15,7 @@ const service = createCallbackService({
   procedures: testProcedures,
   waits: testWaits,
   keyring,
-  secrets: { TEST_API_KEYS: 'k-0123456789-0123456789-0123', TEST_WHSEC: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', TEST_HMAC_SECRET: 's-0123456789abcdef' },
+  secrets: TEST_SECRETS,
   rateLimits: { perIp: 3, perToken: 1000, windowMs: 60_000 },
 });
 afterAll(() => client.connection.close().catch(() => undefined));
