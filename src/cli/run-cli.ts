@@ -94,27 +94,30 @@ Shows a run's status, its waits (with deadlines), the captured attributes and th
 Options:
   --json              print JSON
 `,
-  complete: `Usage: hookwait complete <workflowId> <wait> --data <json> [--json]
+  complete: `Usage: hookwait complete <workflowId> <wait> --data <json> [--key <key>] [--json]
 
 Completes a wait as an operator. The data is checked like a callback (declared attributes, their types); the ledger
 records the operator (HOOKWAIT_OPERATOR, else USER).
 
 Options:
   --data <json>       the wait's attributes
+  --key <key>         the key, for a keyed wait
   --json              print JSON
 `,
-  expire: `Usage: hookwait expire <workflowId> <wait> [--json]
+  expire: `Usage: hookwait expire <workflowId> <wait> [--key <key>] [--json]
 
 Takes the wait's timeout path now (escalate or branch, as declared); recorded on the ledger.
 
 Options:
+  --key <key>         the key, for a keyed wait
   --json              print JSON
 `,
-  revoke: `Usage: hookwait revoke <workflowId> [wait] [--json]
+  revoke: `Usage: hookwait revoke <workflowId> [wait] [--key <key>] [--json]
 
-Makes the run's callback URLs (or one wait's) answer 410 from now on; recorded on the ledger.
+Makes the run's callback URLs (or one wait's, or one key's) answer 410 from now on; recorded on the ledger.
 
 Options:
+  --key <key>         one key of a keyed wait (name the wait too)
   --json              print JSON
 `,
   simulate: `Usage: hookwait simulate <procedure> --input <json> [--callback <wait>=<mock>]... [--connector <name>=<mock>]...
