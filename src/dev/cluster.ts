@@ -291,7 +291,21 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       }),
     );
     for (const p of [...gateways, ...workers]) cleanups.push(() => p.stop());
-    await Promise.all([...workers.map((w) => w.waitForLog('worker running', 120_000)), ...gateways.map((g) => g.waitForLog('gateway listening', 60_000))]);
+    // Ready: each gateway answers /healthz; each worker logged 'worker running' (info, compose's default LOG_LEVEL).
+    const healthy = async (url: string, g: ClusterProcess): Promise<void> => {
+      const end = Date.now() + 120_000;
+      for (;;) {
+        const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+        if (ok) return;
+        if (Date.now() > end) throw new Error(`${g.name} did not answer ${url}/healthz within 120 s:\n${g.lines.slice(-10).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const quietWorkers = ['warn', 'error', 'fatal', 'silent'].includes(workers[0]?.env.LOG_LEVEL ?? 'info');
+    await Promise.all([
+      ...(quietWorkers ? [] : workers.map((w) => w.waitForLog('worker running', 120_000))),
+      ...gateways.map((g, i) => healthy(`http://127.0.0.1:${gatewayPorts[i]}`, g)),
+    ]);
     const front = await startFrontDoor(frontPort, () => gatewayPorts);
     cleanups.push(
       () =>
