@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { type Cluster, startCluster } from '../src/dev/cluster';
+import { CLUSTER_TOPOLOGY_VARIABLES, composeEnvironment, readComposeFile } from '../src/dev/compose-env';
 import { stateQuery } from '../src/workflows/messages';
 import type { approval } from './fixtures/workflows';
 import { sleep, tokenOf, within } from './helpers/fault-processes';
@@ -54,6 +55,8 @@ interface Delivery {
 describe('a real Temporal cluster (PostgreSQL, 2 gateways, 2 workers)', () => {
   let cluster: Cluster | undefined;
   let client: Client | undefined;
+  // What compose would read from the shell: the test fixtures' modules (built by npm run build) instead of the demo.
+  const hostEnv = { HOOKWAIT_PROCEDURES_MODULE: 'lib/test/fixtures/procedures.js', HOOKWAIT_WORKFLOWS_MODULE: 'lib/test/fixtures/workflows.js' };
 
   beforeAll(async () => {
     const server = process.env.TEMPORAL_SERVER_PATH;
@@ -61,11 +64,7 @@ describe('a real Temporal cluster (PostgreSQL, 2 gateways, 2 workers)', () => {
     if (!server || !sqlTool) throw new Error('TEMPORAL_SERVER_PATH / TEMPORAL_SQL_TOOL_PATH are not set: run through jest (test/global-setup.ts)');
     cluster = await startCluster({
       binaries: { server, sqlTool },
-      // What compose would read from the shell: the test fixtures' modules (built by npm run build) instead of the demo.
-      hostEnv: {
-        HOOKWAIT_PROCEDURES_MODULE: 'lib/test/fixtures/procedures.js',
-        HOOKWAIT_WORKFLOWS_MODULE: 'lib/test/fixtures/workflows.js',
-      },
+      hostEnv,
       extraEnv: TEST_SECRETS,
       shards: 4,
     });
@@ -80,9 +79,14 @@ describe('a real Temporal cluster (PostgreSQL, 2 gateways, 2 workers)', () => {
   test('200 parked runs survive a worker SIGKILL and a Temporal restart; every 2xx-answered callback completes its run exactly once', async () => {
     const c = cluster!;
     const prefix = `cluster-${randomUUID().slice(0, 8)}`;
-    // Every gateway and worker runs compose's environment (topology aside): same keys, namespace, task queue.
+    // Every gateway and worker runs compose's environment, topology aside (plus PATH, HOME and the fixtures' secrets).
+    const compose = readComposeFile();
     for (const p of [...c.gateways, ...c.workers]) {
-      expect(p.env).toMatchObject({ TEMPORAL_ADDRESS: c.temporalAddress, TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: 'hookwait', HOOKWAIT_TOKEN_KEYS: c.tokenKeys });
+      const expectedEnv = composeEnvironment(compose, p.role, { ...hostEnv, HOOKWAIT_TOKEN_KEYS: c.tokenKeys, HOOKWAIT_PUBLIC_BASE_URL: c.publicBaseUrl });
+      const own = Object.fromEntries(Object.entries(p.env).filter(([k]) => !['PATH', 'HOME', ...Object.keys(TEST_SECRETS)].includes(k)));
+      expect(Object.keys(own).sort()).toEqual(Object.keys(expectedEnv).sort());
+      for (const [k, v] of Object.entries(expectedEnv)) if (!(CLUSTER_TOPOLOGY_VARIABLES as readonly string[]).includes(k)) expect({ [k]: own[k] }).toEqual({ [k]: v });
+      expect(p.env).toMatchObject({ TEMPORAL_ADDRESS: c.temporalAddress, TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: 'hookwait' });
     }
 
     // Park 200 runs, each reading its callback URL from the run itself.

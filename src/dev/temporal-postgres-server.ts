@@ -7,8 +7,8 @@ import { stringify } from 'yaml';
 import { ensureSearchAttributes } from '../app/search-attribute-setup';
 import type { Postgres } from './postgres';
 
-/** The two databases a Temporal server on SQL needs, with the sql tool's embedded schema of each. */
-const DATABASES = [
+/** The two databases a Temporal server on SQL needs, with the sql tool's embedded schema of each (`--schema-name`). */
+export const TEMPORAL_DATABASES = [
   { name: 'temporal', schema: 'postgresql/v12/temporal' },
   { name: 'temporal_visibility', schema: 'postgresql/v12/visibility' },
 ] as const;
@@ -49,7 +49,7 @@ export async function setupTemporalSchema(sqlTool: string, pg: Postgres): Promis
   // The password goes in the environment (SQL_PASSWORD), never on a command line other users can read.
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', SQL_PASSWORD: pg.password };
   const common = ['--plugin', 'postgres12', '--ep', pg.host, '-p', String(pg.port), '-u', pg.user];
-  for (const db of DATABASES) {
+  for (const db of TEMPORAL_DATABASES) {
     await runTool(sqlTool, [...common, '--db', db.name, 'create-database', '--defaultdb', 'postgres'], env);
     await runTool(sqlTool, [...common, '--db', db.name, 'setup-schema', '-v', '0.0'], env);
     await runTool(sqlTool, [...common, '--db', db.name, 'update-schema', '--schema-name', db.schema], env);
@@ -205,6 +205,9 @@ export function writeTemporalServerConfig(dir: string, options: { pg: Postgres; 
   writeFileSync(join(dir, 'config', 'hookwait.yaml'), temporalServerConfig({ ...options, dynamicConfigFile }), { mode: 0o600 });
 }
 
+/** How long closed runs stay visible (docker-compose.yml's `temporal operator namespace create --retention`). */
+export const NAMESPACE_RETENTION = '72h';
+
 /**
  * The `default`-style namespace (72 h retention, as docker-compose.yml's) and hookwait's search attributes on it.
  * Newly added attributes reach every service's namespace cache within its refresh interval (10 s): this waits that
@@ -218,7 +221,7 @@ export async function prepareNamespace(address: string, namespace: string, log: 
   const connection = await Connection.connect({ address });
   try {
     try {
-      await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('72h') });
+      await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(NAMESPACE_RETENTION) });
     } catch (err) {
       if (!/already exists|AlreadyExists/i.test(String(err))) throw err;
     }
