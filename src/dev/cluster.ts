@@ -290,7 +290,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         log,
       }),
     );
-    for (const p of [...gateways, ...workers]) cleanups.push(() => p.stop());
+    // All at once: each is marked stopping first, so one that exits on the terminal's Ctrl-C is not restarted.
+    cleanups.push(async () => {
+      await Promise.all([...gateways, ...workers].map((p) => p.stop()));
+    });
     // Ready: each gateway answers /healthz; each worker logged 'worker running' (info, compose's default LOG_LEVEL).
     const healthy = async (url: string, g: ClusterProcess): Promise<void> => {
       const end = Date.now() + 120_000;
