@@ -1,6 +1,7 @@
 import { startMockKycServer } from '../../examples/mock-kyc/mock-kyc-server';
 import { silentLogger } from '../logging/logger';
 import { startCluster } from './cluster';
+import { findTemporalUiServer } from './temporal-server';
 
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -35,7 +36,10 @@ async function main(): Promise<void> {
     stops.push(mock.stop);
     hostEnv.KYC_PROVIDER_URL = mock.url;
   }
+  // The Web UI server (built once with go install, like the Temporal server), unless HOOKWAIT_CLUSTER_UI=false.
+  const uiBinary = process.env.HOOKWAIT_CLUSTER_UI === 'false' ? undefined : await findTemporalUiServer({ log: (line) => say(`cluster: ${line}`) });
   const cluster = await startCluster({
+    ...(uiBinary ? { ui: { binary: uiBinary, port: Number(process.env.HOOKWAIT_CLUSTER_UI_PORT ?? 8080) } } : {}),
     hostEnv,
     gateways: count('HOOKWAIT_CLUSTER_GATEWAYS', 2),
     workers: count('HOOKWAIT_CLUSTER_WORKERS', 2),
@@ -53,7 +57,7 @@ async function main(): Promise<void> {
   say(`  Front door        ${cluster.frontUrl}   (round robin over the gateways; public base URL ${cluster.publicBaseUrl})`);
   cluster.gatewayUrls.forEach((url, i) => say(`  Gateway ${i + 1}         ${url}`));
   say(`  Workers           ${cluster.workers.map((w) => `${w.name} (pid ${w.child.pid})`).join(', ')}`);
-  say(`  Web UI            temporal server start-dev is not this cluster; run the UI server against it (README, "Running on a cluster")`);
+  say(`  Temporal Web UI   ${cluster.uiUrl ?? 'off (HOOKWAIT_CLUSTER_UI=false)'}`);
   say(`  Start a run:      TEMPORAL_ADDRESS=${cluster.temporalAddress} npx hookwait start identityVerification --input '{"customerId":"c2","kyc":{"mode":"manual"}}'`);
   say('  Ctrl-C stops everything.');
   say('');

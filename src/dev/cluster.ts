@@ -11,6 +11,7 @@ import {
   prepareNamespace,
   setupTemporalSchema,
   startTemporalServerProcess,
+  startTemporalUi,
   type TemporalServerPorts,
   type TemporalServerProcess,
   writeTemporalServerConfig,
@@ -75,6 +76,8 @@ export interface ClusterOptions {
   /** The frontend's port (default: a free one). */
   readonly temporalPort?: number;
   readonly binaries?: TemporalServerBinaries;
+  /** Serve the Temporal Web UI with this `temporal-ui-server` binary on 127.0.0.1:`port` (default: no UI). */
+  readonly ui?: { readonly binary: string; readonly port: number };
   readonly log?: (line: string) => void;
   /** Where a process's output lines go (default: nowhere; they are kept in `lines`). */
   readonly onLine?: (process: string, line: string) => void;
@@ -91,6 +94,8 @@ export interface Cluster {
   readonly publicBaseUrl: string;
   /** Each gateway's own URL. */
   readonly gatewayUrls: readonly string[];
+  /** The Temporal Web UI, when asked for. */
+  readonly uiUrl?: string;
   readonly gateways: readonly ClusterProcess[];
   readonly workers: readonly ClusterProcess[];
   readonly postgres: Postgres;
@@ -317,7 +322,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         }),
     );
     const gatewayUrls = gatewayPorts.map((p) => `http://127.0.0.1:${p}`);
+    let uiUrl: string | undefined;
+    if (options.ui) {
+      const ui = await startTemporalUi({ binary: options.ui.binary, dir: join(dir, 'ui'), temporalAddress, port: options.ui.port, namespace });
+      cleanups.push(() => ui.stop());
+      uiUrl = ui.url;
+      log(`Temporal Web UI on ${ui.url}`);
+    }
     return {
+      ...(uiUrl ? { uiUrl } : {}),
       temporalAddress,
       namespace,
       taskQueue: sample.TEMPORAL_TASK_QUEUE ?? 'hookwait',

@@ -246,3 +246,76 @@ export async function prepareNamespace(address: string, namespace: string, log: 
     await connection.close();
   }
 }
+
+/** A running Temporal Web UI server. */
+export interface TemporalUiProcess {
+  readonly url: string;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the Temporal Web UI server (`temporalio/ui-server`, the one the CLI's dev server embeds) on
+ * 127.0.0.1:`port`, pointed at `temporalAddress`; resolves once it serves its page.
+ *
+ * ```ts
+ * const ui = await startTemporalUi({ binary, dir: '/tmp/x/ui', temporalAddress: '127.0.0.1:7233', port: 8080, namespace: 'default' });
+ * ```
+ */
+export async function startTemporalUi(options: { binary: string; dir: string; temporalAddress: string; port: number; namespace: string }): Promise<TemporalUiProcess> {
+  mkdirSync(join(options.dir, 'config'), { recursive: true });
+  writeFileSync(
+    join(options.dir, 'config', 'hookwait.yaml'),
+    stringify({
+      temporalGrpcAddress: options.temporalAddress,
+      host: '127.0.0.1',
+      port: options.port,
+      enableUi: true,
+      defaultNamespace: options.namespace,
+      // Same origin only: the UI has no authentication and can signal, cancel and terminate runs.
+      cors: { allowOrigins: [`http://localhost:${options.port}`, `http://127.0.0.1:${options.port}`], cookieInsecure: true },
+      notifyOnNewVersion: false,
+    }),
+  );
+  const child = spawn(options.binary, ['--root', options.dir, '--config', 'config', '--env', 'hookwait', 'start'], {
+    cwd: options.dir,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: options.dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (b: Buffer): void => {
+    output = (output + b.toString()).slice(-3000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  const url = `http://127.0.0.1:${options.port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited) throw new Error(`the Temporal UI server exited: ${output.trim().slice(-1000)}`);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the Temporal UI server did not answer on ${url} within 60 s: ${output.trim().slice(-1000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return {
+    url,
+    process: child,
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -72,22 +72,63 @@ export async function findTemporalServer(options: FindTemporalServerOptions = {}
         `(https://go.dev/dl), or set TEMPORAL_SERVER_PATH and TEMPORAL_SQL_TOOL_PATH.`,
     );
   }
+  log(`hookwait: building the Temporal server ${TEMPORAL_SERVER_VERSION} with go install into ${dir} (several minutes, once)…`);
+  const packages = Object.values(TEMPORAL_SERVER_PACKAGES).map((p) => `${TEMPORAL_SERVER_MODULE}/${p}@${TEMPORAL_SERVER_VERSION}`);
+  await goInstall(go, env, dir, packages, { server: cached.server, sql: cached.sqlTool });
+  log(`hookwait: Temporal server ready in ${dir}`);
+  return { server: found.server ?? cached.server, sqlTool: found.sqlTool ?? cached.sqlTool };
+}
+
+/**
+ * `go install`s `packages` into a scratch directory under `dir`, then moves each binary (named after its package's
+ * directory) to the path `rename` gives it.
+ */
+async function goInstall(go: string, env: NodeJS.ProcessEnv, dir: string, packages: string[], rename: Record<string, string>): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  // go install names the binaries after their directories (server, sql): build into a scratch dir, then rename.
   const scratch = mkdtempSync(join(dir, '.build-'));
   try {
-    const packages = Object.values(TEMPORAL_SERVER_PACKAGES).map((p) => `${TEMPORAL_SERVER_MODULE}/${p}@${TEMPORAL_SERVER_VERSION}`);
-    log(`hookwait: building the Temporal server ${TEMPORAL_SERVER_VERSION} with go install into ${dir} (several minutes, once)…`);
     await new Promise<void>((resolve, reject) => {
       const child = spawn(go, ['install', ...packages], { env: { ...env, GOBIN: scratch, GOFLAGS: '-mod=mod' }, stdio: ['ignore', 'inherit', 'inherit'] });
       child.on('error', reject);
       child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`go install exited with ${code}`))));
     });
-    renameSync(join(scratch, 'server'), cached.server);
-    renameSync(join(scratch, 'sql'), cached.sqlTool);
+    for (const [built, target] of Object.entries(rename)) renameSync(join(scratch, built), target);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  log(`hookwait: Temporal server ready in ${dir}`);
-  return { server: found.server ?? cached.server, sqlTool: found.sqlTool ?? cached.sqlTool };
+}
+
+/** The Temporal Web UI server the CLI 1.5.1 embeds (`temporal server start-dev`), run here on its own. */
+export const TEMPORAL_UI_SERVER_VERSION = 'v2.42.1';
+export const TEMPORAL_UI_SERVER_PACKAGE = 'github.com/temporalio/ui-server/v2/cmd/server';
+
+/** Where the UI server lives once built: `<hookwait cache>/temporal-ui-server-v2.42.1/`. */
+export function temporalUiServerCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(hookwaitCacheDir(env), `temporal-ui-server-${TEMPORAL_UI_SERVER_VERSION}`);
+}
+
+/**
+ * Finds the Temporal Web UI server: `TEMPORAL_UI_SERVER_PATH`, then the cached build, else builds it with
+ * `go install github.com/temporalio/ui-server/v2/cmd/server@v2.42.1` into the cache (a minute or two, once).
+ *
+ * ```ts
+ * const ui = await findTemporalUiServer();
+ * ```
+ */
+export async function findTemporalUiServer(options: FindTemporalServerOptions = {}): Promise<string> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  if (env.TEMPORAL_UI_SERVER_PATH) {
+    if (isExecutable(env.TEMPORAL_UI_SERVER_PATH)) return env.TEMPORAL_UI_SERVER_PATH;
+    throw new Error(`TEMPORAL_UI_SERVER_PATH: ${env.TEMPORAL_UI_SERVER_PATH} is not an executable file`);
+  }
+  const dir = temporalUiServerCacheDir(env);
+  const cached = join(dir, 'temporal-ui-server');
+  if (isExecutable(cached)) return cached;
+  if (options.install === false) throw new Error(`the Temporal UI server is not built (set TEMPORAL_UI_SERVER_PATH)`);
+  const go = findGo(env);
+  if (!go) throw new Error(`the Temporal UI server is not built and Go is not installed to build it; set TEMPORAL_UI_SERVER_PATH`);
+  log(`hookwait: building the Temporal UI server ${TEMPORAL_UI_SERVER_VERSION} with go install into ${dir} (a minute or two, once)…`);
+  await goInstall(go, env, dir, [`${TEMPORAL_UI_SERVER_PACKAGE}@${TEMPORAL_UI_SERVER_VERSION}`], { server: cached });
+  return cached;
 }
