@@ -9,6 +9,7 @@ import {
   composeDynamicConfig,
   composeEnvironment,
   composeFilePath,
+  composeHistoryShards,
   composeInterpolate,
   type ComposeRole,
   readComposeFile,
@@ -80,6 +81,8 @@ describe('npm run cluster and docker-compose.yml', () => {
     }
     expect(schemaScript).toContain('schema=/etc/temporal/schema/postgresql/v12');
     expect(independent.services.temporal?.environment?.DB).toBe('postgres12');
+    // The same number of history shards (fixed at creation) as compose's server.
+    expect(composeHistoryShards(compose)).toBe(Number(independent.services.temporal?.environment?.NUM_HISTORY_SHARDS));
     const namespaceScript = [independent.services['temporal-namespace']?.command].flat().join('\n');
     expect(namespaceScript).toContain(`--retention ${NAMESPACE_RETENTION}`);
 

@@ -66,7 +66,6 @@ describe('a real Temporal cluster (PostgreSQL, 2 gateways, 2 workers)', () => {
       binaries: { server, sqlTool },
       hostEnv,
       extraEnv: TEST_SECRETS,
-      shards: 4,
     });
     client = new Client({ connection: await Connection.connect({ address: cluster.temporalAddress }), namespace: cluster.namespace });
   }, 300_000);

@@ -4,7 +4,7 @@ import { createServer, connect, type Server, type Socket, type AddressInfo } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyringSpec } from '../security/callback-token';
-import { clusterRoleEnvironment, composeDynamicConfig, type ComposeRole, readComposeFile, repositoryRoot } from './compose-env';
+import { clusterRoleEnvironment, composeDynamicConfig, composeHistoryShards, type ComposeRole, readComposeFile, repositoryRoot } from './compose-env';
 import { startPostgres, type Postgres } from './postgres';
 import { findTemporalServer, type TemporalServerBinaries } from './temporal-server';
 import {
@@ -69,7 +69,7 @@ export interface ClusterOptions {
   readonly extraEnv?: Readonly<Record<string, string>>;
   readonly gateways?: number;
   readonly workers?: number;
-  /** History shards: fixed for the cluster's life (default 4). */
+  /** History shards: fixed for the cluster's life (default: docker-compose.yml's NUM_HISTORY_SHARDS). */
   readonly shards?: number;
   /** The round-robin front door's port on 127.0.0.1 (default: a free one). */
   readonly frontPort?: number;
@@ -251,11 +251,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       workerMembership: await low(),
     };
     const serverDir = join(dir, 'temporal');
-    writeTemporalServerConfig(serverDir, { pg: postgres, ports, shards: options.shards ?? 4, dynamicConfig: composeDynamicConfig(compose) });
+    const shards = options.shards ?? composeHistoryShards(compose);
+    writeTemporalServerConfig(serverDir, { pg: postgres, ports, shards, dynamicConfig: composeDynamicConfig(compose) });
     const temporalAddress = `127.0.0.1:${ports.frontend}`;
     let server: TemporalServerProcess | undefined = await startTemporalServerProcess({ server: binaries.server, dir: serverDir, address: temporalAddress });
     cleanups.push(async () => server?.stop());
-    log(`Temporal server ${binaries.server} on ${temporalAddress} (PostgreSQL, ${options.shards ?? 4} history shards)`);
+    log(`Temporal server ${binaries.server} on ${temporalAddress} (PostgreSQL, ${shards} history shards)`);
 
     // What compose would read from the shell: the host's, with a fresh signing key if it has none.
     const hostEnv: Record<string, string | undefined> = { ...(options.hostEnv ?? process.env) };

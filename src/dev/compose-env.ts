@@ -119,3 +119,22 @@ export function clusterRoleEnvironment(
   }
   return { ...extra, ...env };
 }
+
+/**
+ * The history shard count compose gives the `temporal` service (`NUM_HISTORY_SHARDS`), so `npm run cluster` runs the
+ * same; 4 (the server's own default) when the file does not say.
+ *
+ * ```ts
+ * composeHistoryShards(readComposeFile()); // 4
+ * ```
+ */
+export function composeHistoryShards(compose: Json): number {
+  const services = compose.services;
+  const temporal = isRecord(services) ? services.temporal : undefined;
+  const env = isRecord(temporal) && isRecord(temporal.environment) ? temporal.environment : {};
+  const raw = env.NUM_HISTORY_SHARDS;
+  if (raw === undefined) return 4;
+  const shards = Number(raw);
+  if (!Number.isInteger(shards) || shards < 1) throw new Error(`docker-compose.yml: NUM_HISTORY_SHARDS ${String(raw)} is not a positive whole number`);
+  return shards;
+}
