@@ -101,7 +101,11 @@ export interface Cluster {
   readonly postgres: Postgres;
   /** The HOOKWAIT_TOKEN_KEYS every process uses (generated when the host environment has none). */
   readonly tokenKeys: string;
-  /** Stops the Temporal server (SIGTERM) and starts it again on the same database and ports. */
+  /** Stops the Temporal server (SIGTERM); PostgreSQL keeps its data. */
+  stopTemporal(): Promise<void>;
+  /** Starts the Temporal server again on the same database and ports (after {@link Cluster.stopTemporal}). */
+  startTemporal(): Promise<void>;
+  /** {@link Cluster.stopTemporal}, then {@link Cluster.startTemporal}. */
   restartTemporal(): Promise<void>;
   /** Stops everything (gateways, workers, Temporal, PostgreSQL, the front door) and removes the temporary directory. */
   stop(): Promise<void>;
@@ -323,6 +327,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         }),
     );
     const gatewayUrls = gatewayPorts.map((p) => `http://127.0.0.1:${p}`);
+    const stopTemporal = async (): Promise<void> => {
+      const old = server;
+      server = undefined;
+      await old?.stop();
+      log('Temporal server stopped');
+    };
+    const startTemporal = async (): Promise<void> => {
+      if (server) return;
+      server = await startTemporalServerProcess({ server: binaries.server, dir: serverDir, address: temporalAddress });
+      log(`Temporal server back on ${temporalAddress}`);
+    };
     let uiUrl: string | undefined;
     if (options.ui) {
       const ui = await startTemporalUi({ binary: options.ui.binary, dir: join(dir, 'ui'), temporalAddress, port: options.ui.port, namespace });
@@ -342,13 +357,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       workers,
       postgres,
       tokenKeys: hostEnv.HOOKWAIT_TOKEN_KEYS,
+      stopTemporal,
+      startTemporal,
       async restartTemporal() {
-        const old = server;
-        server = undefined;
-        await old?.stop();
-        log('Temporal server stopped; starting it again');
-        server = await startTemporalServerProcess({ server: binaries.server, dir: serverDir, address: temporalAddress });
-        log(`Temporal server back on ${temporalAddress}`);
+        await stopTemporal();
+        await startTemporal();
       },
       stop: cleanup,
     };
