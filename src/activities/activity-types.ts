@@ -1,4 +1,5 @@
 import type { Assignee } from '../definitions/wait-point';
+import type { WebhookPoint, WebhookResult } from '../definitions/webhook';
 
 export interface MintCallbackUrlsInput {
   readonly namespace: string;
@@ -28,6 +29,14 @@ export interface CallConnectorInput {
    */
   readonly callbackWaits?: readonly { readonly wait: string; readonly key?: string }[];
 }
+export interface SendWebhookInput {
+  /** The workflow type (the procedure's name): a label of the metrics and stats. */
+  readonly procedure: string;
+  /** The checked declaration (templates only: `{{env.*}}` values are filled in by the activity). */
+  readonly webhook: WebhookPoint;
+  /** Template variables: `input`, `attributes`, `vars`. */
+  readonly variables: Record<string, unknown>;
+}
 export interface SendMessageInput {
   readonly conversationId: string;
   readonly text: string;
@@ -48,6 +57,11 @@ export interface HookwaitActivities {
   hookwaitCallConnector(input: CallConnectorInput): Promise<unknown>;
   /** The connector call: mints the callback URLs it needs from `callbackWaits`, so its input carries none. */
   hookwaitCallConnectorMinting(input: CallConnectorInput): Promise<unknown>;
+  /**
+   * One attempt of an outbound webhook send: `{ ok: true }` on 2xx; a failed attempt that is not the last throws
+   * (retried by Temporal); the last resolves to `{ ok: false }`.
+   */
+  hookwaitSendWebhook(input: SendWebhookInput): Promise<WebhookResult>;
   hookwaitSendMessage(input: SendMessageInput): Promise<void>;
   hookwaitAssign(input: AssignInput): Promise<void>;
 }

@@ -4,7 +4,9 @@ import type { HookwaitActivities } from '../activities/activity-types';
 import type { AttributesDecl, CapturedAttributes, Scalar } from '../definitions/attributes';
 import type { ConnectorDecl, ConnectorResult } from '../definitions/connector';
 import type { Duration } from '../definitions/duration';
-import { type AnyProcedure, findWait, type Procedure } from '../definitions/procedure';
+import { type AnyProcedure, findWait, type Procedure, type ProcedureWebhookDecl } from '../definitions/procedure';
+import type { WebhookPoint, WebhookResult } from '../definitions/webhook';
+import { sendCheckedWebhook } from './webhook';
 import type { Assignee, WaitDecl, WaitDefinition, WaitPoint } from '../definitions/wait-point';
 import { formatZodIssues } from '../definitions/zod-issues';
 import type { Callback } from './callback';
@@ -31,6 +33,7 @@ export interface ProcedureRun<
   S extends z.ZodType,
   W extends { readonly [name: string]: WaitDecl<AttributesDecl> },
   C extends { readonly [name: string]: ConnectorDecl },
+  H extends { readonly [name: string]: ProcedureWebhookDecl } = { readonly [name: string]: ProcedureWebhookDecl },
 > {
   /** The validated input. */
   readonly input: z.output<S>;
@@ -46,6 +49,12 @@ export interface ProcedureRun<
   wait<K extends keyof W & string>(wait: K, options?: { readonly timeout?: Duration }): Promise<WaitOutcome<W[K]>>;
   /** Calls a declared data connector; resolves to its response mapped through the connector's schema. */
   callConnector<K extends keyof C & string>(connector: K, vars?: Record<string, unknown>): Promise<ConnectorResult<C[K]>>;
+  /**
+   * Sends a declared outbound webhook (templates over `input`, `attributes` captured so far and `vars`). Resolves to
+   * `{ ok: true, status, attempts }` on a 2xx; after the last failed attempt to `{ ok: false, status, attempts, error }`
+   * (a `required` webhook fails the run instead).
+   */
+  sendWebhook<K extends keyof H & string>(webhook: K, vars?: Record<string, unknown>): Promise<WebhookResult>;
   /** Sends a message to the customer through the conversation channel. */
   sendMessage(text: string): Promise<void>;
   /** Sends the message, assigns the conversation and ends the procedure with status `escalated`. */
@@ -77,9 +86,10 @@ export function procedure<
   W extends { readonly [name: string]: WaitDecl<AttributesDecl> },
   C extends { readonly [name: string]: ConnectorDecl },
   O,
+  H extends { readonly [name: string]: ProcedureWebhookDecl } = {},
 >(
-  definition: Procedure<N, S, W, C>,
-  body: (run: ProcedureRun<S, W, C>) => Promise<O>,
+  definition: Procedure<N, S, W, C, H>,
+  body: (run: ProcedureRun<S, W, C, H>) => Promise<O>,
 ): (input: z.input<S>) => Promise<ProcedureResult<O>> {
   const workflow = async (rawInput: z.input<S>): Promise<ProcedureResult<O>> => {
     const info = workflowInfo();
@@ -120,7 +130,7 @@ export function procedure<
       return point;
     };
     let messagesSent = 0;
-    const run: ProcedureRun<S, W, C> = {
+    const run: ProcedureRun<S, W, C, H> = {
       input,
       conversationId,
       workflowId: info.workflowId,
@@ -172,6 +182,13 @@ export function procedure<
             })
           : await activities.hookwaitCallConnector({ procedure: definition.name, connector: name, variables: { ...variables, callbackUrls: rt.state.callbackUrls } });
         return result as ConnectorResult<C[typeof name]>;
+      },
+      async sendWebhook(name, vars) {
+        const webhooks: Record<string, WebhookPoint> = definition.webhooks ?? {};
+        const point = Object.prototype.hasOwnProperty.call(webhooks, name) ? webhooks[name] : undefined;
+        if (!point) throw failure('UnknownWebhook', `procedure '${definition.name}' declares no webhook '${name}'`);
+        // A new activity type in a new code path: no run parked before webhooks existed ever reaches it.
+        return sendCheckedWebhook(definition.name, point, { input, attributes: attributesSoFar(rt), vars: vars ?? {} });
       },
       async sendMessage(text) {
         await channel(`Message to customer: ${text.length > 60 ? `${text.slice(0, 57)}…` : text}`).hookwaitSendMessage({
