@@ -1,3 +1,4 @@
+import { parseOutboundAllowList } from './security/outbound-guard';
 import { readFileSync } from 'node:fs';
 import type { TLSConfig } from '@temporalio/client';
 import { type ClientConfigProfile, type ClientConfigTLS, loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
@@ -49,6 +50,22 @@ export const envSchema = z.object({
   HOOKWAIT_TRUST_PROXY: int(0, 10).default(0),
   HOOKWAIT_HEADERS_TIMEOUT_MS: int(1_000, 120_000).default(10_000),
   HOOKWAIT_REQUEST_TIMEOUT_MS: int(1_000, 600_000).default(30_000),
+  HOOKWAIT_OUTBOUND_ALLOW: z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      try {
+        parseOutboundAllowList(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^HOOKWAIT_OUTBOUND_ALLOW: /, '') });
+      }
+    }),
+  HOOKWAIT_WEBHOOK_SIGNING_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, { error: 'must be a Standard Webhooks secret: whsec_ followed by base64 (at least 16 characters)' })
+    .optional(),
+  HOOKWAIT_OUTBOUND_METRICS_PORT: int(1, 65535).optional(),
+  HOOKWAIT_OUTBOUND_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 /**
@@ -106,6 +123,12 @@ export interface HookwaitConfig {
   readonly requestTimeoutMs: number;
   /** Where the worker serves the Temporal SDK's Prometheus metrics (`/metrics`); off when unset. */
   readonly workerMetricsPort?: number;
+  /** Targets outbound calls may reach although not public (`HOOKWAIT_OUTBOUND_ALLOW`, as written). */
+  readonly outboundAllow?: string;
+  /** The default Standard Webhooks secret of outbound webhooks (`HOOKWAIT_WEBHOOK_SIGNING_SECRET`). */
+  readonly webhookSigningSecret?: string;
+  /** Where the worker serves its outbound metrics (`hookwait_outbound_*`, `/metrics`); off when unset. */
+  readonly outboundMetrics?: { readonly port: number; readonly host: string };
 }
 
 /** How {@link loadConfig} reads files and profiles. */
@@ -263,5 +286,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     headersTimeoutMs: e.HOOKWAIT_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: e.HOOKWAIT_REQUEST_TIMEOUT_MS,
     ...(e.HOOKWAIT_WORKER_METRICS_PORT !== undefined ? { workerMetricsPort: e.HOOKWAIT_WORKER_METRICS_PORT } : {}),
+    ...(e.HOOKWAIT_OUTBOUND_ALLOW !== undefined ? { outboundAllow: e.HOOKWAIT_OUTBOUND_ALLOW } : {}),
+    ...(e.HOOKWAIT_WEBHOOK_SIGNING_SECRET !== undefined ? { webhookSigningSecret: e.HOOKWAIT_WEBHOOK_SIGNING_SECRET } : {}),
+    ...(e.HOOKWAIT_OUTBOUND_METRICS_PORT !== undefined ? { outboundMetrics: { port: e.HOOKWAIT_OUTBOUND_METRICS_PORT, host: e.HOOKWAIT_OUTBOUND_METRICS_HOST } } : {}),
   };
 }

@@ -16,6 +16,7 @@ import { testProcedures } from '../fixtures/procedures';
 import { testWaits } from '../fixtures/waits';
 import type { WaitPoint } from '../../src/definitions/wait-point';
 import { RecordingChannel } from './recording-channel';
+import type { OutboundMetrics } from '../../src/activities/outbound-metrics';
 import { resolveHookwaitToSources } from './workflow-bundle';
 
 export interface Harness {
@@ -30,7 +31,15 @@ export interface Harness {
   readonly gatewayLog: string[];
   /** Starts a worker with the hookwait plugin; stop it with the returned function. */
   /** Starts a worker with the plugin (on the harness's task queue unless told another); resolves to its stop. */
-  startWorker(options?: { channel?: ConversationChannel; env?: Record<string, string | undefined>; taskQueue?: string }): Promise<() => Promise<void>>;
+  startWorker(options?: {
+    channel?: ConversationChannel;
+    env?: Record<string, string | undefined>;
+    taskQueue?: string;
+    /** The SSRF guard's allow-list (default: loopback, where the tests' peers listen). */
+    outboundAllow?: string | readonly string[];
+    webhookSigningSecret?: string;
+    metrics?: OutboundMetrics;
+  }): Promise<() => Promise<void>>;
   teardown(): Promise<void>;
 }
 
@@ -56,6 +65,9 @@ export interface HarnessOptions {
    */
   readonly openTelemetry?: OpenTelemetryWorkerPlugin & ClientPlugin;
 }
+
+/** What the harness's workers may call although not public: loopback, where the tests' HTTP peers listen. */
+export const HARNESS_OUTBOUND_ALLOW = '127.0.0.1,::1,localhost';
 
 /** Sender-auth secrets of the secured fixture procedure, as the gateway's environment would hold them. */
 export const TEST_SECRETS = {
@@ -138,6 +150,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
             channel: options.channel ?? channel,
             logger: silentLogger,
             ...(options.env ? { env: options.env } : {}),
+            // The tests' HTTP peers listen on loopback, which the SSRF guard refuses unless allowed.
+            outboundAllow: options.outboundAllow ?? HARNESS_OUTBOUND_ALLOW,
+            ...(options.webhookSigningSecret ? { webhookSigningSecret: options.webhookSigningSecret } : {}),
+            ...(options.metrics ? { metrics: options.metrics } : {}),
             ...(openTelemetry ? { openTelemetry } : {}),
           }),
         ],
