@@ -14,6 +14,7 @@ import { listCommand } from './commands/list';
 import { revokeCommand } from './commands/revoke';
 import { showCommand } from './commands/show';
 import { simulateCommand } from './commands/simulate';
+import { connectorCommand, statsCommand, webhookCommand } from './commands/outbound';
 import { startCommand } from './commands/start';
 
 export { EXIT, type CliIo } from './cli-support';
@@ -57,9 +58,15 @@ Commands:
   simulate <procedure> --input <json> [--callback <wait>=…]... [--connector <name>=…]... [--expect <outcome>]
            [--expect-path <steps>] [--json]
         Run a procedure on the time-skipping test server with mock callbacks and connectors; check the outcome.
+  webhook test <procedure> <name> --input <json> [--vars <json>] [--dry-run] [--json]
+  connector test <procedure> <name> --input <json> [--vars <json>] [--dry-run] [--json]
+        Render a webhook's or connector's request with sample data, send it once, print what came back.
+  stats [--procedure NAME] [--since 24h] [--json]
+        Sent / Failed per webhook and connector, from the history of runs started since then.
 
 ${GLOBAL_HELP}
-Exit codes: 0 done, 1 runtime failure, 2 bad usage or input, 3 unknown workflow/procedure/wait, 4 wait no longer open.
+Exit codes: 0 done, 1 runtime failure, 2 bad usage or input, 3 unknown workflow/procedure/wait, 4 wait no longer open
+(webhook/connector test: the target did not answer 2xx, or was not reached).
 The connection comes from the environment and temporal.toml profiles as for the \`temporal\` CLI (TEMPORAL_ADDRESS,
 TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE), the task queue from
 TEMPORAL_TASK_QUEUE; see the README.
@@ -147,6 +154,52 @@ Options:
 Exit codes: 0 as expected (without --expect/--expect-path: the run did not fail), 1 not as expected, or a mock
 callback the gateway refused (the reason and fields are printed), 2 bad usage (unknown flag, wait or connector, bad
 JSON, an unreadable @file, input that does not fit the schema), 3 unknown procedure.
+`,
+  webhook: `Usage: hookwait webhook test <procedure> <name> --input <json> [--vars <json>] [--attributes <json>] [--dry-run] [--json]
+
+The webhook's "Test" button: renders its request with the sample data, signs it (HOOKWAIT_WEBHOOK_SIGNING_SECRET, or
+the webhook's own secret), sends it once through the same SSRF guard (HOOKWAIT_OUTBOUND_ALLOW) and encoder as a
+worker, and prints the request (credentials, signature and {{env.*}} values redacted), then the status, headers and
+body received (escaped). No retries; nothing is recorded in Temporal. {{env.*}} values come from this environment.
+
+Options:
+  --input <json>        the sample input (default {}), checked against the procedure's schema
+  --vars <json>         the send's vars (default {})
+  --attributes <json>   sample captured attributes by wait, e.g. {"idVerification":{"status":"verified"}}
+  --dry-run             print the request only; send nothing
+  --json                print { kind, procedure, name, request, sent, response?, error?, ok }
+
+Exit codes: 0 the target answered 2xx (a dry run: the request renders), 2 bad usage (unknown webhook, bad JSON,
+input that does not fit), 3 unknown procedure, 4 not 2xx, or not sent (refused by the SSRF guard, network error,
+a template value missing).
+`,
+  connector: `Usage: hookwait connector test <procedure> <name> --input <json> [--vars <json>] [--attributes <json>] [--dry-run] [--json]
+
+A data connector's "Test" button: renders its request with the sample data ({{callbackUrls.*}} are sample URLs, never
+live ones), sends it once through the same SSRF guard and encoder as a worker, and prints the request (secrets
+redacted), the status, headers and body received (escaped) and the response mapping through the connector's schema.
+
+Options:
+  --input <json>        the sample input (default {}), checked against the procedure's schema
+  --vars <json>         the call's vars (default {})
+  --attributes <json>   sample captured attributes by wait
+  --dry-run             print the request only; send nothing
+  --json                print { kind, procedure, name, request, sent, response?, mapping?, error?, ok }
+
+Exit codes: 0 the target answered 2xx and the response fits the schema, 2 bad usage, 3 unknown procedure, 4 otherwise.
+`,
+  stats: `Usage: hookwait stats [--procedure <name>] [--since <duration>] [--max-runs <n>] [--json]
+
+Sent / Failed per webhook and connector, counted from run history: the runs started within --since (visibility),
+and in each, every webhook send (sent: a 2xx; failed: its last attempt failed) and connector call (sent: it
+completed; failed: it failed after its retries). Works across workers and restarts. Live per-attempt counters
+(retries, 429s) are the worker's metrics (hookwait_outbound_total), not this.
+
+Options:
+  --procedure <name>    only runs of this procedure (workflow type)
+  --since <duration>    runs started this long ago or later, e.g. 30m, 24h, 7d (default 24h)
+  --max-runs <n>        read at most this many runs, newest first (default 1000)
+  --json                print { rows: [{ kind, procedure, name, sent, failed }], runs, truncated, since }
 `,
   setup: `Usage: hookwait setup
 
@@ -236,6 +289,9 @@ const COMMANDS: Record<string, (args: string[], ctx: CliContext) => Promise<numb
   revoke: revokeCommand,
   setup: setupCommand,
   simulate: simulateCommand,
+  webhook: webhookCommand,
+  connector: connectorCommand,
+  stats: statsCommand,
 };
 
 /**
