@@ -359,7 +359,8 @@ function mockWebhookActivity(options: SimulateOptions<unknown>, records: Simulat
     const env = Object.fromEntries(webhook.env.filter((e) => !e.endsWith('*')).map((n) => [n, `[env.${n}]`]));
     let request: OutboundRequest;
     try {
-      request = renderOutboundRequest(webhook, variables, env, where);
+      // `{{env.*}}` stand as `[env.NAME]`, so a URL built from one is not checked as a URL here.
+      request = renderOutboundRequest(webhook, variables, env, where, { checkUrl: false });
     } catch (err) {
       if (!(err instanceof OutboundRequestError)) throw err;
       records.webhookOutcome.set(info.activityId, 'failed');

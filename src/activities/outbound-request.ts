@@ -70,7 +70,13 @@ export function encodeBody(rendered: unknown, contentType: 'json' | 'form'): { r
  *
  * @throws {@link OutboundRequestError} saying why (the URL shown without env values).
  */
-export function renderOutboundRequest(spec: OutboundSpec, variables: Record<string, unknown>, env: Record<string, string | undefined>, where: string): OutboundRequest {
+export function renderOutboundRequest(
+  spec: OutboundSpec,
+  variables: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+  where: string,
+  options: { readonly checkUrl?: boolean } = {},
+): OutboundRequest {
   const vars = { ...variables, env: declaredEnv(spec.env, env) };
   let url: string;
   let shownUrl: string;
@@ -86,15 +92,17 @@ export function renderOutboundRequest(spec: OutboundSpec, variables: Record<stri
     if (err instanceof TemplateError) throw new OutboundRequestError(err.message);
     throw err;
   }
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new OutboundRequestError(`${where}: '${shownUrl}' is not a URL`);
+  if (options.checkUrl ?? true) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new OutboundRequestError(`${where}: '${shownUrl}' is not a URL`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new OutboundRequestError(`${where}: only http(s) URLs are called, got ${parsed.protocol}`);
+    // Credentials belong in headers (from env), never in a URL that ends up in messages and logs.
+    if (parsed.username !== '' || parsed.password !== '') throw new OutboundRequestError(`${where}: the URL must not carry credentials; send them in a header`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new OutboundRequestError(`${where}: only http(s) URLs are called, got ${parsed.protocol}`);
-  // Credentials belong in headers (from env), never in a URL that ends up in messages and logs.
-  if (parsed.username !== '' || parsed.password !== '') throw new OutboundRequestError(`${where}: the URL must not carry credentials; send them in a header`);
   for (const [name, value] of Object.entries(headers)) {
     if (/[\r\n\0]/.test(value)) throw new OutboundRequestError(`${where}: header ${name} would contain a line break or NUL`);
   }
