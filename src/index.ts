@@ -40,7 +40,22 @@ export {
   type LoggingConversationChannelOptions,
 } from './activities/conversation-channel';
 export { createHookwaitActivities, callbackUrl, type HookwaitActivitiesOptions } from './activities/create-activities';
-export { CONNECTOR_BAD_RESPONSE, CONNECTOR_MISCONFIGURED, CONNECTOR_REJECTED, CONNECTOR_UNAVAILABLE } from './activities/data-connector';
+export { CONNECTOR_BAD_RESPONSE, CONNECTOR_MISCONFIGURED, CONNECTOR_REJECTED, CONNECTOR_UNAVAILABLE, OUTBOUND_REFUSED } from './activities/data-connector';
+export { sendWebhook, WEBHOOK_FAILED_TYPE } from './workflows/webhook';
+export { createOutboundMetrics, type OutboundMetrics, type OutboundOutcome } from './activities/outbound-metrics';
+export {
+  classifyAddress,
+  guardedFetch,
+  OutboundAllowListError,
+  OutboundRefusedError,
+  parseOutboundAllowList,
+  type BlockedRange,
+  type GuardedFetchOptions,
+  type LookupAll,
+  type OutboundAllowList,
+} from './security/outbound-guard';
+export { outboundStats, type OutboundStats, type OutboundStatsOptions, type OutboundStatsRow } from './client/outbound-stats';
+export { testSend, TestSendUsageError, type ShownRequest, type TestSendOptions, type TestSendReport } from './client/outbound-test-send';
 export { hookwaitPlugin, type HookwaitPluginOptions, type OpenTelemetryWorkerPlugin } from './plugin';
 export { DuplicateTemporalSdkError, type DuplicatePackage, type PackageCopy } from './checks/sdk-copies';
 export { ProcedureExportError, type ProcedureExportProblem } from './checks/procedure-exports';
