@@ -154,11 +154,15 @@ export async function sendWebhookAttempt(point: WebhookPoint, variables: Record<
   }
   ctx.logger.info({ webhook: point.name, target, status: attempt.status, attempt: ctx.attempt }, 'webhook attempt failed; retrying');
   const delay = attempt.status === 429 || attempt.status === 503 ? retryAfterMs(attempt.headers['retry-after'] ?? null, MAX_RETRY_AFTER_MS) : undefined;
-  throw ApplicationFailure.create({
+  const failure = ApplicationFailure.create({
     type: WEBHOOK_ATTEMPT_FAILED,
     message: error,
     nonRetryable: false,
     details: [{ status: attempt.status }],
     ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
   });
+  // History keeps the last failure (the next attempt's `lastFailure`): the message says it all, and a stack trace
+  // would only put the worker's file paths there.
+  failure.stack = '';
+  throw failure;
 }

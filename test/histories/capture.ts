@@ -54,6 +54,8 @@ import { eventually, postCallback } from '../helpers/http';
 import type { RecordingChannel } from '../helpers/recording-channel';
 import { callbackUrlOf, runState, untilWaitStatus } from '../helpers/runs';
 import { historyToJson } from './history-json';
+import { outboundProcedure } from '../fixtures/outbound-procedures';
+import { outbound } from '../fixtures/outbound-workflows';
 
 /** Client and worker identity recorded in the histories (instead of pid@hostname). */
 const IDENTITY = 'hookwait-replay-capture';
@@ -581,6 +583,32 @@ function callbackCaptures(h: Harness): Capture[] {
   ];
 }
 
+/** Outbound webhooks (test/fixtures/outbound-workflows.ts): a send that succeeds, and one that fails 3 times and branches. */
+function outboundCaptures(h: Harness): Capture[] {
+  const start = (workflowId: string, hook: string, path: string) =>
+    h.env.client.workflow.start(outbound, { taskQueue: h.taskQueue, workflowId, args: [{ hook, path, customer: 'c-1' }] });
+  return [
+    {
+      workflowType: 'outbound',
+      path: 'webhook-sent',
+      drive: async (id) => {
+        const handle = await start(id, 'formHook', 'ok');
+        await expectResult(handle, { status: 'completed', output: { branch: 'sent', sent: { ok: true, status: 200, attempts: 1 } } });
+        return handle;
+      },
+    },
+    {
+      workflowType: 'outbound',
+      path: 'webhook-failed-branch',
+      drive: async (id) => {
+        const handle = await start(id, 'jsonHook', 'down');
+        await expectResult(handle, { status: 'completed', output: { branch: 'failed', sent: { ok: false, status: 500, attempts: 3, error: 'webhook jsonHook: POST {{env.RECEIVER_URL}}/down answered 500' } } });
+        return handle;
+      },
+    },
+  ];
+}
+
 async function startPeer(): Promise<{ url: string; server: Server }> {
   const server = createServer(async (req, res) => {
     for await (const chunk of req) void chunk;
@@ -631,6 +659,26 @@ async function main(): Promise<void> {
     await fixtures?.teardown();
     peer?.server.closeAllConnections();
     await new Promise((r) => (peer ? peer.server.close(r) : r(undefined)));
+  }
+
+  // Outbound webhooks, to a receiver that answers 500 on /down.
+  let receiver: Server | undefined;
+  let outboundHarness: Harness | undefined;
+  try {
+    const server = createServer(async (req, res) => {
+      for await (const chunk of req) void chunk;
+      res.writeHead(req.url === '/down' ? 500 : 200).end();
+    });
+    receiver = server;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const receiverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    outboundHarness = await startHarness({ procedures: [outboundProcedure], workflowsPath: require.resolve('../fixtures/outbound-workflows'), identity: IDENTITY });
+    await outboundHarness.startWorker({ env: { RECEIVER_URL: receiverUrl, RECEIVER_TOKEN: 'receiver-token', RECEIVER_PORT: '1' } });
+    written.push(...(await captureAll(outboundCaptures(outboundHarness), outboundHarness, selection)));
+  } finally {
+    await outboundHarness?.teardown();
+    receiver?.closeAllConnections();
+    await new Promise((r) => (receiver ? receiver.close(r) : r(undefined)));
   }
   process.stdout.write(`${written.length} histories written to test/histories/\n`);
 }
