@@ -1,4 +1,5 @@
 import { createSimulator } from 'hookwait/testing';
+import { runCli } from '../src/cli/run-cli';
 import { outbound } from './fixtures/outbound-workflows';
 import { resolveHookwaitToSources } from './helpers/workflow-bundle';
 
@@ -58,5 +59,28 @@ describe('simulate: outbound webhook mocks', () => {
   test('a webhook without a mock fails the simulation saying which', async () => {
     const run = await sim.simulate(outbound, { ...fixtures, input: { hook: 'jsonHook', path: 'p5' } });
     expect(run.failure?.message).toMatch(/no mock for webhook 'jsonHook' \(webhooks\.jsonHook\)/);
+  });
+});
+
+describe('hookwait simulate --webhook', () => {
+  const env: NodeJS.ProcessEnv = {
+    TEMPORAL_TEST_SERVER_PATH: process.env.TEMPORAL_TEST_SERVER_PATH,
+    HOOKWAIT_PROCEDURES_MODULE: require.resolve('./fixtures/outbound-procedures'),
+    HOOKWAIT_WORKFLOWS_MODULE: require.resolve('./fixtures/outbound-workflows'),
+  };
+  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const code = await runCli(argv, env, { out: (s) => (out += s), err: (s) => (err += s) });
+    return { code, out, err };
+  }
+
+  test('a receiver answering 500 takes the failed branch: exit 0 as expected; an unknown webhook is bad usage', async () => {
+    const r = await cli('simulate', 'outbound', '--input', '{"hook":"jsonHook","path":"x"}', '--webhook', 'jsonHook={"status":500}', '--expect', 'completed', '--expect-path', 'webhook:jsonHook:failed,message,completed');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const bad = await cli('simulate', 'outbound', '--input', '{"hook":"jsonHook","path":"x"}', '--webhook', 'nope={}');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--webhook for unknown webhook 'nope'/);
   });
 });

@@ -55,7 +55,7 @@ Commands:
         Revoke the run's callback URLs (or one wait's, or one key's): they answer 410 from now on.
   setup
         Register hookwait's search attributes on the namespace.
-  simulate <procedure> --input <json> [--callback <wait>=…]... [--connector <name>=…]... [--expect <outcome>]
+  simulate <procedure> --input <json> [--callback <wait>=…]... [--connector <name>=…]... [--webhook <name>=…]... [--expect <outcome>]
            [--expect-path <steps>] [--json]
         Run a procedure on the time-skipping test server with mock callbacks and connectors; check the outcome.
   webhook test <procedure> <name> --input <json> [--vars <json>] [--dry-run] [--json]
@@ -127,7 +127,7 @@ Options:
   --key <key>         one key of a keyed wait (name the wait too)
   --json              print JSON
 `,
-  simulate: `Usage: hookwait simulate <procedure> --input <json> [--callback <wait>=<mock>]... [--connector <name>=<mock>]...
+  simulate: `Usage: hookwait simulate <procedure> --input <json> [--callback <wait>=<mock>]... [--connector <name>=<mock>]... [--webhook <name>=<mock>]...
          [--expect completed|escalated|failed] [--expect-path <step>,<step>,...] [--json]
 
 Runs the procedure end to end on Temporal's time-skipping test server (hookwait/testing): its real workflow code from
@@ -144,10 +144,13 @@ Options:
   --callback <wait>=timeout      send nothing: the wait times out
   --connector <name>=<json>      the connector's response body, or { "status": 503, "body": … }
   --connector <name>=@file.json
+  --webhook <name>=<json>        the webhook receiver's answer: a body (200), or { "status": 500, "body": … }
+  --webhook <name>=@file.json
   --expect <outcome>             completed, escalated or failed: how the run must end
   --expect-path <steps>          the exact path, steps separated by commas, e.g.
                                  message,connector:startVerification,wait:idVerification,timeout:idVerification,...
-                                 (steps: message, connector:<name>, assigned:team <t>, activity:<type>, wait:<id>,
+                                 (steps: message, connector:<name>, webhook:<name>:sent|failed, assigned:team <t>,
+                                 activity:<type>, wait:<id>,
                                  callback:<id>:<outcome>, timeout:<id>, then completed, escalated or failed)
   --json                         print { ok, path, result, failure?, expected?, differences? }
 
