@@ -24,7 +24,14 @@ export interface OutboundMetrics {
   readonly duration: Histogram<'procedure' | 'name' | 'kind'>;
 }
 
-/** Creates the outbound metrics on a new registry (or on `registry`). See {@link OutboundMetrics}. */
+/**
+ * Creates the outbound metrics on a new registry (or on `registry`). See {@link OutboundMetrics}.
+ *
+ * @example
+ * ```ts
+ * const metrics = createOutboundMetrics(gatewayMetrics.registry); // one /metrics for both, in a single process
+ * ```
+ */
 export function createOutboundMetrics(registry: Registry = new Registry()): OutboundMetrics {
   return {
     registry,

@@ -34,7 +34,14 @@ export interface TestSendReport {
   readonly ok: boolean;
 }
 
-/** Bad arguments of a test send (unknown procedure member, input that does not fit the schema): the CLI's exit 2. */
+/**
+ * Bad arguments of a test send (an unknown webhook or connector, input that does not fit the schema): the CLI's exit 2.
+ *
+ * @example
+ * ```ts
+ * await testSend({ procedure, kind: 'webhook', name: 'nope', input: {}, env: {} }); // throws TestSendUsageError
+ * ```
+ */
 export class TestSendUsageError extends Error {
   override readonly name = 'TestSendUsageError';
 }

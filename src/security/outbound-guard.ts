@@ -154,7 +154,14 @@ export interface OutboundAllowList {
   readonly text: string;
 }
 
-/** A bad `HOOKWAIT_OUTBOUND_ALLOW` entry. */
+/**
+ * A bad `HOOKWAIT_OUTBOUND_ALLOW` entry; the message names it.
+ *
+ * @example
+ * ```ts
+ * parseOutboundAllowList('10.0.0.0/33'); // throws OutboundAllowListError: '10.0.0.0/33' is not a CIDR range
+ * ```
+ */
 export class OutboundAllowListError extends Error {
   override readonly name = 'OutboundAllowListError';
 }
@@ -200,7 +207,14 @@ export function parseOutboundAllowList(spec: string | readonly string[] | undefi
   return { entries, text: raw.join(',') };
 }
 
-/** Whether the allow-list lets a call to `host` (as in the URL) on `port` connect to `address`. */
+/**
+ * Whether the allow-list lets a call to `host` (as in the URL) on `port` connect to `address`.
+ *
+ * @example
+ * ```ts
+ * outboundAllowed(parseOutboundAllowList('localhost:3100'), 'localhost', '127.0.0.1', 3100); // true
+ * ```
+ */
 export function outboundAllowed(allow: OutboundAllowList, host: string, address: string, targetPort: number): boolean {
   const name = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
   const ip = canonicalIp(address);
@@ -214,7 +228,15 @@ export function outboundAllowed(allow: OutboundAllowList, host: string, address:
   });
 }
 
-/** An outbound call the guard refused: nothing was sent. */
+/**
+ * An outbound call the guard refused: nothing was sent. `range` says why (`loopback`, `private`, `metadata`, …).
+ *
+ * @example
+ * ```ts
+ * try { await guardedFetch({ allow })('http://169.254.169.254/'); }
+ * catch (err) { if (err instanceof OutboundRefusedError) console.log(err.range); } // 'metadata'
+ * ```
+ */
 export class OutboundRefusedError extends Error {
   override readonly name = 'OutboundRefusedError';
   readonly code = 'HOOKWAIT_OUTBOUND_REFUSED';
@@ -229,7 +251,15 @@ export class OutboundRefusedError extends Error {
   }
 }
 
-/** Refuses `address` for a call to `host`:`port` unless it is public or allowed. */
+/**
+ * Refuses `address` for a call to `host`:`port` unless it is public or allowed.
+ *
+ * @throws {@link OutboundRefusedError}
+ * @example
+ * ```ts
+ * checkOutboundAddress(parseOutboundAllowList(''), 'db.internal', '10.0.0.5', 5432); // throws: a private address
+ * ```
+ */
 export function checkOutboundAddress(allow: OutboundAllowList, host: string, address: string, targetPort: number): void {
   const range = classifyAddress(address);
   if (range !== undefined && !outboundAllowed(allow, host, address, targetPort)) throw new OutboundRefusedError(host, address, range);
