@@ -28,6 +28,7 @@ describe('outbound webhooks against a local receiver and a real Temporal dev ser
   const flaky = new Map<string, number>();
   const metrics = createOutboundMetrics();
   const refusedQueue = `tq-refused-${randomUUID()}`;
+  const unsignedQueue = `tq-unsigned-${randomUUID()}`;
   const env = () => ({ RECEIVER_URL: receiverUrl, RECEIVER_TOKEN: 'receiver-token-1234', RECEIVER_PORT: String(port) });
   const at = (path: string) => received.filter((r) => r.path === `/${path}`);
 
@@ -53,6 +54,8 @@ describe('outbound webhooks against a local receiver and a real Temporal dev ser
     await h.startWorker({ env: env(), webhookSigningSecret: SECRET, metrics });
     // A worker without the allow-list: loopback targets are refused.
     await h.startWorker({ env: env(), taskQueue: refusedQueue, outboundAllow: '' });
+    // A worker without a signing secret.
+    await h.startWorker({ env: env(), taskQueue: unsignedQueue });
   });
   afterAll(async () => {
     await h?.teardown();
@@ -114,6 +117,14 @@ describe('outbound webhooks against a local receiver and a real Temporal dev ser
     expect(() => new Webhook(SECRET).verify(got!.body.replace('c-1', 'c-2'), headers)).toThrow();
   });
 
+  test('without a signing secret the send is unsigned, but still carries its webhook-id', async () => {
+    await run('formHook', 'unsigned-1', unsignedQueue);
+    const [got] = at('unsigned-1');
+    expect(got?.headers['webhook-id']).toMatch(/^msg_/);
+    expect(got?.headers['webhook-signature']).toBeUndefined();
+    expect(got?.headers['webhook-timestamp']).toBeUndefined();
+  });
+
   test('a webhook to 127.0.0.1 without the allow-list is refused with a clear error, and the receiver got nothing', async () => {
     const before = received.length;
     const result = await run('loopbackHook', 'refused-1', refusedQueue);
@@ -143,7 +154,7 @@ describe('outbound webhooks against a local receiver and a real Temporal dev ser
   test('stats: Sent / Failed per webhook and connector, from run history; metrics count the same', async () => {
     const stats = await outboundStats(h.env.client, { procedure: 'outbound', since: new Date(Date.now() - 3600_000) });
     const row = (kind: string, name: string) => stats.rows.find((r) => r.kind === kind && r.name === name);
-    expect(row('webhook', 'formHook')).toMatchObject({ sent: 1, failed: 0 });
+    expect(row('webhook', 'formHook')).toMatchObject({ sent: 2, failed: 0 });
     expect(row('webhook', 'jsonHook')).toMatchObject({ sent: 2, failed: 2 }); // flaky + signed sent; down + moved failed
     expect(row('webhook', 'requiredHook')).toMatchObject({ sent: 0, failed: 1 });
     expect(row('webhook', 'loopbackHook')).toMatchObject({ sent: 0, failed: 1 });

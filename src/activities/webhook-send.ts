@@ -76,8 +76,8 @@ async function readSome(res: Response): Promise<string> {
 
 /**
  * Renders, signs and sends one webhook request; never throws for a failed send (the answer says what happened).
- * Signing follows Standard Webhooks: `webhook-id`, `webhook-timestamp`, and `webhook-signature` over
- * `<id>.<timestamp>.<body>` with the secret.
+ * Every send carries `webhook-id`; with a secret, signing follows Standard Webhooks: `webhook-timestamp`, and
+ * `webhook-signature` over `<id>.<timestamp>.<body>`.
  */
 export async function attemptWebhook(point: WebhookPoint, variables: Record<string, unknown>, ctx: Omit<WebhookSendContext, 'attempt' | 'maximumAttempts'>): Promise<WebhookAttempt> {
   const where = `webhook ${point.name}`;
@@ -94,10 +94,10 @@ export async function attemptWebhook(point: WebhookPoint, variables: Record<stri
   if (point.signing !== false && point.signing !== 'default' && !secret) {
     return { request, status: null, headers: {}, body: '', error: `${where}: the signing secret ${point.signing.secretEnv} is not set in the worker's environment`, final: true };
   }
-  const headers = { ...request.headers };
+  // `webhook-id` goes with every send, signed or not: receivers deduplicate retries on it.
+  const headers: Record<string, string> = { ...request.headers, 'webhook-id': ctx.messageId };
   if (secret) {
     const timestamp = new Date((ctx.now?.() ?? Math.floor(Date.now() / 1000)) * 1000);
-    headers['webhook-id'] = ctx.messageId;
     headers['webhook-timestamp'] = String(Math.floor(timestamp.getTime() / 1000));
     try {
       headers['webhook-signature'] = new Webhook(secret).sign(ctx.messageId, timestamp, request.body ?? '');

@@ -107,7 +107,7 @@ export async function testSend(options: TestSendOptions): Promise<TestSendReport
     if (options.dryRun) {
       try {
         const request = renderOutboundRequest(point, variables, options.env, `webhook ${name}`);
-        const headers = { ...request.headers, ...(secret ? { 'webhook-id': '(set when sent)', 'webhook-timestamp': '(set when sent)', 'webhook-signature': '[redacted]' } : {}) };
+        const headers = { ...request.headers, 'webhook-id': '(set when sent)', ...(secret ? { 'webhook-timestamp': '(set when sent)', 'webhook-signature': '[redacted]' } : {}) };
         return { ...base, request: shown({ ...request, headers }, secrets), sent: false, ok: true };
       } catch (err) {
         if (!(err instanceof OutboundRequestError)) throw err;
