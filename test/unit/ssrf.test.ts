@@ -9,6 +9,9 @@ import {
   OutboundRefusedError,
   parseOutboundAllowList,
 } from '../../src/security/outbound-guard';
+import { callConnector, OUTBOUND_REFUSED } from '../../src/activities/data-connector';
+import { defineProcedure } from '../../src/definitions';
+import { silentLogger } from '../../src/logging/logger';
 
 describe('classifyAddress', () => {
   test.each([
@@ -143,6 +146,19 @@ describe('guardedFetch', () => {
     const err = await f('http://both.test/x').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OutboundRefusedError);
     expect((err as OutboundRefusedError).range).toBe('metadata');
+  });
+
+  test('a data connector to a loopback target fails HookwaitOutboundRefused, not retried, and sends nothing', async () => {
+    const p = defineProcedure({
+      name: 'p',
+      waits: { w: { title: 'w', attributes: ['a'], timeout: '1h', onTimeout: 'branch' } },
+      connectors: { local: { url: `http://localhost:${port}/x`, body: { a: 1 } } },
+    });
+    const before = hits;
+    const local: LookupAll = (_h, _o, cb) => cb(null, [{ address: '127.0.0.1', family: 4 }]);
+    const err = await callConnector(p.connectors.local, {}, { fetch: guardedFetch({ allow: parseOutboundAllowList(''), lookup: local }), env: {}, logger: silentLogger }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: OUTBOUND_REFUSED, nonRetryable: true, message: expect.stringMatching(/connector local: POST http:\/\/localhost:\d+\/x: refused to connect to localhost \(127\.0\.0\.1\): a loopback address/) });
+    expect(hits).toBe(before);
   });
 
   test('a name allowed by host name connects to its private address', async () => {
