@@ -98,11 +98,11 @@ async function main(): Promise<void> {
   // The bundled demo, passed explicitly (the standalone worker and gateway never default to it); either module can be
   // replaced by your own with HOOKWAIT_PROCEDURES_MODULE / HOOKWAIT_WORKFLOWS_MODULE.
   const modules = { ...demoProcedureModules(), ...configuredProcedureModules(env) };
-  const { procedures, waits } = loadProcedureModule(modules.proceduresModule);
+  const { procedures, waits, triggers } = loadProcedureModule(modules.proceduresModule);
   const worker = await startWorker(config, procedures, modules.workflowsModule, logger);
   stops.push(worker.stop);
   const client = lazyClient(config.temporal);
-  const gateway = await startGateway(config, client, procedures, logger, listen, waits);
+  const gateway = await startGateway(config, client, procedures, logger, listen, waits, triggers);
   stops.push(gateway.stop);
 
   say('');
