@@ -3,6 +3,7 @@ import type { TLSConfig } from '@temporalio/client';
 import { type ClientConfigProfile, type ClientConfigTLS, loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
 import { z } from 'zod';
 import { parseKeyring, type TokenKeyring } from './security/callback-token';
+import { parseMaxWaitTimeout } from './definitions/duration';
 
 /** Raised at start-up when a setting is missing or wrong; the message names the setting. */
 export class ConfigError extends Error {
@@ -49,6 +50,17 @@ export const envSchema = z.object({
   HOOKWAIT_TRUST_PROXY: int(0, 10).default(0),
   HOOKWAIT_HEADERS_TIMEOUT_MS: int(1_000, 120_000).default(10_000),
   HOOKWAIT_REQUEST_TIMEOUT_MS: int(1_000, 600_000).default(30_000),
+  HOOKWAIT_MAX_WAIT_TIMEOUT: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseMaxWaitTimeout(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^HOOKWAIT_MAX_WAIT_TIMEOUT: /, '') });
+        return z.NEVER;
+      }
+    }),
 });
 
 /**
@@ -104,6 +116,8 @@ export interface HookwaitConfig {
   readonly trustProxyHops: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  /** The longest wait a declaration or a run may ask for (`HOOKWAIT_MAX_WAIT_TIMEOUT`, default 30 days). */
+  readonly maxWaitTimeoutMs: number;
   /** Where the worker serves the Temporal SDK's Prometheus metrics (`/metrics`); off when unset. */
   readonly workerMetricsPort?: number;
 }
@@ -262,6 +276,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxyHops: e.HOOKWAIT_TRUST_PROXY,
     headersTimeoutMs: e.HOOKWAIT_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: e.HOOKWAIT_REQUEST_TIMEOUT_MS,
+    maxWaitTimeoutMs: e.HOOKWAIT_MAX_WAIT_TIMEOUT,
     ...(e.HOOKWAIT_WORKER_METRICS_PORT !== undefined ? { workerMetricsPort: e.HOOKWAIT_WORKER_METRICS_PORT } : {}),
   };
 }

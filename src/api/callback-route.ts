@@ -18,7 +18,7 @@ import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics';
 import { withRequestTraceContext } from './trace-context';
 import type { Trigger } from '../definitions/trigger';
 import type { RawBody } from '../service/http-response';
-import { mountTriggerRoutes } from './trigger-route';
+import { mountTriggerRoutes, queryPairs } from './trigger-route';
 
 export { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_RATE_LIMITS, type CallbackAccepted, type RateLimits } from '../service/callback-service';
 
@@ -128,7 +128,8 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
   const locals = (res: Response): Locals => res.locals as Locals;
   const send = (req: Request, res: Response, a: CallbackAnswer): void => {
     if (a.failedOperation) metrics.temporalErrors.inc({ operation: a.failedOperation });
-    sendAnswer(req, res, a);
+    const d = a.declared;
+    sendAnswer(req, res, d ? { outcome: a.outcome, status: d.status, headers: { ...a.headers, ...d.headers }, ...(d.body !== undefined ? { body: d.body } : {}), ...(d.raw ? { raw: d.raw } : {}) } : a);
   };
   let warnedMisconfigured = false;
 
@@ -181,7 +182,8 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
       return send(req, res, answer(target.log, target.head.requestId, 'misconfigured', 'the gateway could not read this callback; retry later'));
     }
     const userAgent = req.get('user-agent');
-    const deliver = () => service.deliver(target, { ...target.head, body, header: (name) => req.get(name), ...(userAgent ? { userAgent } : {}) });
+    const deliver = () =>
+      service.deliver(target, { ...target.head, body, header: (name) => req.get(name), query: queryPairs(req.originalUrl), ...(userAgent ? { userAgent } : {}) });
     send(req, res, await (traceContext ? withRequestTraceContext(req.headers, deliver) : deliver()));
   });
   // Errors of the callback route (the body reader's 413/415/400) are answered here, as problem+json, whatever app
