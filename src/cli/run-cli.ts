@@ -15,6 +15,7 @@ import { revokeCommand } from './commands/revoke';
 import { showCommand } from './commands/show';
 import { simulateCommand } from './commands/simulate';
 import { startCommand } from './commands/start';
+import { triggerCommand, triggersCommand } from './commands/triggers';
 
 export { EXIT, type CliIo } from './cli-support';
 
@@ -54,6 +55,10 @@ Commands:
         Revoke the run's callback URLs (or one wait's, or one key's): they answer 410 from now on.
   setup
         Register hookwait's search attributes on the namespace.
+  triggers [--json]
+        The webhook triggers: each one's full URL, methods, sender auth, procedure and response.
+  trigger test <name> --data <json> [--header k=v]... [--query k=v]... [--method M] [--json]
+        Send a sample request through a trigger's checks (no sender: auth is not checked); prints the answer and the run.
   simulate <procedure> --input <json> [--callback <wait>=…]... [--connector <name>=…]... [--expect <outcome>]
            [--expect-path <steps>] [--json]
         Run a procedure on the time-skipping test server with mock callbacks and connectors; check the outcome.
@@ -148,6 +153,32 @@ Exit codes: 0 as expected (without --expect/--expect-path: the run did not fail)
 callback the gateway refused (the reason and fields are printed), 2 bad usage (unknown flag, wait or connector, bad
 JSON, an unreadable @file, input that does not fit the schema), 3 unknown procedure.
 `,
+  triggers: `Usage: hookwait triggers [--json]
+
+Lists the webhook triggers of the procedures module (HOOKWAIT_PROCEDURES_MODULE, its \`triggers\` export): each
+one's full URL (HOOKWAIT_PUBLIC_BASE_URL/hooks/<path>), methods, sender auth (type, header, the secret's variable),
+procedure, idempotency key and response.
+
+Options:
+  --json              print JSON
+`,
+  trigger: `Usage: hookwait trigger test <name> --data <json> [--header <name>=<value>]... [--query <name>=<value>]...
+                             [--method <method>] [--json]
+
+Sends a sample request through the trigger's own checks (method, content type, expected headers, query and body,
+input mapping, idempotency key) as the gateway would, without a sender: sender auth is not checked. A request that
+passes starts the run (on TEMPORAL_TASK_QUEUE). Prints the answer the sender would get and the run started.
+
+Options:
+  --data <json>            the body (sent as application/json unless --header content-type=… says otherwise)
+  --header <name>=<value>  a request header (repeat the flag for several)
+  --query <name>=<value>   a query parameter (repeat the flag for several)
+  --method <method>        default: the trigger's first method
+  --json                   print { status, outcome, headers, body, run }
+
+Exit codes: 0 a 2xx answer, 1 Temporal unavailable (5xx), 2 bad usage or a 4xx answer (the sample does not pass the
+checks), 3 unknown trigger.
+`,
   setup: `Usage: hookwait setup
 
 Registers hookwait's search attributes on the namespace (those missing only), on any cluster.
@@ -236,6 +267,8 @@ const COMMANDS: Record<string, (args: string[], ctx: CliContext) => Promise<numb
   revoke: revokeCommand,
   setup: setupCommand,
   simulate: simulateCommand,
+  triggers: triggersCommand,
+  trigger: triggerCommand,
 };
 
 /**

@@ -42,6 +42,8 @@ export interface TriggerServiceOptions {
   /** With `publicBaseUrl`: `{{callbackUrls.<wait>}}` in a response template is the run's callback URL. */
   readonly keyring?: TokenKeyring;
   readonly publicBaseUrl?: string;
+  /** `false`: no sender is checked and no secret is read (`hookwait trigger test`, which has no sender). Default true. */
+  readonly verifySenders?: boolean;
 }
 
 /** The answer to one trigger request. */
@@ -155,7 +157,7 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
   checkTriggers(options.triggers);
   const byPath = new Map(options.triggers.map((t) => [t.path.toLowerCase(), t]));
   const verifiers = buildSenderVerifiers(
-    options.triggers.filter((t) => t.auth).map((t) => ({ scope: `trigger/${t.name}`, label: `trigger ${t.name}`, point: { auth: t.auth } as never })),
+    options.triggers.filter((t) => t.auth && options.verifySenders !== false).map((t) => ({ scope: `trigger/${t.name}`, label: `trigger ${t.name}`, point: { auth: t.auth } as never })),
     options.secrets ?? process.env,
   );
   const timeoutMs = options.temporalTimeoutMs ?? 5_000;
@@ -205,6 +207,7 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
     const requestId = target.head.requestId;
     const header = (name: string): string | undefined => (Object.prototype.hasOwnProperty.call(request.headers, name) ? request.headers[name] : undefined);
     const verify = verifiers.get(`trigger/${trigger.name}`);
+    if (trigger.auth && !verify && options.verifySenders !== false) throw new Error(`no sender check for trigger ${trigger.name}`);
     if (verify && !deliverOptions.skipAuth) {
       const verdict = verify(request.body, header, `trigger\n${trigger.name}`);
       if (!verdict.ok) return refuse(log, requestId, 'unauthorized', 'the request could not be authenticated', { reason: verdict.reason });
