@@ -2,6 +2,7 @@ import { runCli } from '../src/cli/run-cli';
 import { HookwaitTrigger } from '../src/workflows/search-attributes';
 import { triggerProcedures, testTriggers } from './fixtures/trigger-procedures';
 import { startHarness, type Harness } from './helpers/harness';
+import { eventually } from './helpers/http';
 
 describe('hookwait triggers and hookwait trigger test', () => {
   let h: Harness;
@@ -48,6 +49,13 @@ describe('hookwait triggers and hookwait trigger test', () => {
     const handle = h.env.client.workflow.getHandle(printed.run.workflowId);
     const described = await handle.describe();
     expect(described.typedSearchAttributes.get(HookwaitTrigger)).toBe('securedOrder');
+    const listed = await eventually(async () => {
+      const l = await cli('list', '--trigger', 'securedOrder', '--json');
+      const rows = JSON.parse(l.out) as { workflowId: string; trigger?: string }[];
+      return rows.find((row) => row.workflowId === printed.run.workflowId);
+    });
+    expect(listed.trigger).toBe('securedOrder');
+    expect((await cli('list', '--trigger', 'bad name')).code).toBe(2);
     await handle.terminate();
   });
 

@@ -43,7 +43,7 @@ const USAGE = `Usage: hookwait [global options] <command> [options]
 Commands:
   start <procedure> --input <json> [--id <workflowId>] [--json]
         Start a run; prints its workflow id, run id and callback URLs.
-  list [--status waiting] [--procedure NAME] [--limit N] [--json]
+  list [--status waiting] [--procedure NAME] [--trigger NAME] [--limit N] [--json]
         Runs, by the hookwait search attributes.
   show <workflowId> [--json]
         Status, waits, captured attributes and the callback ledger of a run.
@@ -82,13 +82,14 @@ Options:
   --id <workflowId>   the workflow id (default <procedure>-<uuid>)
   --json              print JSON
 `,
-  list: `Usage: hookwait list [--status <status>] [--procedure <name>] [--limit <n>] [--json]
+  list: `Usage: hookwait list [--status <status>] [--procedure <name>] [--trigger <name>] [--limit <n>] [--json]
 
 Lists runs through the hookwait search attributes, with what each waits for and until when.
 
 Options:
   --status <status>   running, waiting, completed, escalated or failed
   --procedure <name>  only runs of this procedure
+  --trigger <name>    only runs this webhook trigger started
   --limit <n>         at most this many runs, 1 to 10000 (default 100)
   --json              print JSON
 `,
