@@ -56,6 +56,8 @@ describe('hookwait triggers and hookwait trigger test', () => {
     });
     expect(listed.trigger).toBe('securedOrder');
     expect((await cli('list', '--trigger', 'bad name')).code).toBe(2);
+    const shown = await cli('show', printed.run.workflowId);
+    expect(shown.out).toContain('trigger      securedOrder');
     await handle.terminate();
   });
 
