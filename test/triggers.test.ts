@@ -33,6 +33,8 @@ describe('webhook triggers', () => {
     expect(described.runId).toBe(runId);
     expect(described.type).toBe('triggeredOrder');
     expect(described.typedSearchAttributes.get(HookwaitTrigger)).toBe('orderCreated');
+    expect(await described.staticSummary()).toBe(`Triggered order: trigger orderCreated, delivery ${deliveryId.replace(/_/g, '\\_')}`);
+    expect(await described.staticDetails()).toBe(`Started by webhook trigger **orderCreated** (/hooks/orders/created), delivery \`${deliveryId}\``);
     // Header and query capture through the input mapping.
     const state = await eventually(async () => {
       const s = await runState(handle);

@@ -292,6 +292,8 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
       ...base,
       ...(base.typedSearchAttributes ? { typedSearchAttributes: [...base.typedSearchAttributes, { key: HookwaitTrigger, value: trigger.name }] } : {}),
       args: [input],
+      // The Web UI's static details of the run: which webhook started it (values escaped for markdown).
+      staticDetails: `Started by webhook trigger **${forMarkdown(trigger.name)}** (${forMarkdown(`/hooks/${trigger.path}`)})${deliveryId !== undefined ? `, delivery \`${deliveryId.slice(0, 128).replace(/[`\u0000-\u001f\u007f-\u009f]/g, '')}\`` : ''}`,
       memo: { [TRIGGER_MEMO_KEY]: info },
       workflowIdConflictPolicy: 'USE_EXISTING' as const,
       // A delivery seen again after its run ended must not start a second run: the id stays taken.
