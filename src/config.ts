@@ -4,6 +4,7 @@ import type { TLSConfig } from '@temporalio/client';
 import { type ClientConfigProfile, type ClientConfigTLS, loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
 import { z } from 'zod';
 import { parseKeyring, type TokenKeyring } from './security/callback-token';
+import { parseMaxWaitTimeout } from './definitions/duration';
 
 /** Raised at start-up when a setting is missing or wrong; the message names the setting. */
 export class ConfigError extends Error {
@@ -66,6 +67,17 @@ export const envSchema = z.object({
     .optional(),
   HOOKWAIT_OUTBOUND_METRICS_PORT: int(1, 65535).optional(),
   HOOKWAIT_OUTBOUND_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  HOOKWAIT_MAX_WAIT_TIMEOUT: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseMaxWaitTimeout(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^HOOKWAIT_MAX_WAIT_TIMEOUT: /, '') });
+        return z.NEVER;
+      }
+    }),
 });
 
 /**
@@ -121,6 +133,8 @@ export interface HookwaitConfig {
   readonly trustProxyHops: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  /** The longest wait a declaration or a run may ask for (`HOOKWAIT_MAX_WAIT_TIMEOUT`, default 30 days). */
+  readonly maxWaitTimeoutMs: number;
   /** Where the worker serves the Temporal SDK's Prometheus metrics (`/metrics`); off when unset. */
   readonly workerMetricsPort?: number;
   /** Targets outbound calls may reach although not public (`HOOKWAIT_OUTBOUND_ALLOW`, as written). */
@@ -285,6 +299,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxyHops: e.HOOKWAIT_TRUST_PROXY,
     headersTimeoutMs: e.HOOKWAIT_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: e.HOOKWAIT_REQUEST_TIMEOUT_MS,
+    maxWaitTimeoutMs: e.HOOKWAIT_MAX_WAIT_TIMEOUT,
     ...(e.HOOKWAIT_WORKER_METRICS_PORT !== undefined ? { workerMetricsPort: e.HOOKWAIT_WORKER_METRICS_PORT } : {}),
     ...(e.HOOKWAIT_OUTBOUND_ALLOW !== undefined ? { outboundAllow: e.HOOKWAIT_OUTBOUND_ALLOW } : {}),
     ...(e.HOOKWAIT_WEBHOOK_SIGNING_SECRET !== undefined ? { webhookSigningSecret: e.HOOKWAIT_WEBHOOK_SIGNING_SECRET } : {}),

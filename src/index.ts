@@ -23,7 +23,8 @@ export type {
   WaitStatus,
 } from './core/run-state';
 export { MEMO_KEY, waitId } from './core/run-state';
-export { callbackSignal, callbackUrlsUpdate, customerMessageSignal, expireSignal, revokeSignal, stateQuery, syncUpdate } from './workflows/messages';
+export { callbackSignal, callbackUrlsUpdate, customerMessageSignal, expireSignal, revokeSignal, stateQuery, syncUpdate, triggerResponseUpdate, TRIGGER_RESPONSE_UPDATE_ID } from './workflows/messages';
+export { TRIGGER_MEMO_KEY, TRIGGER_RESPONSE_MEMO_KEY, type TriggerInfo, type TriggerResponse } from './core/run-state';
 // Also here so that the whole public API is in one place; a workflows module should import it from
 // `hookwait/workflow`, which keeps express and node modules out of the workflow bundle.
 export { procedure, type ProcedureResult, type ProcedureRun, type WaitOutcome, type WaitSuccess, type WaitTimeout } from './workflows/procedure-runtime';
@@ -104,6 +105,15 @@ export {
 } from './service/callback-service';
 export { OUTCOMES, problemOf, type Outcome, type OutcomeSpec, type Problem } from './service/outcomes';
 export { createCallbackRouter, type CallbackRouterOptions } from './api/callback-route';
+export {
+  createTriggerService,
+  triggerWorkflowId,
+  type TriggerAnswer,
+  type TriggerHead,
+  type TriggerRequest,
+  type TriggerService,
+  type TriggerServiceOptions,
+} from './service/trigger-service';
 export {
   createAdminApp,
   createGatewayApp,

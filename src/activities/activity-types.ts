@@ -14,6 +14,11 @@ export interface MintCallbackUrlsResult {
   readonly urls: Record<string, string>;
   /** Whether the hookwait search attributes are registered and should be upserted. */
   readonly searchAttributes: boolean;
+  /**
+   * The worker's `HOOKWAIT_MAX_WAIT_TIMEOUT` in ms: a run's `wait(…, { timeout })` beyond it fails the run. Recorded
+   * in history with the result, so replay sees the limit the run saw (absent from runs minted before it existed).
+   */
+  readonly maxWaitTimeoutMs?: number;
 }
 export interface CallConnectorInput {
   readonly procedure: string;

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { waitId } from '../core/run-state';
+import { parseMaxWaitTimeout } from '../definitions/duration';
 import type { AnyProcedure } from '../definitions/procedure';
 import { createLogger, hookwaitLogger, type Logger } from '../logging/logger';
 import { fromTemporalLogger } from '../logging/temporal-logger';
@@ -158,6 +159,7 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
       return { attempt: 1, activityId: '', runId: '', workflowId: '', namespace: '' };
     }
   };
+  const maxWaitTimeoutMs = parseMaxWaitTimeout((options.env ?? process.env).HOOKWAIT_MAX_WAIT_TIMEOUT);
   async function callDeclaredConnector({ procedure, connector, variables: given, callbackWaits }: CallConnectorInput): Promise<unknown> {
     const p = procedures.get(procedure);
     const point = p && Object.prototype.hasOwnProperty.call(p.connectors, connector) ? p.connectors[connector] : undefined;
@@ -195,7 +197,7 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
     // Local activity: the signing key stays in the worker's configuration, never in workflow arguments.
     async hookwaitMintCallbackUrls({ namespace, procedure, workflowId, runId, waits, keyed }) {
       const urls = mintCallbackUrls(options, { namespace, procedure, workflowId, runId }, [...waits.map((wait) => ({ wait })), ...(keyed ?? [])]);
-      return { urls, searchAttributes: await searchAttributesUsable(namespace) };
+      return { urls, searchAttributes: await searchAttributesUsable(namespace), maxWaitTimeoutMs };
     },
     // Both accept both input shapes: a task scheduled by either version of the workflow code runs on any worker.
     hookwaitCallConnector: callDeclaredConnector,

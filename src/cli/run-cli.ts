@@ -16,6 +16,7 @@ import { showCommand } from './commands/show';
 import { simulateCommand } from './commands/simulate';
 import { connectorCommand, statsCommand, webhookCommand } from './commands/outbound';
 import { startCommand } from './commands/start';
+import { triggerCommand, triggersCommand } from './commands/triggers';
 
 export { EXIT, type CliIo } from './cli-support';
 
@@ -43,7 +44,7 @@ const USAGE = `Usage: hookwait [global options] <command> [options]
 Commands:
   start <procedure> --input <json> [--id <workflowId>] [--json]
         Start a run; prints its workflow id, run id and callback URLs.
-  list [--status waiting] [--procedure NAME] [--limit N] [--json]
+  list [--status waiting] [--procedure NAME] [--trigger NAME] [--limit N] [--json]
         Runs, by the hookwait search attributes.
   show <workflowId> [--json]
         Status, waits, captured attributes and the callback ledger of a run.
@@ -63,6 +64,10 @@ Commands:
         Render a webhook's or connector's request with sample data, send it once, print what came back.
   stats [--procedure NAME] [--since 24h] [--json]
         Sent / Failed per webhook and connector, from the history of runs started since then.
+  triggers [--json]
+        The webhook triggers: each one's full URL, methods, sender auth, procedure and response.
+  trigger test <name> --data <json> [--header k=v]... [--query k=v]... [--method M] [--json]
+        Send a sample request through a trigger's checks (no sender: auth is not checked); prints the answer and the run.
 
 ${GLOBAL_HELP}
 Exit codes: 0 done, 1 runtime failure, 2 bad usage or input, 3 unknown workflow/procedure/wait, 4 wait no longer open
@@ -84,13 +89,14 @@ Options:
   --id <workflowId>   the workflow id (default <procedure>-<uuid>)
   --json              print JSON
 `,
-  list: `Usage: hookwait list [--status <status>] [--procedure <name>] [--limit <n>] [--json]
+  list: `Usage: hookwait list [--status <status>] [--procedure <name>] [--trigger <name>] [--limit <n>] [--json]
 
 Lists runs through the hookwait search attributes, with what each waits for and until when.
 
 Options:
   --status <status>   running, waiting, completed, escalated or failed
   --procedure <name>  only runs of this procedure
+  --trigger <name>    only runs this webhook trigger started
   --limit <n>         at most this many runs, 1 to 10000 (default 100)
   --json              print JSON
 `,
@@ -204,6 +210,32 @@ Options:
   --max-runs <n>        read at most this many runs, newest first (default 1000)
   --json                print { rows: [{ kind, procedure, name, sent, failed }], runs, truncated, since }
 `,
+  triggers: `Usage: hookwait triggers [--json]
+
+Lists the webhook triggers of the procedures module (HOOKWAIT_PROCEDURES_MODULE, its \`triggers\` export): each
+one's full URL (HOOKWAIT_PUBLIC_BASE_URL/hooks/<path>), methods, sender auth (type, header, the secret's variable),
+procedure, idempotency key and response.
+
+Options:
+  --json              print JSON
+`,
+  trigger: `Usage: hookwait trigger test <name> --data <json> [--header <name>=<value>]... [--query <name>=<value>]...
+                             [--method <method>] [--json]
+
+Sends a sample request through the trigger's own checks (method, content type, expected headers, query and body,
+input mapping, idempotency key) as the gateway would, without a sender: sender auth is not checked. A request that
+passes starts the run (on TEMPORAL_TASK_QUEUE). Prints the answer the sender would get and the run started.
+
+Options:
+  --data <json>            the body (sent as application/json unless --header content-type=… says otherwise)
+  --header <name>=<value>  a request header (repeat the flag for several)
+  --query <name>=<value>   a query parameter (repeat the flag for several)
+  --method <method>        default: the trigger's first method
+  --json                   print { status, outcome, headers, body, run }
+
+Exit codes: 0 a 2xx answer, 1 Temporal unavailable (5xx), 2 bad usage or a 4xx answer (the sample does not pass the
+checks), 3 unknown trigger.
+`,
   setup: `Usage: hookwait setup
 
 Registers hookwait's search attributes on the namespace (those missing only), on any cluster.
@@ -295,6 +327,8 @@ const COMMANDS: Record<string, (args: string[], ctx: CliContext) => Promise<numb
   webhook: webhookCommand,
   connector: connectorCommand,
   stats: statsCommand,
+  triggers: triggersCommand,
+  trigger: triggerCommand,
 };
 
 /**

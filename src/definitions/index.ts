@@ -8,3 +8,4 @@ export * from './zod-issues';
 export * from './sender-auth';
 export * from './unsafe-number';
 export * from './webhook';
+export * from './trigger';

@@ -5,3 +5,4 @@ export * from './procedure-runtime';
 export { WaitEscalated } from './runtime';
 export * from './search-attributes';
 export { sendWebhook, WEBHOOK_FAILED_TYPE } from './webhook';
+export * from './trigger-response';

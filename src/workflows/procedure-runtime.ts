@@ -1,4 +1,5 @@
 import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { installTriggerResponse, type TriggerResponder } from './trigger-response';
 import type { z } from 'zod';
 import type { HookwaitActivities } from '../activities/activity-types';
 import type { AttributesDecl, CapturedAttributes, Scalar } from '../definitions/attributes';
@@ -64,6 +65,14 @@ export interface ProcedureRun<
    * its own. `run.createCallback('approval', { key: item.sku })`.
    */
   createCallback<K extends keyof W & string>(wait: K, options: { readonly key: string }): Promise<Callback<WaitDefinition<K, W[K]['attributes'], W[K]['onTimeout'] extends 'branch' ? 'branch' : 'escalate'>>>;
+  /**
+   * Answers the webhook that started this run (a trigger declared with `response: { type: 'fromProcedure', … }`):
+   * the sender gets this status (2xx or 4xx), headers and body, if it is still waiting (else it got the fallback).
+   * Resolves to whether a sender was waiting for this answer (false for a run not started by such a trigger).
+   * @throws `HookwaitAlreadyResponded` (an ApplicationFailure) when called a second time; `HookwaitInvalidResponse`
+   * for a status outside 2xx/4xx.
+   */
+  respond: TriggerResponder;
 }
 
 /** The property that carries a procedure's definition on its workflow function (a registered symbol: any copy reads it). */
@@ -122,6 +131,8 @@ export function procedure<
     }
     const rt: Runtime = runtime(() => ({ procedure: definition.name, conversationId, waits, ...(Object.keys(bindings).length > 0 ? { bindings } : {}) }));
     rt.procedureMode = true;
+    // Before the first await: a trigger's update-with-start arrives with the run's first task.
+    const respond = installTriggerResponse(rt);
     await rt.mintAll();
 
     const pointOf = (name: string): WaitPoint => {
@@ -200,6 +211,7 @@ export function procedure<
       escalate({ message, assignee }) {
         return rt.escalate('(procedure)', message, assignee);
       },
+      respond,
     };
 
     try {

@@ -15,6 +15,7 @@ import { createLogger, silentLogger } from '../../src/logging/logger';
 import { testProcedures } from '../fixtures/procedures';
 import { testWaits } from '../fixtures/waits';
 import type { WaitPoint } from '../../src/definitions/wait-point';
+import type { Trigger } from '../../src/definitions/trigger';
 import { RecordingChannel } from './recording-channel';
 import type { OutboundMetrics } from '../../src/activities/outbound-metrics';
 import { resolveHookwaitToSources } from './workflow-bundle';
@@ -64,6 +65,8 @@ export interface HarnessOptions {
    * gateway's client, whose signals then carry the trace context.
    */
   readonly openTelemetry?: OpenTelemetryWorkerPlugin & ClientPlugin;
+  /** Webhook triggers the gateway serves at `/hooks/<path>` (their runs start on the harness's task queue). */
+  readonly triggers?: readonly Trigger[];
 }
 
 /** What the harness's workers may call although not public: loopback, where the tests' HTTP peers listen. */
@@ -100,6 +103,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     ...(options.identity !== undefined ? { client: { identity: options.identity } } : {}),
   });
+  const taskQueue = `tq-${randomUUID()}`;
   const gatewayLog: string[] = [];
   const logger = createLogger({ level: 'debug', write: (line) => gatewayLog.push(line) });
   const gatewayClient = openTelemetry
@@ -114,6 +118,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger,
     secrets: TEST_SECRETS,
     rateLimits: options.rateLimits ?? false,
+    ...(options.triggers ? { triggers: options.triggers, taskQueue, publicBaseUrl: 'http://gateway.invalid' } : {}),
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -123,7 +128,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const s = admin.listen(0, '127.0.0.1', () => resolve(s));
   });
   const adminUrl = `http://127.0.0.1:${(adminServer.address() as AddressInfo).port}`;
-  const taskQueue = `tq-${randomUUID()}`;
   const workers = new Set<() => Promise<void>>();
   const identity = options.identity;
 

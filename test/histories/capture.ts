@@ -56,6 +56,9 @@ import { callbackUrlOf, runState, untilWaitStatus } from '../helpers/runs';
 import { historyToJson } from './history-json';
 import { outboundProcedure } from '../fixtures/outbound-procedures';
 import { outbound } from '../fixtures/outbound-workflows';
+import { oauthLink } from '../fixtures/trigger-workflows';
+import { testTriggers, triggerProcedures } from '../fixtures/trigger-procedures';
+import { triggerWorkflowId } from '../../src/service/trigger-service';
 
 /** Client and worker identity recorded in the histories (instead of pid@hostname). */
 const IDENTITY = 'hookwait-replay-capture';
@@ -618,6 +621,58 @@ async function startPeer(): Promise<{ url: string; server: Server }> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
+/** Webhook triggers (v4-triggers): a procedure answering its trigger (`run.respond`), the HTTP contract of waits. */
+function triggerCaptures(h: Harness): Capture[] {
+  return [
+    {
+      workflowType: 'triggeredOrder',
+      path: 'trigger-start-callback',
+      drive: async (workflowId) => {
+        const res = await postCallback(`${h.gatewayUrl}/hooks/orders/created?channel=web`, { order: { id: 'o-1' } }, { headers: { 'webhook-id': workflowId, 'x-source': 'crm' } });
+        check(res.status === 201, 'triggeredOrder: the trigger started the run', res);
+        const handle = h.env.client.workflow.getHandle(res.body.workflowId as string);
+        await expectStatus(postCallback(await callbackUrlOf(handle, 'approval'), { decision: 'yes' }), 202, 'approval callback');
+        await handle.result();
+        return handle;
+      },
+    },
+    {
+      workflowType: 'quote',
+      path: 'trigger-respond',
+      drive: async (workflowId) => {
+        // The trigger derives the workflow id from the delivery id: the capture's id is the key.
+        const res = await postCallback(`${h.gatewayUrl}/hooks/quotes`, { requestId: workflowId, item: 'lamp' });
+        check(res.status === 200 && res.body.price === 42, 'quote: the procedure answered the trigger', res);
+        const again = await postCallback(`${h.gatewayUrl}/hooks/quotes`, { requestId: workflowId, item: 'lamp' });
+        check(again.status === 200 && again.body.price === 42, 'quote: a repeated delivery gets the same answer', again);
+        const handle = h.env.client.workflow.getHandle(triggerWorkflowId('quoteRequested', workflowId));
+        await handle.result();
+        return handle;
+      },
+    },
+    {
+      workflowType: 'oauthLink',
+      path: 'get-redirect-header-query',
+      drive: async (workflowId) => {
+        const handle = await h.env.client.workflow.start(oauthLink, { taskQueue: h.taskQueue, workflowId, args: [{}] });
+        const authorized = await callbackUrlOf(handle, 'authorized');
+        const res = await fetch(`${authorized}?code=c-1&state=s-1`, { redirect: 'manual' });
+        check(res.status === 303, 'oauthLink: the GET callback is answered with the redirect', res.status);
+        const paid = await fetch(`${await callbackUrlOf(handle, 'paid')}?tenant=t1`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-pay-key': TEST_SECRETS.TEST_API_KEYS.split(',')[0] as string, 'x-event-type': 'invoice.paid' },
+          body: JSON.stringify({ amount: 3 }),
+        });
+        check(paid.status === 200, 'oauthLink: header and query capture', paid.status);
+        await expectStatus(postCallback(await callbackUrlOf(handle, 'created'), { id: 'c-1' }), 201, 'declared 201');
+        await expectStatus(postCallback(await callbackUrlOf(handle, 'quiet'), { ok: 'yes' }), 204, 'declared 204');
+        await handle.result();
+        return handle;
+      },
+    },
+  ];
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { tag: { type: 'string' } } });
   if (values.tag !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(values.tag)) throw new Error('--tag: letters, digits, . _ - only');
@@ -679,6 +734,14 @@ async function main(): Promise<void> {
     await outboundHarness?.teardown();
     receiver?.closeAllConnections();
     await new Promise((r) => (receiver ? receiver.close(r) : r(undefined)));
+  }
+  let triggered: Harness | undefined;
+  try {
+    triggered = await startHarness({ procedures: triggerProcedures, triggers: testTriggers, workflowsPath: require.resolve('../fixtures/trigger-workflows'), identity: IDENTITY });
+    await triggered.startWorker();
+    written.push(...(await captureAll(triggerCaptures(triggered), triggered, selection)));
+  } finally {
+    await triggered?.teardown();
   }
   process.stdout.write(`${written.length} histories written to test/histories/\n`);
 }
