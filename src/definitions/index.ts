@@ -7,3 +7,5 @@ export * from './wait-point';
 export * from './zod-issues';
 export * from './sender-auth';
 export * from './unsafe-number';
+export * from './webhook';
+export * from './trigger';

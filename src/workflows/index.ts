@@ -4,3 +4,5 @@ export * from './messages';
 export * from './procedure-runtime';
 export { WaitEscalated } from './runtime';
 export * from './search-attributes';
+export { sendWebhook, WEBHOOK_FAILED_TYPE } from './webhook';
+export * from './trigger-response';

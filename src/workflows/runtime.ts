@@ -93,6 +93,8 @@ export class Runtime {
   private readonly declaring = new Set<string>();
   /** Set by `procedure`: it publishes the escalated status itself, after unwinding the body. */
   procedureMode = false;
+  /** The worker's `HOOKWAIT_MAX_WAIT_TIMEOUT`, as the mint recorded it (absent in runs minted before it existed). */
+  private maxWaitTimeoutMs: number | undefined;
 
   constructor(init: RuntimeInit) {
     const info = workflowInfo();
@@ -215,6 +217,7 @@ export class Runtime {
       this.minting--;
     }
     this.searchAttributes = minted.searchAttributes;
+    if (typeof minted.maxWaitTimeoutMs === 'number') this.maxWaitTimeoutMs = minted.maxWaitTimeoutMs;
     return minted.urls;
   }
 
@@ -259,7 +262,7 @@ export class Runtime {
     let timeoutMs = point.timeoutMs;
     if (options?.timeout !== undefined) {
       try {
-        timeoutMs = waitTimeoutToMs(options.timeout, `wait(${id}).timeout`);
+        timeoutMs = waitTimeoutToMs(options.timeout, `wait(${id}).timeout`, this.maxWaitTimeoutMs);
       } catch (e) {
         throw failure('InvalidWaitTimeout', e instanceof DefinitionError ? e.message : String(e));
       }

@@ -15,7 +15,9 @@ import { createLogger, silentLogger } from '../../src/logging/logger';
 import { testProcedures } from '../fixtures/procedures';
 import { testWaits } from '../fixtures/waits';
 import type { WaitPoint } from '../../src/definitions/wait-point';
+import type { Trigger } from '../../src/definitions/trigger';
 import { RecordingChannel } from './recording-channel';
+import type { OutboundMetrics } from '../../src/activities/outbound-metrics';
 import { resolveHookwaitToSources } from './workflow-bundle';
 
 export interface Harness {
@@ -30,7 +32,15 @@ export interface Harness {
   readonly gatewayLog: string[];
   /** Starts a worker with the hookwait plugin; stop it with the returned function. */
   /** Starts a worker with the plugin (on the harness's task queue unless told another); resolves to its stop. */
-  startWorker(options?: { channel?: ConversationChannel; env?: Record<string, string | undefined>; taskQueue?: string }): Promise<() => Promise<void>>;
+  startWorker(options?: {
+    channel?: ConversationChannel;
+    env?: Record<string, string | undefined>;
+    taskQueue?: string;
+    /** The SSRF guard's allow-list (default: loopback, where the tests' peers listen). */
+    outboundAllow?: string | readonly string[];
+    webhookSigningSecret?: string;
+    metrics?: OutboundMetrics;
+  }): Promise<() => Promise<void>>;
   teardown(): Promise<void>;
 }
 
@@ -55,7 +65,12 @@ export interface HarnessOptions {
    * gateway's client, whose signals then carry the trace context.
    */
   readonly openTelemetry?: OpenTelemetryWorkerPlugin & ClientPlugin;
+  /** Webhook triggers the gateway serves at `/hooks/<path>` (their runs start on the harness's task queue). */
+  readonly triggers?: readonly Trigger[];
 }
+
+/** What the harness's workers may call although not public: loopback, where the tests' HTTP peers listen. */
+export const HARNESS_OUTBOUND_ALLOW = '127.0.0.1,::1,localhost';
 
 /** Sender-auth secrets of the secured fixture procedure, as the gateway's environment would hold them. */
 export const TEST_SECRETS = {
@@ -88,6 +103,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     ...(options.identity !== undefined ? { client: { identity: options.identity } } : {}),
   });
+  const taskQueue = `tq-${randomUUID()}`;
   const gatewayLog: string[] = [];
   const logger = createLogger({ level: 'debug', write: (line) => gatewayLog.push(line) });
   const gatewayClient = openTelemetry
@@ -102,6 +118,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger,
     secrets: TEST_SECRETS,
     rateLimits: options.rateLimits ?? false,
+    ...(options.triggers ? { triggers: options.triggers, taskQueue, publicBaseUrl: 'http://gateway.invalid' } : {}),
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -111,7 +128,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const s = admin.listen(0, '127.0.0.1', () => resolve(s));
   });
   const adminUrl = `http://127.0.0.1:${(adminServer.address() as AddressInfo).port}`;
-  const taskQueue = `tq-${randomUUID()}`;
   const workers = new Set<() => Promise<void>>();
   const identity = options.identity;
 
@@ -138,6 +154,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
             channel: options.channel ?? channel,
             logger: silentLogger,
             ...(options.env ? { env: options.env } : {}),
+            // The tests' HTTP peers listen on loopback, which the SSRF guard refuses unless allowed.
+            outboundAllow: options.outboundAllow ?? HARNESS_OUTBOUND_ALLOW,
+            ...(options.webhookSigningSecret ? { webhookSigningSecret: options.webhookSigningSecret } : {}),
+            ...(options.metrics ? { metrics: options.metrics } : {}),
             ...(openTelemetry ? { openTelemetry } : {}),
           }),
         ],
