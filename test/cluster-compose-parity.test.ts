@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import {
+  CLUSTER_GATEWAY_LOOPBACK,
   CLUSTER_TOPOLOGY_VARIABLES,
   clusterRoleEnvironment,
   composeDynamicConfig,
@@ -45,7 +46,11 @@ describe('npm run cluster and docker-compose.yml', () => {
 
     const topology = { TEMPORAL_ADDRESS: '127.0.0.1:17233', PORT: '13001', HOOKWAIT_ADMIN_PORT: '19465' };
     const cluster = clusterRoleEnvironment(compose, role, host, topology);
-    expect(Object.keys(cluster).sort()).toEqual(Object.keys(fromCompose).sort());
+    // The gateways also listen on loopback only (compose publishes its containers' 0.0.0.0 instead).
+    const added = role === 'gateway' ? CLUSTER_GATEWAY_LOOPBACK : {};
+    expect(Object.keys(fromCompose)).not.toContain('HOST');
+    expect(Object.keys(cluster).sort()).toEqual([...Object.keys(fromCompose), ...Object.keys(added)].sort());
+    expect(cluster).toMatchObject(added);
     for (const [k, v] of Object.entries(fromCompose)) {
       if ((CLUSTER_TOPOLOGY_VARIABLES as readonly string[]).includes(k)) expect(cluster[k]).toBe(topology[k as keyof typeof topology]);
       else expect({ [k]: cluster[k] }).toEqual({ [k]: v });

@@ -82,7 +82,8 @@ describe('a real Temporal cluster (PostgreSQL, 2 gateways, 2 workers)', () => {
     const compose = readComposeFile();
     for (const p of [...c.gateways, ...c.workers]) {
       const expectedEnv = composeEnvironment(compose, p.role, { ...hostEnv, HOOKWAIT_TOKEN_KEYS: c.tokenKeys, HOOKWAIT_PUBLIC_BASE_URL: c.publicBaseUrl });
-      const own = Object.fromEntries(Object.entries(p.env).filter(([k]) => !['PATH', 'HOME', ...Object.keys(TEST_SECRETS)].includes(k)));
+      const own = Object.fromEntries(Object.entries(p.env).filter(([k]) => !['PATH', 'HOME', ...Object.keys(TEST_SECRETS)].includes(k) && !(p.role === 'gateway' && k === 'HOST')));
+      if (p.role === 'gateway') expect(p.env.HOST).toBe('127.0.0.1');
       expect(Object.keys(own).sort()).toEqual(Object.keys(expectedEnv).sort());
       for (const [k, v] of Object.entries(expectedEnv)) if (!(CLUSTER_TOPOLOGY_VARIABLES as readonly string[]).includes(k)) expect({ [k]: own[k] }).toEqual({ [k]: v });
       expect(p.env).toMatchObject({ TEMPORAL_ADDRESS: c.temporalAddress, TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: 'hookwait' });

@@ -98,8 +98,15 @@ export function composeDynamicConfig(compose: Json): string {
 }
 
 /**
+ * Added to the gateways' environment by `npm run cluster`: they listen on loopback. In a container the default
+ * 0.0.0.0 is the container's own interface, published by compose; on this machine it would be every interface.
+ */
+export const CLUSTER_GATEWAY_LOOPBACK = { HOST: '127.0.0.1' } as const;
+
+/**
  * The environment `npm run cluster` gives one gateway or worker process: compose's, with only the
- * {@link CLUSTER_TOPOLOGY_VARIABLES} replaced (where the role has them), plus `extra` (tests: the fixtures' secrets).
+ * {@link CLUSTER_TOPOLOGY_VARIABLES} replaced (where the role has them), gateways on loopback
+ * ({@link CLUSTER_GATEWAY_LOOPBACK}), plus `extra` (tests: the fixtures' secrets).
  *
  * ```ts
  * clusterRoleEnvironment(compose, 'gateway', hostEnv, { TEMPORAL_ADDRESS: '127.0.0.1:7233', PORT: '3001', HOOKWAIT_ADMIN_PORT: '9465' });
@@ -117,7 +124,7 @@ export function clusterRoleEnvironment(
     if (!(CLUSTER_TOPOLOGY_VARIABLES as readonly string[]).includes(k)) throw new Error(`${k} is not a topology variable`);
     if (k in env && v !== undefined) env[k] = v;
   }
-  return { ...extra, ...env };
+  return { ...extra, ...env, ...(role === 'gateway' ? CLUSTER_GATEWAY_LOOPBACK : {}) };
 }
 
 /**
