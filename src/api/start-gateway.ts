@@ -1,3 +1,4 @@
+import { createRunStatusCache } from '../service/run-status-cache';
 import { answerClientError } from './client-error-answer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -118,6 +119,8 @@ export async function startGateway(
     temporalTimeoutMs: config.temporal.callTimeoutMs,
     rateLimits: config.rateLimits,
     trustProxyHops: config.trustProxyHops,
+    statusCheck: config.statusCheck,
+    runStatusCache: createRunStatusCache({ maxEntries: config.statusCacheSize }),
     logger,
   });
   const log = logger.child({ component: 'gateway' });

@@ -1,5 +1,5 @@
-import { Worker } from '@temporalio/worker';
-import type { HookwaitConfig } from '../config';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
+import type { HookwaitConfig, WorkerTuning } from '../config';
 import type { AnyProcedure } from '../definitions/procedure';
 import type { Logger } from '../logging/logger';
 import { hookwaitPlugin } from '../plugin';
@@ -13,6 +13,31 @@ export interface StartedWorker {
   stop(): Promise<void>;
 }
 
+/**
+ * Workflow runs the standalone worker keeps in its cache unless `HOOKWAIT_MAX_CACHED_WORKFLOWS` says otherwise. A
+ * cached run costs the worker its sandbox (about 0.1 MiB with the SDK's shared V8 context); a run evicted from the
+ * cache replays its history on its next workflow task, so the bound trades memory for the time of one replay.
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 1_000;
+
+/**
+ * The Temporal worker options the standalone worker passes for its tuning: the workflow cache always bounded
+ * (default {@link DEFAULT_MAX_CACHED_WORKFLOWS}), the other settings only when set.
+ *
+ * @example
+ * ```ts
+ * workerOptionsOf({ maxCachedWorkflows: 200 }); // { maxCachedWorkflows: 200 }
+ * workerOptionsOf({});                          // { maxCachedWorkflows: 1000 }
+ * ```
+ */
+export function workerOptionsOf(tuning: WorkerTuning): Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions' | 'workflowTaskPollerBehavior'> {
+  return {
+    maxCachedWorkflows: tuning.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
+    ...(tuning.maxConcurrentWorkflowTaskExecutions !== undefined ? { maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions } : {}),
+    ...(tuning.workflowTaskPollers !== undefined ? { workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: tuning.workflowTaskPollers } } : {}),
+  };
+}
+
 /** Creates and runs the standalone worker: the given workflows module plus the hookwait plugin. */
 export async function startWorker(config: HookwaitConfig, procedures: readonly AnyProcedure[], workflowsPath: string, logger: Logger): Promise<StartedWorker> {
   const connection = await connectWorker(config.temporal, logger);
@@ -21,6 +46,7 @@ export async function startWorker(config: HookwaitConfig, procedures: readonly A
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath,
+    ...workerOptionsOf(config.worker),
     plugins: [
       hookwaitPlugin({
         procedures,
@@ -33,7 +59,7 @@ export async function startWorker(config: HookwaitConfig, procedures: readonly A
     ],
   });
   const done = worker.run().finally(() => connection.close());
-  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, procedures: procedures.map((p) => p.name) }, 'worker running');
+  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, procedures: procedures.map((p) => p.name), ...workerOptionsOf(config.worker) }, 'worker running');
   return {
     worker,
     done,
