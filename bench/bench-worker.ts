@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   };
   setInterval(sample, 100).unref();
   process.on('message', (m: { type?: string }) => {
-    if (m?.type === 'stats') process.send?.({ type: 'stats', rss: sample(), peak, maxRss: process.resourceUsage().maxRSS * 1024, parked });
+    if (m?.type === 'stats') process.send?.({ type: 'stats', rss: sample(), peak, maxRss: process.resourceUsage().maxRSS * 1024, heapUsed: process.memoryUsage().heapUsed, parked });
     if (m?.type === 'reset-peak') {
       peak = 0;
       sample();

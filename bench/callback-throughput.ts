@@ -36,6 +36,7 @@ import type { StatusCheck } from '../src/service/callback-service';
 import { generateKeyringSpec, mintCallbackToken, parseKeyring } from '../src/security/callback-token';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../src/worker/run-worker';
 import { callbackSignal } from '../src/workflows/messages';
+import { HOOKWAIT_PRELOAD_MODULES } from '../src/plugin';
 import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 import { benchProcedure, procedures } from './bench-procedures';
 
@@ -81,11 +82,16 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 }
 
+/** The worker's V8 old-space limit, when the bench sets one (`--worker-heap-mb`): what an operator sets with NODE_OPTIONS. */
+function heapArgs(env: Record<string, string>): string[] {
+  return env.BENCH_WORKER_HEAP_MB ? [`--max-old-space-size=${env.BENCH_WORKER_HEAP_MB}`] : [];
+}
+
 /** The worker child: started, asked for its memory figures, stopped. */
 class WorkerProcess {
   private constructor(private readonly child: ChildProcess) {}
   static async start(env: Record<string, string>): Promise<WorkerProcess> {
-    const child = fork(join(__dirname, 'bench-worker.js'), [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(join(__dirname, 'bench-worker.js'), [], { env: { ...process.env, ...env }, execArgv: heapArgs(env), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     await new Promise<void>((resolveReady, reject) => {
       child.once('message', () => resolveReady());
       child.once('exit', (code) => reject(new Error(`bench worker exited (${code}) before it was ready`)));
@@ -146,6 +152,7 @@ async function main(): Promise<void> {
       'edge-seconds': { type: 'string', default: '5' },
       'edge-connections': { type: 'string', default: '16' },
       'max-cached-workflows': { type: 'string' },
+      'worker-heap-mb': { type: 'string' },
       address: { type: 'string' },
       cluster: { type: 'boolean', default: false },
       namespace: { type: 'string' },
@@ -164,6 +171,7 @@ async function main(): Promise<void> {
         '  --db sqlite|memory      the dev server\'s store (default sqlite, a file in WAL mode, as `npm run dev`)',
         '  --parked N              also park N procedures, hold them --hold seconds (default 10), resume them all',
         '  --max-cached-workflows  the worker\'s workflow cache (default: the standalone worker\'s, ' + DEFAULT_MAX_CACHED_WORKFLOWS + ')',
+        '  --worker-heap-mb MB     the worker\'s V8 old-space limit (--max-old-space-size; default Node\'s)',
         '  --edge-seconds S        forged-token load for S seconds (default 5; 0 skips it)',
         '  --address host:port     an external Temporal (also TEMPORAL_ADDRESS; --cluster requires one); no dev server',
         '  --namespace NS          its namespace (also TEMPORAL_NAMESPACE; default "default")',
@@ -187,6 +195,7 @@ async function main(): Promise<void> {
   const edgeSeconds = int('edge-seconds', values['edge-seconds'], 0, 600);
   const edgeConnections = int('edge-connections', values['edge-connections'], 1, 1_000);
   const maxCached = values['max-cached-workflows'] !== undefined ? int('max-cached-workflows', values['max-cached-workflows'], 0, 1_000_000) : DEFAULT_MAX_CACHED_WORKFLOWS;
+  const workerHeapMb = values['worker-heap-mb'] !== undefined ? int('worker-heap-mb', values['worker-heap-mb'], 64, 65_536) : undefined;
   const db = values.db;
   if (db !== 'memory' && db !== 'sqlite') throw new Error('--db must be memory or sqlite');
   const external = values.address ?? process.env.TEMPORAL_ADDRESS;
@@ -244,7 +253,7 @@ async function main(): Promise<void> {
 
     const taskQueue = `hookwait-bench-${process.pid}`;
     const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./bench-workflows'), logger: quiet });
+    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./bench-workflows'), logger: quiet, preloadModules: [...HOOKWAIT_PRELOAD_MODULES] });
     bundleDir = mkdtempSync(join(tmpdir(), 'hookwait-bench-bundle-'));
     writeFileSync(join(bundleDir, 'workflows.js'), code);
     worker = await WorkerProcess.start({
@@ -254,6 +263,7 @@ async function main(): Promise<void> {
       BENCH_TOKEN_KEYS: keySpec,
       BENCH_PUBLIC_BASE_URL: gatewayOf('signal-first').url,
       BENCH_MAX_CACHED_WORKFLOWS: String(maxCached),
+      ...(workerHeapMb !== undefined ? { BENCH_WORKER_HEAP_MB: String(workerHeapMb) } : {}),
       BENCH_BUNDLE_PATH: join(bundleDir, 'workflows.js'),
     });
     const w = worker;
@@ -485,7 +495,7 @@ async function main(): Promise<void> {
   };
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${mib(totalmem())} RAM, Node ${process.version}`;
   const out = [
-    `hookwait benchmark, ${new Date().toISOString().slice(0, 10)}: ${server}; worker in its own process (workflow cache ${maxCached}); gateways and client in another; ${machine}.`,
+    `hookwait benchmark, ${new Date().toISOString().slice(0, 10)}: ${server}; worker in its own process (workflow cache ${maxCached}${workerHeapMb !== undefined ? `, V8 heap limit ${workerHeapMb} MiB` : ''}); gateways and client in another; ${machine}.`,
     `N=${n} runs parked per path: ${idle} resumed one at a time (idle), the other ${n - idle} with ${concurrency} in flight (load).`,
     '',
     ...table(

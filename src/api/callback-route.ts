@@ -56,13 +56,25 @@ export function clientRequestIdOf(req: Request): string | undefined {
 }
 
 /**
- * Writes an answer. When the request's body was not read to its end (an early refusal), the connection is closed
- * after the answer: its unread bytes would otherwise be taken for the next request on a keep-alive connection.
+ * An early refusal whose body is declared (`Content-Length`) at most this long is drained and its keep-alive
+ * connection kept: cheaper for both sides than a new connection per request (a sender retrying a bad URL, a flood of
+ * forged tokens). Longer, chunked or undeclared bodies are never read: the connection is closed instead.
+ */
+export const EARLY_REFUSAL_DRAIN_BYTES = 16 * 1024;
+
+/**
+ * Writes an answer. When the request's body was not read to its end (an early refusal), a small declared body is
+ * drained (see {@link EARLY_REFUSAL_DRAIN_BYTES}); otherwise the connection is closed after the answer: its unread
+ * bytes would otherwise be taken for the next request on a keep-alive connection.
  */
 export function sendAnswer(req: Request, res: Response, a: Pick<CallbackAnswer, 'outcome' | 'status' | 'headers' | 'body'>): void {
   (res.locals as Locals).outcome = a.outcome;
   for (const [k, v] of Object.entries(a.headers)) res.setHeader(k, v);
-  if (!req.complete) res.setHeader('Connection', 'close');
+  if (!req.complete) {
+    const declared = req.headers['transfer-encoding'] === undefined ? Number(req.headers['content-length'] ?? 'x') : Number.NaN;
+    if (Number.isInteger(declared) && declared >= 0 && declared <= EARLY_REFUSAL_DRAIN_BYTES && !req.readableEnded) req.resume();
+    else res.setHeader('Connection', 'close');
+  }
   const isProblem = a.status >= 300;
   res.status(a.status).type(isProblem ? PROBLEM_CONTENT_TYPE : 'application/json').send(JSON.stringify(a.body));
 }
