@@ -19,7 +19,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -203,6 +203,7 @@ async function main(): Promise<void> {
   const paths = values.paths.split(',').map((p) => p.trim());
   for (const p of paths) if (!['gateway-signal-first', 'gateway-describe', 'direct-signal', 'bare-workflow'].includes(p)) throw new Error(`--paths: unknown path ${p}`);
 
+  const loadAtStart = loadavg()[0] ?? 0;
   const phaseTimeoutMs = Math.max(180_000, (n + parkedN) * 100);
   const dir = !external && db === 'sqlite' ? mkdtempSync(join(tmpdir(), 'hookwait-bench-')) : undefined;
   let env: TestWorkflowEnvironment | undefined;
@@ -496,7 +497,7 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${mib(totalmem())} RAM, Node ${process.version}`;
   const out = [
     `hookwait benchmark, ${new Date().toISOString().slice(0, 10)}: ${server}; worker in its own process (workflow cache ${maxCached}${workerHeapMb !== undefined ? `, V8 heap limit ${workerHeapMb} MiB` : ''}); gateways and client in another; ${machine}.`,
-    `N=${n} runs parked per path: ${idle} resumed one at a time (idle), the other ${n - idle} with ${concurrency} in flight (load).`,
+    `N=${n} runs parked per path: ${idle} resumed one at a time (idle), the other ${n - idle} with ${concurrency} in flight (load). Load average at the start: ${loadAtStart.toFixed(1)}. One worker serves the paths in turn: its peak RSS includes what the earlier paths left.`,
     '',
     ...table(
       ['target', 'goal', 'measured', ''],
@@ -521,7 +522,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(jsonPath), { recursive: true });
   writeFileSync(
     jsonPath,
-    `${JSON.stringify({ date: new Date().toISOString(), server, machine, options: { n, idle, concurrency, db: external ? undefined : db, parked: parkedN, maxCachedWorkflows: maxCached, edgeSeconds }, targets, paths: results, edge, parked }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), server, machine, loadAverageAtStart: loadAtStart, options: { n, idle, concurrency, db: external ? undefined : db, parked: parkedN, maxCachedWorkflows: maxCached, edgeSeconds }, targets, paths: results, edge, parked }, null, 2)}\n`,
   );
   process.stderr.write(`bench: figures written to ${values.json}\n`);
 }
