@@ -34,7 +34,7 @@ import { findTemporalCli } from '../src/dev/temporal-cli';
 import { silentLogger } from '../src/logging/logger';
 import type { StatusCheck } from '../src/service/callback-service';
 import { generateKeyringSpec, mintCallbackToken, parseKeyring } from '../src/security/callback-token';
-import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../src/worker/run-worker';
+import { defaultMaxCachedWorkflows } from '../src/worker/run-worker';
 import { callbackSignal } from '../src/workflows/messages';
 import { HOOKWAIT_PRELOAD_MODULES } from '../src/plugin';
 import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
         '  --concurrency C         callbacks in flight for the rest (default 32)',
         '  --db sqlite|memory      the dev server\'s store (default sqlite, a file in WAL mode, as `npm run dev`)',
         '  --parked N              also park N procedures, hold them --hold seconds (default 10), resume them all',
-        '  --max-cached-workflows  the worker\'s workflow cache (default: the standalone worker\'s, ' + DEFAULT_MAX_CACHED_WORKFLOWS + ')',
+        '  --max-cached-workflows  the worker\'s workflow cache (default: the standalone worker\'s, ' + defaultMaxCachedWorkflows() + ' here)',
         '  --worker-heap-mb MB     the worker\'s V8 old-space limit (--max-old-space-size; default Node\'s)',
         '  --edge-seconds S        forged-token load for S seconds (default 5; 0 skips it)',
         '  --address host:port     an external Temporal (also TEMPORAL_ADDRESS; --cluster requires one); no dev server',
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
   const holdSeconds = int('hold', values.hold, 0, 3_600);
   const edgeSeconds = int('edge-seconds', values['edge-seconds'], 0, 600);
   const edgeConnections = int('edge-connections', values['edge-connections'], 1, 1_000);
-  const maxCached = values['max-cached-workflows'] !== undefined ? int('max-cached-workflows', values['max-cached-workflows'], 0, 1_000_000) : DEFAULT_MAX_CACHED_WORKFLOWS;
+  const maxCached = values['max-cached-workflows'] !== undefined ? int('max-cached-workflows', values['max-cached-workflows'], 0, 1_000_000) : defaultMaxCachedWorkflows();
   const workerHeapMb = values['worker-heap-mb'] !== undefined ? int('worker-heap-mb', values['worker-heap-mb'], 64, 65_536) : undefined;
   const db = values.db;
   if (db !== 'memory' && db !== 'sqlite') throw new Error('--db must be memory or sqlite');

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '../../src/config';
 import { createRunStatusCache } from '../../src/service/run-status-cache';
-import { DEFAULT_MAX_CACHED_WORKFLOWS, workerOptionsOf } from '../../src/worker/run-worker';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, defaultMaxCachedWorkflows, workerOptionsOf } from '../../src/worker/run-worker';
 import type { HookwaitMemo } from '../../src/core/run-state';
 
 const KEYS = `k1:${Buffer.alloc(32, 1).toString('base64')}`;
@@ -8,8 +8,11 @@ const env = (extra: Record<string, string> = {}) => ({ HOOKWAIT_TOKEN_KEYS: KEYS
 const noFiles = { temporalConfigFile: false, readFile: (p: string): Buffer => { throw new Error(`unexpected read of ${p}`); } };
 
 describe('worker tuning', () => {
-  test('the standalone worker always bounds its workflow cache', () => {
-    expect(workerOptionsOf(loadConfig(env(), noFiles).worker)).toEqual({ maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS });
+  test('the standalone worker always bounds its workflow cache: the SDK\'s heap-derived default, at most 1,000', () => {
+    expect(workerOptionsOf(loadConfig(env(), noFiles).worker)).toEqual({ maxCachedWorkflows: defaultMaxCachedWorkflows() });
+    expect(defaultMaxCachedWorkflows(4096 * 1024 * 1024)).toBe(DEFAULT_MAX_CACHED_WORKFLOWS);
+    expect(defaultMaxCachedWorkflows(512 * 1024 * 1024)).toBe(182);
+    expect(defaultMaxCachedWorkflows(128 * 1024 * 1024)).toBe(10);
   });
 
   test('HOOKWAIT_MAX_CACHED_WORKFLOWS, HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS and HOOKWAIT_WORKFLOW_TASK_POLLERS reach the worker options', () => {
