@@ -1,54 +1,68 @@
 /**
- * Callback throughput and latency. Starts its own Temporal dev server, a gateway on 127.0.0.1 and one worker with
- * the hookwait plugin, all in this process (the server is a child process); parks N procedures at a wait and
- * completes them through the gateway (HTTP → token → describe → signal), then parks N more and completes them with a
- * direct client signal. Prints callbacks/s and p50/p99 from sending a callback to the procedure resuming.
+ * hookwait's benchmark (`npm run bench`): the targets of the speed and memory work, each next to its measured figure,
+ * in one run on one Temporal server. Starts a Temporal dev server (unless `--address`/TEMPORAL_ADDRESS names one),
+ * a worker in a child process (measured alone: hookwait plugin, a one-wait procedure and a bare workflow), and in
+ * this process the Temporal client and two gateways on 127.0.0.1 (status check `signal-first` and `describe`), whose
+ * clients count every call they make to Temporal. For each path it parks N runs, resumes `--idle` of them one at a
+ * time (idle send → resumed latency), then the rest with `--concurrency` in flight (runs resumed per second):
+ * - gateway, signal-first: HTTP → token → signal;
+ * - gateway, describe: HTTP → token → describe → signal;
+ * - direct `handle.signal()` to the same procedure;
+ * - a bare Temporal workflow resumed by async activity completion (no hookwait).
+ * Then the edge (forged tokens from a load generator in another process: answers per second, Temporal calls made),
+ * and with `--parked N` the memory phase (N procedures parked, held, then all resumed through the gateway).
  *
- * Run by hand: `npm run bench -- [--n 200] [--concurrency 32] [--db memory|sqlite]`.
- *
- * Self-contained on purpose (no test helpers): nothing logs per request, rate limits are off, and the figures do
- * not move when the test harness changes.
+ * Prints one markdown report (what goes into the README's "Benchmarks") and writes the figures as JSON
+ * (`--json`, default bench/results/latest.json).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, totalmem, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+
+type WorkflowHandle = WorkflowHandleWithFirstExecutionRunId;
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import type { ConversationChannel } from '../src/activities/conversation-channel';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { createGatewayApp } from '../src/api/gateway-app';
+import { callbackUrl } from '../src/activities/create-activities';
 import { findTemporalCli } from '../src/dev/temporal-cli';
 import { silentLogger } from '../src/logging/logger';
-import { hookwaitPlugin } from '../src/plugin';
-import { generateKeyringSpec, parseKeyring } from '../src/security/callback-token';
-import { callbackSignal, stateQuery } from '../src/workflows/messages';
+import type { StatusCheck } from '../src/service/callback-service';
+import { generateKeyringSpec, mintCallbackToken, parseKeyring } from '../src/security/callback-token';
+import { defaultMaxCachedWorkflows } from '../src/worker/run-worker';
+import { callbackSignal } from '../src/workflows/messages';
+import { HOOKWAIT_PRELOAD_MODULES } from '../src/plugin';
 import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 import { benchProcedure, procedures } from './bench-procedures';
-import type { benchWait } from './bench-workflows';
 
-type Handle = WorkflowHandle<typeof benchWait>;
-interface Parked {
-  readonly handle: Handle;
-  readonly url: string;
-}
-interface Row {
-  readonly mode: string;
+/** The issue's figure for "runs resumed per second under load" through the gateway before this work (2 cores, SQLite). */
+const BASELINE_RESUMED_PER_SECOND = 83;
+const RSS_TARGET_BYTES = 300 * 1024 * 1024;
+const EDGE_TARGET_PER_CORE = 5_000;
+
+interface PathResult {
+  readonly path: string;
   readonly n: number;
-  readonly concurrency: number;
-  readonly perSecond: number;
-  readonly p50: number;
-  readonly p99: number;
+  readonly idleSamples: number;
+  readonly idleP50Ms: number;
+  readonly idleP99Ms: number;
+  readonly loadRuns: number;
+  readonly resumedPerSecond: number;
+  readonly loadP50Ms: number;
+  /** Calls the gateway made to Temporal per callback answered 202 (gateway paths only). */
+  readonly temporalCallsPerCallback?: number;
+  /** History events from the one that resumed the run to its completion, by type (one run sampled). */
+  readonly eventsPerResume: number;
+  readonly eventBreakdown: Readonly<Record<string, number>>;
+  readonly workerPeakRssBytes: number;
 }
 
-/** The bench procedure never talks to a conversation; a channel that does nothing keeps the plugin's contract. */
-const nullChannel: ConversationChannel = {
-  async sendMessage() {},
-  async assign() {},
-};
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Runs fn over items with at most `concurrency` calls in flight. */
 async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
@@ -68,183 +82,449 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** The worker's V8 old-space limit, when the bench sets one (`--worker-heap-mb`): what an operator sets with NODE_OPTIONS. */
+function heapArgs(env: Record<string, string>): string[] {
+  return env.BENCH_WORKER_HEAP_MB ? [`--max-old-space-size=${env.BENCH_WORKER_HEAP_MB}`] : [];
+}
+
+/** The worker child: started, asked for its memory figures, stopped. */
+class WorkerProcess {
+  private constructor(private readonly child: ChildProcess) {}
+  static async start(env: Record<string, string>): Promise<WorkerProcess> {
+    const child = fork(join(__dirname, 'bench-worker.js'), [], { env: { ...process.env, ...env }, execArgv: heapArgs(env), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    await new Promise<void>((resolveReady, reject) => {
+      child.once('message', () => resolveReady());
+      child.once('exit', (code) => reject(new Error(`bench worker exited (${code}) before it was ready`)));
+    });
+    return new WorkerProcess(child);
+  }
+  stats(): Promise<{ rss: number; peak: number; maxRss: number; parked: number }> {
+    return new Promise((resolveStats) => {
+      const on = (m: { type?: string; rss: number; peak: number; maxRss: number; parked: number }): void => {
+        if (m?.type !== 'stats') return;
+        this.child.off('message', on);
+        resolveStats(m);
+      };
+      this.child.on('message', on);
+      this.child.send({ type: 'stats' });
+    });
+  }
+  resetPeak(): void {
+    this.child.send({ type: 'reset-peak' });
+  }
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+    this.child.send({ type: 'stop' });
+    await Promise.race([exited, sleep(30_000)]);
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+/** A client whose connection counts every WorkflowService call it makes. */
+function countingClient(connection: Connection, namespace: string): { client: Client; calls: () => number; reset: () => void } {
+  let calls = 0;
+  const service = new Proxy(connection.workflowService, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls++;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  const counted = Object.create(connection, { workflowService: { value: service } }) as Connection;
+  return { client: new Client({ connection: counted, namespace }), calls: () => calls, reset: () => (calls = 0) };
+}
+
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      n: { type: 'string', default: '200' },
+      n: { type: 'string', default: '300' },
+      idle: { type: 'string', default: '30' },
       concurrency: { type: 'string', default: '32' },
-      db: { type: 'string', default: 'memory' },
+      db: { type: 'string', default: 'sqlite' },
+      parked: { type: 'string', default: '0' },
+      hold: { type: 'string', default: '10' },
+      'edge-seconds': { type: 'string', default: '5' },
+      'edge-connections': { type: 'string', default: '16' },
+      'max-cached-workflows': { type: 'string' },
+      'worker-heap-mb': { type: 'string' },
+      address: { type: 'string' },
+      cluster: { type: 'boolean', default: false },
+      namespace: { type: 'string' },
+      json: { type: 'string', default: 'bench/results/latest.json' },
+      paths: { type: 'string', default: 'gateway-signal-first,gateway-describe,direct-signal,bare-workflow' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
-  const n = Number(values.n);
-  const concurrency = Number(values.concurrency);
+  if (values.help) {
+    process.stdout.write(
+      [
+        'npm run bench -- [options]',
+        '  --n N                   runs parked per path (default 300); --idle M of them resumed one at a time (default 30)',
+        '  --concurrency C         callbacks in flight for the rest (default 32)',
+        '  --db sqlite|memory      the dev server\'s store (default sqlite, a file in WAL mode, as `npm run dev`)',
+        '  --parked N              also park N procedures, hold them --hold seconds (default 10), resume them all',
+        '  --max-cached-workflows  the worker\'s workflow cache (default: the standalone worker\'s, ' + defaultMaxCachedWorkflows() + ' here)',
+        '  --worker-heap-mb MB     the worker\'s V8 old-space limit (--max-old-space-size; default Node\'s)',
+        '  --edge-seconds S        forged-token load for S seconds (default 5; 0 skips it)',
+        '  --address host:port     an external Temporal (also TEMPORAL_ADDRESS; --cluster requires one); no dev server',
+        '  --namespace NS          its namespace (also TEMPORAL_NAMESPACE; default "default")',
+        '  --paths a,b             which paths to measure (default all four)',
+        '  --json FILE             where the figures go (default bench/results/latest.json)',
+        '',
+      ].join('\n'),
+    );
+    return;
+  }
+  const int = (name: string, v: string | undefined, min: number, max: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const n = int('n', values.n, 1, 20_000);
+  const idle = int('idle', values.idle, 0, n);
+  const concurrency = int('concurrency', values.concurrency, 1, 1_000);
+  const parkedN = int('parked', values.parked, 0, 100_000);
+  const holdSeconds = int('hold', values.hold, 0, 3_600);
+  const edgeSeconds = int('edge-seconds', values['edge-seconds'], 0, 600);
+  const edgeConnections = int('edge-connections', values['edge-connections'], 1, 1_000);
+  const maxCached = values['max-cached-workflows'] !== undefined ? int('max-cached-workflows', values['max-cached-workflows'], 0, 1_000_000) : defaultMaxCachedWorkflows();
+  const workerHeapMb = values['worker-heap-mb'] !== undefined ? int('worker-heap-mb', values['worker-heap-mb'], 64, 65_536) : undefined;
   const db = values.db;
-  if (!Number.isInteger(n) || n < 1 || n > 20_000) throw new Error('--n must be a whole number from 1 to 20000');
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1_000) throw new Error('--concurrency must be a whole number from 1 to 1000');
   if (db !== 'memory' && db !== 'sqlite') throw new Error('--db must be memory or sqlite');
+  const external = values.address ?? process.env.TEMPORAL_ADDRESS;
+  if (values.cluster && !external) throw new Error('--cluster needs --address host:port or TEMPORAL_ADDRESS (start the cluster with `npm run cluster`)');
+  const paths = values.paths.split(',').map((p) => p.trim());
+  for (const p of paths) if (!['gateway-signal-first', 'gateway-describe', 'direct-signal', 'bare-workflow'].includes(p)) throw new Error(`--paths: unknown path ${p}`);
 
-  // Before anything creates the SDK's runtime: the worker (and the bundler) log warnings and errors only.
-  const sdkLogger = new DefaultLogger('WARN');
-  Runtime.install({ logger: sdkLogger });
-
-  /** Every wait in the benchmark is bounded by this; generous, so only a real hang trips it. */
-  const phaseTimeoutMs = Math.max(120_000, n * 200);
-  const cli = await findTemporalCli();
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./bench-workflows'), logger: sdkLogger });
-  const dir = db === 'sqlite' ? mkdtempSync(join(tmpdir(), 'hookwait-bench-')) : undefined;
-
+  const loadAtStart = loadavg()[0] ?? 0;
+  const phaseTimeoutMs = Math.max(180_000, (n + parkedN) * 100);
+  const dir = !external && db === 'sqlite' ? mkdtempSync(join(tmpdir(), 'hookwait-bench-')) : undefined;
   let env: TestWorkflowEnvironment | undefined;
-  let server: Server | undefined;
-  let worker: Worker | undefined;
-  let running: Promise<void> | undefined;
-  const rows: Row[] = [];
+  let connection: Connection | undefined;
+  let worker: WorkerProcess | undefined;
+  const servers: Server[] = [];
+  const results: PathResult[] = [];
+  let edge: { perSecond: number; perCpuSecond: number; temporalCalls: number; statuses: Record<string, number>; requests: number } | undefined;
+  let parked: { n: number; completed: number; peakRssBytes: number; baselineRssBytes: number; heldRssBytes: number; perRunBytes: number; resumedPerSecond: number; parkSeconds: number } | undefined;
+  let server: string;
+  let bundleDir: string | undefined;
   try {
-    env = await TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: { type: 'existing-path', path: cli },
-        ip: '127.0.0.1',
-        searchAttributes: [...HOOKWAIT_SEARCH_ATTRIBUTES],
-        // SQLite as `npm run dev` runs it (src/dev/dev-server.ts): a file, in WAL mode.
-        ...(dir ? { dbFilename: join(dir, 'temporal.db'), extraArgs: ['--sqlite-pragma', 'journal_mode=WAL'] } : {}),
-      },
-    });
-    const client = env.client;
-    const namespace = env.namespace ?? 'default';
-    const keyring = parseKeyring(generateKeyringSpec('bench'));
+    let address: string;
+    let namespace = values.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
+    if (external) {
+      address = external;
+      server = `external Temporal at ${external}`;
+    } else {
+      env = await TestWorkflowEnvironment.createLocal({
+        server: {
+          executable: { type: 'existing-path', path: await findTemporalCli() },
+          ip: '127.0.0.1',
+          searchAttributes: [...HOOKWAIT_SEARCH_ATTRIBUTES],
+          ...(dir ? { dbFilename: join(dir, 'temporal.db'), extraArgs: ['--sqlite-pragma', 'journal_mode=WAL'] } : {}),
+        },
+      });
+      address = env.address;
+      namespace = env.namespace ?? 'default';
+      server = `Temporal CLI dev server (${db === 'sqlite' ? 'SQLite file, WAL' : 'in memory'})`;
+    }
+    connection = await Connection.connect({ address });
+    const client = new Client({ connection, namespace });
+    const keySpec = generateKeyringSpec('bench');
+    const keyring = parseKeyring(keySpec);
 
-    const app = createGatewayApp({ client, namespace, procedures, keyring, logger: silentLogger, secrets: {}, rateLimits: false });
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-      s.once('error', reject);
-    });
-    const gatewayUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const gateways = new Map<StatusCheck, { url: string; calls: () => number; reset: () => void }>();
+    for (const statusCheck of ['signal-first', 'describe'] as const) {
+      const counted = countingClient(connection, namespace);
+      const app = createGatewayApp({ client: counted.client, namespace, procedures, keyring, logger: silentLogger, secrets: {}, rateLimits: false, statusCheck });
+      const s = await new Promise<Server>((res, rej) => {
+        const srv = app.listen(0, '127.0.0.1', () => res(srv));
+        srv.once('error', rej);
+      });
+      servers.push(s);
+      gateways.set(statusCheck, { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, calls: counted.calls, reset: counted.reset });
+    }
+    const gatewayOf = (check: StatusCheck): { url: string; calls: () => number; reset: () => void } => gateways.get(check) as { url: string; calls: () => number; reset: () => void };
 
-    const taskQueue = 'hookwait-bench';
-    worker = await Worker.create({
-      connection: env.nativeConnection,
-      namespace,
-      taskQueue,
-      workflowBundle: bundle,
-      plugins: [hookwaitPlugin({ procedures, keyring, publicBaseUrl: gatewayUrl, channel: nullChannel, logger: silentLogger })],
+    const taskQueue = `hookwait-bench-${process.pid}`;
+    const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./bench-workflows'), logger: quiet, preloadModules: [...HOOKWAIT_PRELOAD_MODULES] });
+    bundleDir = mkdtempSync(join(tmpdir(), 'hookwait-bench-bundle-'));
+    writeFileSync(join(bundleDir, 'workflows.js'), code);
+    worker = await WorkerProcess.start({
+      BENCH_TEMPORAL_ADDRESS: address,
+      BENCH_NAMESPACE: namespace,
+      BENCH_TASK_QUEUE: taskQueue,
+      BENCH_TOKEN_KEYS: keySpec,
+      BENCH_PUBLIC_BASE_URL: gatewayOf('signal-first').url,
+      BENCH_MAX_CACHED_WORKFLOWS: String(maxCached),
+      ...(workerHeapMb !== undefined ? { BENCH_WORKER_HEAP_MB: String(workerHeapMb) } : {}),
+      BENCH_BUNDLE_PATH: join(bundleDir, 'workflows.js'),
     });
-    running = worker.run();
+    const w = worker;
 
-    /** Starts n runs, then polls each one's state until it waits at `done` and has its callback URL. */
-    const park = async (prefix: string): Promise<Parked[]> => {
+    /** Starts `count` runs of `type` and resolves once all are parked (procedures: waiting per visibility; bare: activity started). */
+    const park = async (prefix: string, type: 'benchWait' | 'bareWait', count: number): Promise<WorkflowHandle[]> => {
+      const before = (await w.stats()).parked;
+      const handles: WorkflowHandle[] = new Array(count);
+      await pool(Array.from({ length: count }, (_, i) => i), concurrency, async (i) => {
+        handles[i] = await client.workflow.start(type, { taskQueue, workflowId: `${prefix}-${i}`, args: type === 'benchWait' ? [{}] : [] });
+      });
       const deadline = Date.now() + phaseTimeoutMs;
-      const handles: Handle[] = new Array(n);
-      await pool(Array.from({ length: n }, (_, i) => i), concurrency, async (i) => {
-        handles[i] = await client.workflow.start<typeof benchWait>(benchProcedure.name, {
-          taskQueue,
-          workflowId: `${prefix}-${i}`,
-          args: [{}],
-        });
-      });
-      const parked: Parked[] = new Array(n);
-      await pool(handles, concurrency, async (handle, i) => {
-        while (Date.now() < deadline) {
-          const state = await handle.query(stateQuery).catch(() => undefined);
-          const url = state?.waits.done?.status === 'waiting' ? state.callbackUrls.done : undefined;
-          if (url) {
-            if (!url.startsWith('http://127.0.0.1:')) throw new Error(`unexpected callback URL ${url}`);
-            parked[i] = { handle, url };
-            return;
-          }
-          await sleep(50);
-        }
-        throw new Error(`${handle.workflowId} did not reach its wait within ${phaseTimeoutMs} ms`);
-      });
-      return parked;
+      for (;;) {
+        const done =
+          type === 'bareWait'
+            ? (await w.stats()).parked - before
+            : (await client.workflow.count(`TaskQueue = '${taskQueue}' AND HookwaitStatus = 'waiting'`)).count;
+        if (done >= count) return handles;
+        if (Date.now() > deadline) throw new Error(`${prefix}: only ${done} of ${count} runs parked within ${phaseTimeoutMs} ms`);
+        await sleep(200);
+      }
+    };
+    const urlOf = (base: string, h: WorkflowHandle): string =>
+      callbackUrl(base, mintCallbackToken(keyring, { namespace, procedure: benchProcedure.name, workflowId: h.workflowId, runId: h.firstExecutionRunId, wait: 'done' }));
+    const post = async (url: string, id: string): Promise<void> => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"value":"x"}', signal: AbortSignal.timeout(30_000) });
+      const text = await res.text();
+      if (res.status !== 202) throw new Error(`callback for ${id} answered ${res.status}: ${text.slice(0, 300)}`);
+    };
+    const resultOf = async (h: WorkflowHandle, deadline: number): Promise<number> => {
+      const r = (await client.connection.withDeadline(deadline, () => h.result())) as { resumedAt: number; status?: string };
+      if (r.status !== undefined && r.status !== 'completed') throw new Error(`${h.workflowId} ended ${r.status}`);
+      return 'output' in r ? (r as unknown as { output: { resumedAt: number } }).output.resumedAt : r.resumedAt;
+    };
+    /** Events from the one that resumed the run to its end, by type. */
+    const eventsAfterResume = async (h: WorkflowHandle): Promise<{ total: number; byType: Record<string, number> }> => {
+      const history = await h.fetchHistory();
+      const events = history.events ?? [];
+      const resumedAt = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes || e.activityTaskCompletedEventAttributes?.result);
+      const byType: Record<string, number> = {};
+      const after = events.slice(resumedAt);
+      for (const e of after) {
+        const type = String(e.eventType ?? '?');
+        const name = (e.eventType !== undefined && e.eventType !== null ? (Object.keys(e).find((k) => k.endsWith('EventAttributes')) ?? type) : type).replace(/EventAttributes$/, '');
+        byType[name] = (byType[name] ?? 0) + 1;
+      }
+      return { total: after.length, byType };
     };
 
-    /** Completes every parked run with `send`, C at a time; then reads each result for its resume time. */
-    const complete = async (mode: string, parked: readonly Parked[], send: (p: Parked) => Promise<void>): Promise<Row> => {
-      const sentAt: number[] = new Array(parked.length);
-      const startedAt = performance.now();
-      let lastAck = startedAt;
-      await pool(parked, concurrency, async (p, i) => {
-        sentAt[i] = Date.now();
-        await send(p);
-        lastAck = Math.max(lastAck, performance.now());
-      });
-      const latencies: number[] = new Array(parked.length);
+    const measure = async (path: string, type: 'benchWait' | 'bareWait', send: (h: WorkflowHandle) => Promise<void>, counter?: { calls: () => number; reset: () => void }): Promise<PathResult> => {
+      const handles = await park(`${path}-${process.pid}`, type, n);
+      w.resetPeak();
+      counter?.reset();
       const deadline = Date.now() + phaseTimeoutMs;
-      await pool(parked, concurrency, async (p, i) => {
-        const result = await client.connection.withDeadline(deadline, () => p.handle.result());
-        if (result.status !== 'completed') throw new Error(`${p.handle.workflowId} ended ${result.status}`);
-        latencies[i] = result.output.resumedAt - (sentAt[i] as number);
-      });
-      latencies.sort((a, b) => a - b);
+      const idleLatencies: number[] = [];
+      for (const h of handles.slice(0, idle)) {
+        const sent = Date.now();
+        await send(h);
+        idleLatencies.push((await resultOf(h, deadline)) - sent);
+      }
+      const rest = handles.slice(idle);
+      const sentAt: number[] = new Array(rest.length);
+      const loadLatencies: number[] = new Array(rest.length);
+      const started = performance.now();
+      await Promise.all([
+        pool(rest, concurrency, async (h, i) => {
+          sentAt[i] = Date.now();
+          await send(h);
+        }),
+        pool(rest, Math.max(concurrency, 64), async (h, i) => {
+          const resumedAt = await resultOf(h, deadline);
+          loadLatencies[i] = resumedAt - (sentAt[i] ?? resumedAt);
+        }),
+      ]);
+      const elapsed = (performance.now() - started) / 1000;
+      idleLatencies.sort((a, b) => a - b);
+      loadLatencies.sort((a, b) => a - b);
+      const events = await eventsAfterResume(handles[0] as WorkflowHandle);
       return {
-        mode,
-        n: parked.length,
-        concurrency,
-        perSecond: parked.length / ((lastAck - startedAt) / 1000),
-        p50: percentile(latencies, 50),
-        p99: percentile(latencies, 99),
+        path,
+        n,
+        idleSamples: idle,
+        idleP50Ms: percentile(idleLatencies, 50),
+        idleP99Ms: percentile(idleLatencies, 99),
+        loadRuns: rest.length,
+        resumedPerSecond: rest.length / elapsed,
+        loadP50Ms: percentile(loadLatencies, 50),
+        ...(counter ? { temporalCallsPerCallback: counter.calls() / n } : {}),
+        eventsPerResume: events.total,
+        eventBreakdown: events.byType,
+        workerPeakRssBytes: (await w.stats()).peak,
       };
     };
 
-    // Phase A: through the gateway.
-    const viaGateway = await park('gateway');
-    rows.push(
-      await complete('gateway', viaGateway, async (p) => {
-        const res = await fetch(p.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: '{"value":"x"}',
-          signal: AbortSignal.timeout(30_000),
-        });
-        const text = await res.text();
-        if (res.status !== 202) throw new Error(`callback for ${p.handle.workflowId} answered ${res.status}: ${text.slice(0, 300)}`);
-      }),
-    );
+    for (const path of paths) {
+      process.stderr.write(`bench: ${path}…\n`);
+      if (path === 'gateway-signal-first' || path === 'gateway-describe') {
+        const g = gatewayOf(path === 'gateway-signal-first' ? 'signal-first' : 'describe');
+        results.push(await measure(path, 'benchWait', (h) => post(urlOf(g.url, h), h.workflowId), g));
+      } else if (path === 'direct-signal') {
+        results.push(
+          await measure(path, 'benchWait', (h) =>
+            client.connection.withDeadline(Date.now() + 30_000, () =>
+              h.signal(callbackSignal, { wait: 'done', attributes: { value: 'x' }, receivedAt: new Date().toISOString(), source: { kind: 'client' } }),
+            ),
+          ),
+        );
+      } else {
+        results.push(await measure(path, 'bareWait', (h) => client.activity.complete({ workflowId: h.workflowId, activityId: 'park' }, 'x')));
+      }
+    }
 
-    // Phase B: a direct signal from the Temporal client, as an in-process integration would send it.
-    const viaSignal = await park('signal');
-    rows.push(
-      await complete('direct signal', viaSignal, (p) =>
-        client.connection.withDeadline(Date.now() + 30_000, () =>
-          p.handle.signal(callbackSignal, { wait: 'done', attributes: { value: 'x' }, receivedAt: new Date().toISOString(), source: { kind: 'client' } }),
-        ),
-      ),
-    );
+    if (edgeSeconds > 0) {
+      process.stderr.write('bench: edge…\n');
+      const g = gatewayOf('signal-first');
+      const real = mintCallbackToken(keyring, { namespace, procedure: benchProcedure.name, workflowId: 'edge', runId: '00000000-0000-0000-0000-000000000000', wait: 'done' });
+      const forged = `${real.slice(0, -6)}${real.slice(-6) === 'AAAAAA' ? 'BBBBBB' : 'AAAAAA'}`;
+      g.reset();
+      const cpuBefore = process.cpuUsage();
+      const child = fork(join(__dirname, 'edge-load.js'), [], {
+        env: { ...process.env, EDGE_URL: callbackUrl(g.url, forged), EDGE_SECONDS: String(edgeSeconds), EDGE_CONNECTIONS: String(edgeConnections) },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      const report = await new Promise<{ statuses: Record<string, number>; errors: number; seconds: number }>((res, rej) => {
+        child.once('message', (m) => res(m as { statuses: Record<string, number>; errors: number; seconds: number }));
+        child.once('exit', (code) => code !== 0 && rej(new Error(`edge load generator exited ${code}`)));
+      });
+      const cpu = process.cpuUsage(cpuBefore);
+      const requests = Object.values(report.statuses).reduce((a, b) => a + b, 0);
+      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+      edge = { perSecond: requests / report.seconds, perCpuSecond: requests / cpuSeconds, temporalCalls: g.calls(), statuses: report.statuses, requests };
+    }
+
+    if (parkedN > 0) {
+      process.stderr.write(`bench: parking ${parkedN}…\n`);
+      const baseline = (await w.stats()).rss;
+      w.resetPeak();
+      const t0 = performance.now();
+      const handles = await park(`parked-${process.pid}`, 'benchWait', parkedN);
+      const parkSeconds = (performance.now() - t0) / 1000;
+      process.stderr.write(`bench: ${parkedN} parked in ${parkSeconds.toFixed(0)} s; holding ${holdSeconds} s…\n`);
+      await sleep(holdSeconds * 1000);
+      const held = (await w.stats()).rss;
+      const g = gatewayOf('signal-first');
+      const deadline = Date.now() + phaseTimeoutMs;
+      const t1 = performance.now();
+      let completed = 0;
+      await Promise.all([
+        pool(handles, concurrency, (h) => post(urlOf(g.url, h), h.workflowId)),
+        pool(handles, Math.max(concurrency, 64), async (h) => {
+          await resultOf(h, deadline);
+          completed++;
+        }),
+      ]);
+      const resumeSeconds = (performance.now() - t1) / 1000;
+      const stats = await w.stats();
+      parked = {
+        n: parkedN,
+        completed,
+        peakRssBytes: stats.peak,
+        baselineRssBytes: baseline,
+        heldRssBytes: held,
+        perRunBytes: Math.max(0, held - baseline) / parkedN,
+        resumedPerSecond: parkedN / resumeSeconds,
+        parkSeconds,
+      };
+    }
   } finally {
-    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-    await running?.catch(() => undefined);
-    if (server) {
-      const s = server;
-      await new Promise<void>((resolve) => {
-        s.close(() => resolve());
+    await worker?.stop();
+    for (const s of servers) {
+      await new Promise<void>((r) => {
+        s.close(() => r());
         s.closeAllConnections();
       });
     }
+    await connection?.close();
     await env?.teardown();
     if (dir) rmSync(dir, { recursive: true, force: true });
+    if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
   }
 
-  const mib = (bytes: number): string => `${Math.round(bytes / 1024 / 1024)} MiB`;
-  const head = ['mode', 'N', 'concurrency', 'callbacks/s', 'p50 ms', 'p99 ms'];
-  const body = rows.map((r) => [r.mode, String(r.n), String(r.concurrency), r.perSecond.toFixed(0), String(Math.round(r.p50)), String(Math.round(r.p99))]);
-  const widths = head.map((h, c) => Math.max(h.length, ...body.map((row) => (row[c] as string).length)));
-  const line = (cells: readonly string[]): string => `| ${cells.map((cell, c) => cell.padEnd(widths[c] as number)).join(' | ')} |`;
+  // The report.
+  const by = (p: string): PathResult | undefined => results.find((r) => r.path === p);
+  const sf = by('gateway-signal-first');
+  const direct = by('direct-signal');
+  const bare = by('bare-workflow');
+  const fmt = (v: number | undefined, digits = 0): string => (v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(digits));
+  const met = (ok: boolean | undefined): string => (ok === undefined ? 'not measured' : ok ? '**met**' : '**not met**');
+  const targets: { target: string; goal: string; measured: string; met: boolean | undefined }[] = [
+    {
+      target: 'One Temporal call per accepted callback',
+      goal: '1 call; gateway idle p50 ≤ 1.2 × direct signal',
+      measured: sf && direct ? `${fmt(sf.temporalCallsPerCallback, 2)} calls (signal-first); p50 ${fmt(sf.idleP50Ms)} ms vs ${fmt(direct.idleP50Ms)} ms (${fmt(sf.idleP50Ms / direct.idleP50Ms, 2)}×)` : 'n/a',
+      met: sf && direct ? sf.temporalCallsPerCallback === 1 && sf.idleP50Ms <= 1.2 * direct.idleP50Ms : undefined,
+    },
+    {
+      target: 'Resume throughput',
+      goal: `≥ 2 × ${BASELINE_RESUMED_PER_SECOND}/s (the issue's figure) and ≥ the bare workflow's rate`,
+      measured: sf && bare ? `${fmt(sf.resumedPerSecond)}/s through the gateway; bare workflow ${fmt(bare.resumedPerSecond)}/s` : 'n/a',
+      met: sf && bare ? sf.resumedPerSecond >= 2 * BASELINE_RESUMED_PER_SECOND && sf.resumedPerSecond >= bare.resumedPerSecond : undefined,
+    },
+    {
+      target: `${parked ? parked.n.toLocaleString('en-US') : '10,000'} parked procedures`,
+      goal: 'worker RSS ≤ 300 MB, every run completes',
+      measured: parked
+        ? `peak ${mib(parked.peakRssBytes)}, ${parked.completed}/${parked.n} completed, ${fmt(parked.perRunBytes / 1024, 1)} KiB per parked run, resumed ${fmt(parked.resumedPerSecond)}/s after eviction (cache ${maxCached})`
+        : 'run with --parked 10000',
+      met: parked ? parked.peakRssBytes <= RSS_TARGET_BYTES && parked.completed === parked.n : undefined,
+    },
+    {
+      target: 'The edge',
+      goal: `≥ ${EDGE_TARGET_PER_CORE.toLocaleString('en-US')} forged-token requests/s per gateway core, 404, 0 Temporal calls`,
+      measured: edge
+        ? `${fmt(edge.perCpuSecond)} per gateway CPU-second (${fmt(edge.perSecond)}/s wall); ${Object.entries(edge.statuses).map(([s, c]) => `${c} × ${s}`).join(', ')}; ${edge.temporalCalls} Temporal calls`
+        : 'n/a',
+      met: edge ? edge.perCpuSecond >= EDGE_TARGET_PER_CORE && edge.temporalCalls === 0 && Object.keys(edge.statuses).every((s) => s === '404') : undefined,
+    },
+  ];
+  const table = (head: readonly string[], rows: readonly (readonly string[])[]): string[] => [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
+  const names: Record<string, string> = {
+    'gateway-signal-first': 'hookwait gateway → signal (`signal-first`)',
+    'gateway-describe': 'hookwait gateway → describe → signal (`describe`)',
+    'direct-signal': 'direct `handle.signal()` to the procedure',
+    'bare-workflow': 'bare Temporal workflow, async activity completion',
+  };
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${mib(totalmem())} RAM, Node ${process.version}`;
   const out = [
+    `hookwait benchmark, ${new Date().toISOString().slice(0, 10)}: ${server}; worker in its own process (workflow cache ${maxCached}${workerHeapMb !== undefined ? `, V8 heap limit ${workerHeapMb} MiB` : ''}); gateways and client in another; ${machine}.`,
+    `N=${n} runs parked per path: ${idle} resumed one at a time (idle), the other ${n - idle} with ${concurrency} in flight (load). Load average at the start: ${loadAtStart.toFixed(1)}. One worker serves the paths in turn: its peak RSS includes what the earlier paths left.`,
     '',
-    `hookwait callback benchmark: Temporal dev server (${db === 'sqlite' ? 'SQLite file, WAL' : 'in memory'}), one worker, gateway on 127.0.0.1`,
-    `machine: ${cpus().length} cores, ${mib(totalmem())} RAM, Node ${process.version}`,
+    ...table(
+      ['target', 'goal', 'measured', ''],
+      targets.map((t) => [t.target, t.goal, t.measured, met(t.met)]),
+    ),
     '',
-    line(head),
-    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
-    ...body.map(line),
-    '',
-    // maxRSS is in kilobytes.
-    `peak RSS of this process (client, gateway, worker): ${mib(process.resourceUsage().maxRSS * 1024)}`,
+    ...table(
+      ['path', 'idle send → resumed p50 / p99 ms', 'runs resumed/s under load', 'Temporal calls per callback', 'history events from resume to end', 'worker peak RSS'],
+      results.map((r) => [
+        names[r.path] ?? r.path,
+        `${fmt(r.idleP50Ms)} / ${fmt(r.idleP99Ms)}`,
+        fmt(r.resumedPerSecond),
+        r.temporalCallsPerCallback !== undefined ? fmt(r.temporalCallsPerCallback, 2) : '-',
+        `${r.eventsPerResume} (${Object.entries(r.eventBreakdown).map(([k, v]) => `${v} ${k}`).join(', ')})`,
+        mib(r.workerPeakRssBytes),
+      ]),
+    ),
     '',
   ];
   process.stdout.write(out.join('\n'));
+  const jsonPath = resolve(values.json);
+  mkdirSync(dirname(jsonPath), { recursive: true });
+  writeFileSync(
+    jsonPath,
+    `${JSON.stringify({ date: new Date().toISOString(), server, machine, loadAverageAtStart: loadAtStart, options: { n, idle, concurrency, db: external ? undefined : db, parked: parkedN, maxCachedWorkflows: maxCached, edgeSeconds }, targets, paths: results, edge, parked }, null, 2)}\n`,
+  );
+  process.stderr.write(`bench: figures written to ${values.json}\n`);
 }
 
 main().then(

@@ -78,6 +78,11 @@ export const envSchema = z.object({
         return z.NEVER;
       }
     }),
+  HOOKWAIT_STATUS_CHECK: z.enum(['describe', 'signal-first'], { error: "must be 'describe' or 'signal-first'" }).default('describe'),
+  HOOKWAIT_STATUS_CACHE_SIZE: int(1, 10_000_000).default(10_000),
+  HOOKWAIT_MAX_CACHED_WORKFLOWS: int(0, 1_000_000).optional(),
+  HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS: int(1, 10_000).optional(),
+  HOOKWAIT_WORKFLOW_TASK_POLLERS: int(2, 1_000).optional(),
 });
 
 /**
@@ -143,6 +148,22 @@ export interface HookwaitConfig {
   readonly webhookSigningSecret?: string;
   /** Where the worker serves its outbound metrics (`hookwait_outbound_*`, `/metrics`); off when unset. */
   readonly outboundMetrics?: { readonly port: number; readonly host: string };
+  /** How the gateway learns whether a callback still applies: see `StatusCheck` in the callback service. */
+  readonly statusCheck: 'describe' | 'signal-first';
+  /** How many closed runs and quiet waits a gateway replica remembers. */
+  readonly statusCacheSize: number;
+  /** The standalone worker's tuning; unset fields keep the Temporal SDK's defaults (see {@link workerTuning}). */
+  readonly worker: WorkerTuning;
+}
+
+/** The standalone worker's settings that trade memory for speed. */
+export interface WorkerTuning {
+  /** Workflow runs kept in the worker's cache (`maxCachedWorkflows`); a run evicted from it replays its history on its next task. */
+  readonly maxCachedWorkflows?: number;
+  /** Workflow tasks run at once (`maxConcurrentWorkflowTaskExecutions`). */
+  readonly maxConcurrentWorkflowTaskExecutions?: number;
+  /** Pollers of the workflow task queue (`workflowTaskPollerBehavior: { type: 'simple-maximum' }`). */
+  readonly workflowTaskPollers?: number;
 }
 
 /** How {@link loadConfig} reads files and profiles. */
@@ -304,5 +325,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...(e.HOOKWAIT_OUTBOUND_ALLOW !== undefined ? { outboundAllow: e.HOOKWAIT_OUTBOUND_ALLOW } : {}),
     ...(e.HOOKWAIT_WEBHOOK_SIGNING_SECRET !== undefined ? { webhookSigningSecret: e.HOOKWAIT_WEBHOOK_SIGNING_SECRET } : {}),
     ...(e.HOOKWAIT_OUTBOUND_METRICS_PORT !== undefined ? { outboundMetrics: { port: e.HOOKWAIT_OUTBOUND_METRICS_PORT, host: e.HOOKWAIT_OUTBOUND_METRICS_HOST } } : {}),
+    statusCheck: e.HOOKWAIT_STATUS_CHECK,
+    statusCacheSize: e.HOOKWAIT_STATUS_CACHE_SIZE,
+    worker: {
+      ...(e.HOOKWAIT_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: e.HOOKWAIT_MAX_CACHED_WORKFLOWS } : {}),
+      ...(e.HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS !== undefined ? { maxConcurrentWorkflowTaskExecutions: e.HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS } : {}),
+      ...(e.HOOKWAIT_WORKFLOW_TASK_POLLERS !== undefined ? { workflowTaskPollers: e.HOOKWAIT_WORKFLOW_TASK_POLLERS } : {}),
+    },
   };
 }

@@ -33,6 +33,26 @@ export interface HookwaitPluginOptions extends HookwaitActivitiesOptions {
   readonly openTelemetry?: OpenTelemetryWorkerPlugin;
 }
 
+/**
+ * Modules a hookwait worker loads once and shares across all the workflow runs it keeps in its cache, instead of
+ * once per run: zod (about 1 MiB of code whose module scope builds hundreds of objects) is stateless and
+ * deterministic. A worker created with the hookwait plugin (or a bundle made with `bundleWorkflowCode({ plugins })`)
+ * preloads them; with a bundle made another way, pass `preloadModules: HOOKWAIT_PRELOAD_MODULES` to the bundler.
+ *
+ * @example
+ * ```ts
+ * const { code } = await bundleWorkflowCode({ workflowsPath, preloadModules: [...HOOKWAIT_PRELOAD_MODULES] });
+ * ```
+ */
+export const HOOKWAIT_PRELOAD_MODULES: readonly string[] = ['zod'];
+
+/** The bundler options with {@link HOOKWAIT_PRELOAD_MODULES} added to those already preloaded (unless ignored). */
+export function withPreloadedModules(options: BundleOptions): BundleOptions {
+  const ignored = options.ignoreModules ?? [];
+  const preload = [...new Set([...(options.preloadModules ?? []), ...HOOKWAIT_PRELOAD_MODULES.filter((m) => !ignored.includes(m))])];
+  return { ...options, preloadModules: preload };
+}
+
 /** hookwait's activities, and with `openTelemetry`, the SDK's tracing configured after them. */
 class HookwaitPlugin extends SimplePlugin {
   private readonly openTelemetry: OpenTelemetryWorkerPlugin | undefined;
@@ -53,7 +73,7 @@ class HookwaitPlugin extends SimplePlugin {
   }
 
   override configureBundler(options: BundleOptions): BundleOptions {
-    const configured = super.configureBundler(options);
+    const configured = withPreloadedModules(super.configureBundler(options));
     return this.openTelemetry ? this.openTelemetry.configureBundler(configured) : configured;
   }
 }

@@ -70,8 +70,16 @@ export function clientRequestIdOf(req: Request): string | undefined {
 }
 
 /**
- * Writes an answer. When the request's body was not read to its end (an early refusal), the connection is closed
- * after the answer: its unread bytes would otherwise be taken for the next request on a keep-alive connection.
+ * An early refusal whose body is declared (`Content-Length`) at most this long is drained and its keep-alive
+ * connection kept: cheaper for both sides than a new connection per request (a sender retrying a bad URL, a flood of
+ * forged tokens). Longer, chunked or undeclared bodies are never read: the connection is closed instead.
+ */
+export const EARLY_REFUSAL_DRAIN_BYTES = 16 * 1024;
+
+/**
+ * Writes an answer. When the request's body was not read to its end (an early refusal), a small declared body is
+ * drained (see {@link EARLY_REFUSAL_DRAIN_BYTES}); otherwise the connection is closed after the answer: its unread
+ * bytes would otherwise be taken for the next request on a keep-alive connection.
  */
 export function sendAnswer(
   req: Request,
@@ -80,7 +88,11 @@ export function sendAnswer(
 ): void {
   (res.locals as Locals).outcome = a.outcome;
   for (const [k, v] of Object.entries(a.headers)) res.setHeader(k, v);
-  if (!req.complete) res.setHeader('Connection', 'close');
+  if (!req.complete) {
+    const declared = req.headers['transfer-encoding'] === undefined ? Number(req.headers['content-length'] ?? 'x') : Number.NaN;
+    if (Number.isInteger(declared) && declared >= 0 && declared <= EARLY_REFUSAL_DRAIN_BYTES && !req.readableEnded) req.resume();
+    else res.setHeader('Connection', 'close');
+  }
   // A 204, a redirect without a body, or a declared response without one: no body at all.
   if (a.status === 204 || (a.body === undefined && a.raw === undefined)) {
     res.status(a.status).end();

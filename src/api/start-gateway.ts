@@ -1,3 +1,4 @@
+import { createRunStatusCache } from '../service/run-status-cache';
 import { answerClientError } from './client-error-answer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -121,6 +122,8 @@ export async function startGateway(
     temporalTimeoutMs: config.temporal.callTimeoutMs,
     rateLimits: config.rateLimits,
     trustProxyHops: config.trustProxyHops,
+    statusCheck: config.statusCheck,
+    runStatusCache: createRunStatusCache({ maxEntries: config.statusCacheSize }),
     logger,
     ...(triggers.length > 0
       ? { triggers, taskQueue: config.temporal.taskQueue, publicBaseUrl: config.publicBaseUrl, searchAttributes: config.searchAttributes }

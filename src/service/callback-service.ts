@@ -17,6 +17,7 @@ import { CallbackBodyError, type CallbackBodyType, callbackBodyType, parseCallba
 import { clientAddressKey, FixedWindowLimiter } from '../api/rate-limiter';
 import { OUTCOMES, type Outcome, type Problem, problemOf, RETRY_AFTER_SECONDS } from './outcomes';
 import { type WaitCatalog, waitCatalog } from './wait-catalog';
+import { createRunStatusCache, DEFAULT_RUN_STATUS_CACHE_SIZE, type RunStatusCache } from './run-status-cache';
 import type { FieldError } from '../definitions/attributes';
 import { ANY_CALLBACK_METHOD, type DeclaredSuccess, declaredSuccess, isBodyless, queryRecord, requestAttributes, waitMethods } from './callback-http';
 
@@ -49,7 +50,27 @@ export interface CallbackServiceOptions {
   readonly secrets?: Record<string, string | undefined>;
   /** Default {@link DEFAULT_RATE_LIMITS}; `false` turns limiting off. */
   readonly rateLimits?: RateLimits | false;
+  /**
+   * How the gateway learns whether a callback still applies (see {@link StatusCheck}); default `'describe'`.
+   */
+  readonly statusCheck?: StatusCheck;
+  /** What this gateway remembers of closed runs and quiet waits; default a cache of {@link DEFAULT_RUN_STATUS_CACHE_SIZE} entries. */
+  readonly runStatusCache?: RunStatusCache;
 }
+
+/**
+ * How the gateway learns a run's and a wait's status before answering a callback:
+ * - `'describe'`: one `describe` of the run, then the signal (two calls to Temporal per accepted callback); every
+ *   answer is exact: 410 for a timed-out or revoked wait, 200 for a repeat, 422 for another run's bound value.
+ * - `'signal-first'`: the signal alone (one call per accepted callback). A closed run refuses it, and one `describe`
+ *   then tells the 200 (same callback again) from the 410. A callback for a wait of an open run that has already
+ *   timed out, was revoked, or was already completed is answered 202 and recorded on the run's ledger as `late`,
+ *   `revoked` or `duplicate` (the run never applies it); a repeat sent to the same gateway replica is answered
+ *   exactly (it describes the run first).
+ */
+export type StatusCheck = 'describe' | 'signal-first';
+/** The values of {@link StatusCheck}. */
+export const STATUS_CHECKS = ['describe', 'signal-first'] as const satisfies readonly StatusCheck[];
 
 /** What a sender gets back for a callback that reached the run. */
 export interface CallbackAccepted {
@@ -143,6 +164,19 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       ? new FixedWindowLimiter(limits.perToken, limits.windowMs, { newKeysPerSecond: Number.POSITIVE_INFINITY, overflowLimit: Math.max(limits.perToken, limits.perIp) })
       : undefined;
   const withDeadline = <T>(fn: () => Promise<T>): Promise<T> => options.client.connection.withDeadline(Date.now() + timeoutMs, fn);
+  const statusCheck: StatusCheck = options.statusCheck ?? 'describe';
+  const statusCache = options.runStatusCache ?? createRunStatusCache();
+  // Waits this replica answered 202 for lately (bounded): their repeats take the exact path (describe first).
+  const recentlyAccepted = new Set<string>();
+  const rememberAccepted = (key: string): void => {
+    if (statusCheck !== 'signal-first') return;
+    recentlyAccepted.delete(key);
+    recentlyAccepted.add(key);
+    if (recentlyAccepted.size > DEFAULT_RUN_STATUS_CACHE_SIZE) {
+      const oldest = recentlyAccepted.values().next();
+      if (!oldest.done) recentlyAccepted.delete(oldest.value);
+    }
+  };
 
   // Early refusals (405, 404, 429) cost a flood nothing to send: at most one log line per outcome per second, with the
   // count of those not logged since. Metrics still count every one.
@@ -218,11 +252,59 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       const again = requestAttributes(wait, payload, target.bodyType, query, (name) => request.header(name));
       return withDeclared(wait, a, again.ok ? again.attributes : undefined);
     };
+    const source: CallbackSource = {
+      kind: 'http',
+      requestId,
+      ...(target.head.clientRequestId !== undefined ? { clientRequestId: target.head.clientRequestId } : {}),
+      ...(target.head.ip ? { ip: target.head.ip } : {}),
+      ...(request.userAgent ? { userAgent: request.userAgent.slice(0, 256) } : {}),
+    };
+    const keyed = claims.key !== undefined ? { key: claims.key } : {};
+
+    // What this gateway already knows for good (a closed run, a wait past its quota of recorded repeats): no call.
+    const fact = statusCache.wait(claims.workflowId, claims.runId, id);
+    if (fact?.kind === 'closed') {
+      if (fact.digest === digest) return shaped(accepted(log, 'duplicate', id, requestId, { runStatus: fact.runStatus, cached: true }));
+      return answer(log, requestId, 'gone', 'this procedure has finished', { runStatus: fact.runStatus, cached: true });
+    }
+    if (fact?.kind === 'quiet') {
+      log.info({ recorded: false, cached: true }, 'callback repeat not recorded on the run');
+      return repeatAnswer(log, requestId, fact.answer, id, undefined, shaped);
+    }
+
+    const check = requestAttributes(wait, payload, target.bodyType, query, (name) => request.header(name));
+    const bindingError = (bound: Readonly<Record<string, string>> | undefined): FieldError | undefined => {
+      if (!check.ok || !wait.bind || !bound || !Object.prototype.hasOwnProperty.call(bound, wait.name)) return undefined;
+      const value = check.attributes[wait.bind.attribute];
+      return value === undefined || bindingDigest(claims.runId, wait.name, value) !== bound[wait.name] ? { field: wait.bind.attribute, message: BINDING_MISMATCH } : undefined;
+    };
+    const refuseBinding = (error: FieldError): CallbackAnswer =>
+      answer(log, requestId, 'invalid-attributes', `${error.field}: ${error.message}`, { fields: [error.field], binding: true }, {}, [error]);
+
+    // Signal first: one call to Temporal for a callback that applies. The run checks everything again (the wait's
+    // state, revocation, the binding) and records on its ledger what did not apply; a closed run refuses the signal.
+    if (statusCheck === 'signal-first' && check.ok && !recentlyAccepted.has(`${claims.runId}\n${id}`)) {
+      const known = bindingError(statusCache.bound(claims.workflowId, claims.runId));
+      if (known) return refuseBinding(known);
+      const receivedAt = new Date().toISOString();
+      const signal: CallbackSignalArgs = { wait: wait.name, ...keyed, attributes: check.inputs, receivedAt, source, digest };
+      try {
+        await withDeadline(() => handle.signal(callbackSignal, signal));
+      } catch (err) {
+        if (classifyTemporalError(err) !== 'gone') return temporalError(log, requestId, 'signal', err);
+        // The rare path: the run has closed (or never existed). One describe tells a lost-202 retry (200) from 410.
+        return closedAnswer(target, digest, shaped);
+      }
+      rememberAccepted(`${claims.runId}\n${id}`);
+      return withDeclared(wait, accepted(log, 'accepted', id, requestId, {}, receivedAt), check.attributes);
+    }
+
     let memo: HookwaitMemo | undefined;
     try {
       const description = await withDeadline(() => handle.describe());
       if (description.type !== claims.procedure) return answer(log, requestId, 'not-found', 'no such callback URL');
       memo = description.memo?.[MEMO_KEY] as HookwaitMemo | undefined;
+      statusCache.rememberDescription(claims.workflowId, claims.runId, id, description.status.name, memo, repeatOutcome(memo, id, wait.name));
       if (description.status.name !== 'RUNNING') {
         // The same callback again after the run finished (its 202 was lost): still the duplicate answer.
         if (memo?.waits?.[id] === 'received' && memo.digests?.[id] === digest) return shaped(accepted(log, 'duplicate', id, requestId, { runStatus: description.status.name }));
@@ -231,18 +313,9 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     } catch (err) {
       return temporalError(log, requestId, 'describe', err);
     }
-    const revoked = (memo?.revoked?.includes(id) ?? false) || isRevokedBy(memo?.revokedRules, wait.name);
-    const source: CallbackSource = {
-      kind: 'http',
-      requestId,
-      ...(target.head.clientRequestId !== undefined ? { clientRequestId: target.head.clientRequestId } : {}),
-      ...(target.head.ip ? { ip: target.head.ip } : {}),
-      ...(request.userAgent ? { userAgent: request.userAgent.slice(0, 256) } : {}),
-    };
     const receivedAt = new Date().toISOString();
-    const keyed = claims.key !== undefined ? { key: claims.key } : {};
-    const waitStatus = memo?.waits?.[id];
-    if (revoked || waitStatus === 'timed_out' || waitStatus === 'received') {
+    const repeat = repeatOutcome(memo, id, wait.name);
+    if (repeat) {
       // Recorded on the run (the ledger) but never applied: no attributes travel with it. Past the run's quota of
       // recorded repeats, only counted and logged here, so retries cannot grow its history without bound.
       if (memo?.quiet?.includes(id)) {
@@ -254,32 +327,41 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
           if (classifyTemporalError(err) === 'unavailable') return temporalError(log, requestId, 'signal', err);
         }
       }
-      if (revoked) return answer(log, requestId, 'revoked', 'this callback URL has been revoked');
-      if (waitStatus === 'timed_out') return answer(log, requestId, 'late', 'this wait has already timed out');
-      return shaped(accepted(log, 'duplicate', id, requestId, {}, receivedAt));
+      return repeatAnswer(log, requestId, repeat, id, receivedAt, shaped);
     }
 
-    const check = requestAttributes(wait, payload, target.bodyType, query, (name) => request.header(name));
     if (!check.ok) {
       return answer(log, requestId, 'invalid-attributes', check.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: check.errors.map((e) => e.field) }, {}, check.errors);
     }
     // A wait bound to the run's input: once the run has published its bound value (as a digest), a callback for
     // another run's customer is refused here; before that the run itself refuses it (recorded as `rejected`).
-    const bound = wait.bind && memo?.bound && Object.prototype.hasOwnProperty.call(memo.bound, wait.name) ? memo.bound[wait.name] : undefined;
-    if (wait.bind && bound !== undefined) {
-      const value = check.attributes[wait.bind.attribute];
-      if (value === undefined || bindingDigest(claims.runId, wait.name, value) !== bound) {
-        const error: FieldError = { field: wait.bind.attribute, message: BINDING_MISMATCH };
-        return answer(log, requestId, 'invalid-attributes', `${error.field}: ${error.message}`, { fields: [error.field], binding: true }, {}, [error]);
-      }
-    }
+    const mismatch = bindingError(memo?.bound);
+    if (mismatch) return refuseBinding(mismatch);
     const signal: CallbackSignalArgs = { wait: wait.name, ...keyed, attributes: check.inputs, receivedAt, source, digest };
     try {
       await withDeadline(() => handle.signal(callbackSignal, signal));
     } catch (err) {
       return temporalError(log, requestId, 'signal', err);
     }
+    rememberAccepted(`${claims.runId}\n${id}`);
     return withDeclared(wait, accepted(log, 'accepted', id, requestId, {}, receivedAt), check.attributes);
+  };
+
+  /** A signal found no open run: one describe, for the answer (and this gateway remembers it: a closed run stays closed). */
+  const closedAnswer = async (target: CallbackTarget, digest: string, shaped: (a: CallbackAnswer) => CallbackAnswer): Promise<CallbackAnswer> => {
+    const { claims, log } = target;
+    const requestId = target.head.requestId;
+    const id = waitId(target.wait.name, claims.key);
+    try {
+      const description = await withDeadline(() => options.client.workflow.getHandle(claims.workflowId, claims.runId).describe());
+      if (description.type !== claims.procedure) return answer(log, requestId, 'not-found', 'no such callback URL');
+      const memo = description.memo?.[MEMO_KEY] as HookwaitMemo | undefined;
+      statusCache.rememberDescription(claims.workflowId, claims.runId, id, description.status.name, memo);
+      if (memo?.waits?.[id] === 'received' && memo.digests?.[id] === digest) return shaped(accepted(log, 'duplicate', id, requestId, { runStatus: description.status.name }));
+      return answer(log, requestId, 'gone', 'this procedure has finished', { runStatus: description.status.name });
+    } catch (err) {
+      return temporalError(log, requestId, 'describe', err);
+    }
   };
 
   return {
@@ -337,6 +419,28 @@ function accepted(log: Logger, outcome: 'accepted' | 'duplicate', wait: string, 
 function withDeclared(wait: WaitPoint, a: CallbackAnswer, attributes: Readonly<Record<string, unknown>> | undefined): CallbackAnswer {
   const declared = declaredSuccess(wait, attributes);
   return declared ? { ...a, declared } : a;
+}
+
+/** Why a callback to an open run will not apply (from its memo), or undefined when it still may. */
+function repeatOutcome(memo: HookwaitMemo | undefined, id: string, waitName: string): 'revoked' | 'late' | 'duplicate' | undefined {
+  if ((memo?.revoked?.includes(id) ?? false) || isRevokedBy(memo?.revokedRules, waitName)) return 'revoked';
+  const status = memo?.waits?.[id];
+  if (status === 'timed_out') return 'late';
+  if (status === 'received') return 'duplicate';
+  return undefined;
+}
+
+function repeatAnswer(
+  log: Logger,
+  requestId: string,
+  repeat: 'revoked' | 'late' | 'duplicate',
+  id: string,
+  receivedAt?: string,
+  shaped: (a: CallbackAnswer) => CallbackAnswer = (a) => a,
+): CallbackAnswer {
+  if (repeat === 'revoked') return answer(log, requestId, 'revoked', 'this callback URL has been revoked');
+  if (repeat === 'late') return answer(log, requestId, 'late', 'this wait has already timed out');
+  return shaped(accepted(log, 'duplicate', id, requestId, {}, receivedAt));
 }
 
 function temporalError(log: Logger, requestId: string, operation: string, err: unknown): CallbackAnswer {

@@ -1,5 +1,6 @@
-import { Worker } from '@temporalio/worker';
-import type { HookwaitConfig } from '../config';
+import { getHeapStatistics } from 'node:v8';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
+import type { HookwaitConfig, WorkerTuning } from '../config';
 import type { AnyProcedure } from '../definitions/procedure';
 import type { Logger } from '../logging/logger';
 import { hookwaitPlugin } from '../plugin';
@@ -12,6 +13,39 @@ export interface StartedWorker {
   /** Resolves when the worker has stopped. */
   readonly done: Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * The most workflow runs the standalone worker keeps in its cache unless `HOOKWAIT_MAX_CACHED_WORKFLOWS` says
+ * otherwise. A cached run costs the worker its sandbox (about 2 MiB for a hookwait procedure: every workflow module
+ * but the preloaded ones is its own copy); a run evicted from the cache replays its history on its next workflow
+ * task, so the bound trades memory for the time of one replay.
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 1_000;
+
+/** The Temporal SDK's own default for the cache (from the V8 heap limit), capped at {@link DEFAULT_MAX_CACHED_WORKFLOWS}. */
+export function defaultMaxCachedWorkflows(heapLimitBytes = getHeapStatistics().heap_size_limit): number {
+  const heapMiB = heapLimitBytes / 1024 / 1024;
+  return Math.min(DEFAULT_MAX_CACHED_WORKFLOWS, Math.max(Math.floor((Math.max(heapMiB - 200, 0) * 600) / 1024), 10));
+}
+
+/**
+ * The Temporal worker options the standalone worker passes for its tuning: the workflow cache always bounded
+ * (default {@link defaultMaxCachedWorkflows}: the SDK's, from the heap limit, at most 1,000), the other settings only
+ * when set.
+ *
+ * @example
+ * ```ts
+ * workerOptionsOf({ maxCachedWorkflows: 200 }); // { maxCachedWorkflows: 200 }
+ * workerOptionsOf({});                          // { maxCachedWorkflows: 1000 } with a heap limit of 2 GiB or more
+ * ```
+ */
+export function workerOptionsOf(tuning: WorkerTuning): Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions' | 'workflowTaskPollerBehavior'> {
+  return {
+    maxCachedWorkflows: tuning.maxCachedWorkflows ?? defaultMaxCachedWorkflows(),
+    ...(tuning.maxConcurrentWorkflowTaskExecutions !== undefined ? { maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions } : {}),
+    ...(tuning.workflowTaskPollers !== undefined ? { workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: tuning.workflowTaskPollers } } : {}),
+  };
 }
 
 /** Creates and runs the standalone worker: the given workflows module plus the hookwait plugin. */
@@ -28,6 +62,7 @@ export async function startWorker(
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath,
+    ...workerOptionsOf(config.worker),
     plugins: [
       hookwaitPlugin({
         procedures,
@@ -43,7 +78,7 @@ export async function startWorker(
     ],
   });
   const done = worker.run().finally(() => connection.close());
-  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, procedures: procedures.map((p) => p.name) }, 'worker running');
+  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, procedures: procedures.map((p) => p.name), ...workerOptionsOf(config.worker) }, 'worker running');
   return {
     worker,
     done,

@@ -95,6 +95,13 @@ export class Runtime {
   procedureMode = false;
   /** The worker's `HOOKWAIT_MAX_WAIT_TIMEOUT`, as the mint recorded it (absent in runs minted before it existed). */
   private maxWaitTimeoutMs: number | undefined;
+  /** Publishing coalesced: a procedure started with {@link COALESCED_PUBLISH}. */
+  private coalesce = false;
+  /** Waits whose `await` is blocked on their condition: their resumption publishes, so nothing else needs to first. */
+  private readonly awaiting = new Set<string>();
+  /** What the last coalesced flush upserted, so an unchanged memo or search-attribute set is not upserted again. */
+  private lastMemo: string | undefined;
+  private lastSearchAttributes: string | undefined;
 
   constructor(init: RuntimeInit) {
     const info = workflowInfo();
@@ -118,7 +125,8 @@ export class Runtime {
   apply(event: MachineEvent): void {
     const t = step(this.state, event, this.ctx);
     this.state = t.state;
-    if (t.publish) this.publish();
+    if (!t.publish) return;
+    this.publish();
   }
 
   private installHandlers(): void {
@@ -223,6 +231,9 @@ export class Runtime {
 
   /** A procedure's first step: every declared wait's URL, then one publish. */
   async mintAll(): Promise<void> {
+    // Procedures started from here on publish once per workflow task instead of once per change (fewer history
+    // events per callback); runs started before replay as they ran.
+    if (patched(COALESCED_PUBLISH)) this.coalesce = true;
     const urls = await this.mint([...this.known.keys()], [], 'Mint callback URLs');
     this.state = { ...this.state, callbackUrls: { ...this.state.callbackUrls, ...urls } };
     this.minted = true;
@@ -270,7 +281,12 @@ export class Runtime {
     if (wait.status === 'waiting') throw failure('WaitInProgress', `wait '${id}' is already being awaited`);
     if (wait.status === 'pending') {
       this.apply({ type: 'begin', id, at: new Date().toISOString(), timeoutMs });
-      await condition(() => waitSettled(this.state, id), timeoutMs, { summary: `${point.title} (${id})` });
+      this.awaiting.add(id);
+      try {
+        await condition(() => waitSettled(this.state, id), timeoutMs, { summary: `${point.title} (${id})` });
+      } finally {
+        this.awaiting.delete(id);
+      }
       this.apply({ type: 'end', id });
     }
     const settled = this.state.waits[id];
@@ -307,21 +323,48 @@ export class Runtime {
 
   /** What the gateway reads without a worker (memo), the list filters (search attributes) and the Web UI (details). */
   publish(): void {
-    upsertMemo({ [MEMO_KEY]: memoOf(this.state, MEMO_VERSION) });
+    if (this.coalesce) {
+      // A wait about to resume publishes through its own `end`, in this same activation: publishing now as well would
+      // only upsert twice in one workflow task.
+      if ([...this.awaiting].some((id) => waitSettled(this.state, id))) return;
+    }
+    this.flush();
+  }
+
+  /** Publishes now. */
+  private flush(): void {
+    const memo = memoOf(this.state, MEMO_VERSION);
+    const memoJson = this.coalesce ? JSON.stringify(memo) : undefined;
+    if (!this.coalesce || memoJson !== this.lastMemo) {
+      upsertMemo({ [MEMO_KEY]: memo });
+      this.lastMemo = memoJson;
+    }
     if (this.searchAttributes) {
       const waiting = Object.entries(this.state.waits)
         .filter(([, w]) => w.status === 'waiting' && w.deadline)
         .sort(([, a], [, b]) => String(a.deadline).localeCompare(String(b.deadline)))[0];
-      upsertSearchAttributes([
-        { key: HookwaitProcedure, value: this.state.procedure },
-        { key: HookwaitStatus, value: this.state.status },
-        { key: HookwaitWaitingFor, value: waiting ? waiting[0] : null },
-        { key: HookwaitDeadline, value: waiting?.[1].deadline ? new Date(waiting[1].deadline) : null },
-      ]);
+      const values = [this.state.procedure, this.state.status, waiting ? waiting[0] : null, waiting?.[1].deadline ?? null] as const;
+      const key = this.coalesce ? JSON.stringify(values) : undefined;
+      if (!this.coalesce || key !== this.lastSearchAttributes) {
+        upsertSearchAttributes([
+          { key: HookwaitProcedure, value: values[0] },
+          { key: HookwaitStatus, value: values[1] },
+          { key: HookwaitWaitingFor, value: values[2] },
+          { key: HookwaitDeadline, value: values[3] ? new Date(values[3]) : null },
+        ]);
+        this.lastSearchAttributes = key;
+      }
     }
     setCurrentDetails(renderCurrentDetails(this.state));
   }
 }
+
+/**
+ * Patch: a procedure does not publish (memo, search attributes, details) when a signal settles a wait it is blocked
+ * on (the wait's resumption publishes in the same workflow task), and skips a memo or search-attribute upsert whose
+ * values did not change.
+ */
+const COALESCED_PUBLISH = 'hookwait-coalesced-publish';
 
 /** Patch: a callback's string attribute over its `maxLength` is refused (asked only when one is). */
 const ATTRIBUTE_MAX_LENGTH = 'hookwait-attribute-max-length';

@@ -43,6 +43,9 @@ describe('loadConfig: defaults', () => {
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       maxWaitTimeoutMs: 30 * 24 * 3_600_000,
+      statusCheck: 'describe',
+      statusCacheSize: 10_000,
+      worker: {},
     });
     expect(c.keyring.keys.get('k1')).toEqual(Buffer.alloc(32, 1));
     expect(c).not.toHaveProperty('helpdesk');

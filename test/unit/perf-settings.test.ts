@@ -1,0 +1,83 @@
+import { ConfigError, loadConfig } from '../../src/config';
+import { createRunStatusCache } from '../../src/service/run-status-cache';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, defaultMaxCachedWorkflows, workerOptionsOf } from '../../src/worker/run-worker';
+import type { HookwaitMemo } from '../../src/core/run-state';
+
+const KEYS = `k1:${Buffer.alloc(32, 1).toString('base64')}`;
+const env = (extra: Record<string, string> = {}) => ({ HOOKWAIT_TOKEN_KEYS: KEYS, ...extra });
+const noFiles = { temporalConfigFile: false, readFile: (p: string): Buffer => { throw new Error(`unexpected read of ${p}`); } };
+
+describe('worker tuning', () => {
+  test('the standalone worker always bounds its workflow cache: the SDK\'s heap-derived default, at most 1,000', () => {
+    expect(workerOptionsOf(loadConfig(env(), noFiles).worker)).toEqual({ maxCachedWorkflows: defaultMaxCachedWorkflows() });
+    expect(defaultMaxCachedWorkflows(4096 * 1024 * 1024)).toBe(DEFAULT_MAX_CACHED_WORKFLOWS);
+    expect(defaultMaxCachedWorkflows(512 * 1024 * 1024)).toBe(182);
+    expect(defaultMaxCachedWorkflows(128 * 1024 * 1024)).toBe(10);
+  });
+
+  test('HOOKWAIT_MAX_CACHED_WORKFLOWS, HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS and HOOKWAIT_WORKFLOW_TASK_POLLERS reach the worker options', () => {
+    const c = loadConfig(env({ HOOKWAIT_MAX_CACHED_WORKFLOWS: '250', HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS: '20', HOOKWAIT_WORKFLOW_TASK_POLLERS: '10' }), noFiles);
+    expect(workerOptionsOf(c.worker)).toEqual({
+      maxCachedWorkflows: 250,
+      maxConcurrentWorkflowTaskExecutions: 20,
+      workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 10 },
+    });
+  });
+
+  test.each([
+    ['HOOKWAIT_MAX_CACHED_WORKFLOWS', '-1'],
+    ['HOOKWAIT_MAX_CACHED_WORKFLOWS', 'many'],
+    ['HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS', '0'],
+    ['HOOKWAIT_WORKFLOW_TASK_POLLERS', '1'],
+    ['HOOKWAIT_STATUS_CHECK', 'guess'],
+    ['HOOKWAIT_STATUS_CACHE_SIZE', '0'],
+  ])('%s=%j is refused, naming the setting', (name, value) => {
+    let err: unknown;
+    try {
+      loadConfig(env({ [name]: value }), noFiles);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).settings).toEqual([name]);
+  });
+
+  test('the gateway status check defaults to describe; signal-first is accepted', () => {
+    expect(loadConfig(env(), noFiles).statusCheck).toBe('describe');
+    expect(loadConfig(env({ HOOKWAIT_STATUS_CHECK: 'signal-first', HOOKWAIT_STATUS_CACHE_SIZE: '50' }), noFiles)).toMatchObject({ statusCheck: 'signal-first', statusCacheSize: 50 });
+  });
+});
+
+describe('the run status cache', () => {
+  const memo = (extra: Partial<HookwaitMemo> = {}): HookwaitMemo => ({ v: 2, procedure: 'p', status: 'completed', waits: { a: 'received' }, digests: { a: 'd1' }, ...extra });
+
+  test('keeps a closed run with the digest its wait accepted, and nothing about an open run but its quiet waits', () => {
+    const cache = createRunStatusCache();
+    cache.rememberDescription('w', 'r', 'a', 'RUNNING', memo({ status: 'waiting' }), 'duplicate');
+    expect(cache.wait('w', 'r', 'a')).toBeUndefined();
+    cache.rememberDescription('w', 'r', 'a', 'RUNNING', memo({ status: 'waiting', quiet: ['a'] }), 'duplicate');
+    expect(cache.wait('w', 'r', 'a')).toEqual({ kind: 'quiet', answer: 'duplicate' });
+    cache.rememberDescription('w', 'r', 'a', 'COMPLETED', memo());
+    expect(cache.wait('w', 'r', 'a')).toEqual({ kind: 'closed', runStatus: 'COMPLETED', digest: 'd1' });
+    cache.rememberDescription('w', 'r', 'b', 'COMPLETED', memo());
+    expect(cache.wait('w', 'r', 'b')).toEqual({ kind: 'closed', runStatus: 'COMPLETED' });
+  });
+
+  test('is bounded: the least recently used entry goes first', () => {
+    const cache = createRunStatusCache({ maxEntries: 2 });
+    cache.rememberDescription('w', 'r1', 'a', 'COMPLETED', undefined);
+    cache.rememberDescription('w', 'r2', 'a', 'COMPLETED', undefined);
+    expect(cache.wait('w', 'r1', 'a')).toBeDefined();
+    cache.rememberDescription('w', 'r3', 'a', 'COMPLETED', undefined);
+    expect(cache.wait('w', 'r2', 'a')).toBeUndefined();
+    expect(cache.wait('w', 'r1', 'a')).toBeDefined();
+    expect(cache.wait('w', 'r3', 'a')).toBeDefined();
+    expect(cache.size()).toBe(2);
+  });
+
+  test('keeps a run\'s bound digests once published', () => {
+    const cache = createRunStatusCache();
+    cache.rememberDescription('w', 'r', 'a', 'RUNNING', memo({ status: 'waiting', bound: { a: 'x' } }));
+    expect(cache.bound('w', 'r')).toEqual({ a: 'x' });
+  });
+});
