@@ -3,6 +3,7 @@
  * Every decision is the service's (src/service/callback-service.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { hookwaitLogger, type Logger } from '../logging/logger';
 import {
@@ -87,7 +88,16 @@ export function sendAnswer(
   a: { readonly outcome: Outcome; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body?: unknown; readonly raw?: RawBody },
 ): void {
   (res.locals as Locals).outcome = a.outcome;
-  for (const [k, v] of Object.entries(a.headers)) res.setHeader(k, v);
+  for (const [k, v] of Object.entries(a.headers)) {
+    // Last line of defence: a header Node refuses (the service encodes values already) is left out, never a throw.
+    try {
+      validateHeaderName(k);
+      validateHeaderValue(k, v);
+    } catch {
+      continue;
+    }
+    res.setHeader(k, v);
+  }
   if (!req.complete) {
     const declared = req.headers['transfer-encoding'] === undefined ? Number(req.headers['content-length'] ?? 'x') : Number.NaN;
     if (Number.isInteger(declared) && declared >= 0 && declared <= EARLY_REFUSAL_DRAIN_BYTES && !req.readableEnded) req.resume();

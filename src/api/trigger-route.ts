@@ -67,7 +67,9 @@ export function mountTriggerRoutes(
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       void service
         .deliver(target, { ...target.head, body, headers: headersOf(req), query: queryPairs(req.originalUrl) })
-        .then((a) => send(req, res, a), next);
+        .then((a) => send(req, res, a))
+        // A throw while writing the answer must reach the error handler, never become an unhandled rejection.
+        .catch(next);
     });
   });
   router.use('/hooks', problemErrorHandler(options.logger, options.bodyLimitBytes));

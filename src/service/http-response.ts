@@ -58,14 +58,41 @@ function fillJson(template: JsonBody | undefined, vars: Record<string, unknown>,
   return template;
 }
 
-/** Keeps the headers an answer may carry: names the gateway does not own, values without line breaks. */
+/**
+ * A header value Node will send: every character outside tab and printable ASCII (line breaks, other control
+ * characters, anything above U+007E such as `€`) percent-encoded as UTF-8, so a value a sender controls can neither
+ * split the header nor make `setHeader` throw. At most 4096 characters.
+ *
+ * @example
+ * ```ts
+ * headerValue('5 €');     // '5 %E2%82%AC'
+ * headerValue('a\r\nb');  // 'a%0D%0Ab'
+ * ```
+ */
+export function headerValue(value: string): string {
+  const encoded = value.replace(/[^\t\x20-\x7e]/gu, (c) => {
+    try {
+      return encodeURIComponent(c);
+    } catch {
+      return '%EF%BF%BD'; // a lone surrogate: U+FFFD
+    }
+  });
+  // Cut at 4096 without leaving half of a `%XX`.
+  return encoded.length <= 4096 ? encoded : encoded.slice(0, 4096).replace(/%[0-9A-F]?$/, '');
+}
+
+/**
+ * Keeps the headers an answer may carry: names the gateway does not own, values without line breaks, made sendable
+ * ({@link headerValue}).
+ */
 export function safeHeaders(headers: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (typeof headers !== 'object' || headers === null) return out;
   for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
     const lower = name.toLowerCase();
+    // A value with a line break is dropped (a procedure's header is never split or rewritten into two).
     if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/.test(name) || OWNED.has(lower) || typeof value !== 'string' || /[\r\n\0]/.test(value)) continue;
-    out[lower] = value.slice(0, 4096);
+    out[lower] = headerValue(value);
   }
   return out;
 }
@@ -83,7 +110,7 @@ export function safeHeaders(headers: unknown): Record<string, string> {
  */
 export function renderResponse(spec: ResponseSpec, vars: Record<string, unknown>): RenderedResponse {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(spec.headers)) headers[k] = fillTemplate(v, vars).replace(/[\r\n\0]/g, ' ');
+  for (const [k, v] of Object.entries(spec.headers)) headers[k] = headerValue(fillTemplate(v, vars));
   return shapeBody(spec.status, headers, spec.body === undefined ? undefined : typeof spec.body === 'string' ? spec.body : fillJson(spec.body, vars), (t) =>
     fillTemplate(t, vars, /html/i.test(headers['content-type'] ?? '') ? (s) => s.replace(/[&<>"']/g, (c) => HTML[c] as string) : undefined),
   );
