@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DefinitionError } from './definition-error';
 import { UnsafeNumber } from './unsafe-number';
+import { safeParseGuarded } from './zod-issues';
 
 /** A captured attribute value. Response attributes are scalars only, as in Intercom's "Wait for Webhook". */
 export type Scalar = string | number | boolean;
@@ -304,18 +305,18 @@ function checkOne(
   if (rawTooLong !== undefined) return { error: rawTooLong };
   if (raw instanceof UnsafeNumber) {
     // Exact digits are fine as a string; as a number they would silently change.
-    if (attribute.schema.safeParse(raw.text).success) raw = raw.text;
+    if (safeParseGuarded(attribute.schema, raw.text).success) raw = raw.text;
     else return { error: `is a number (${raw.text.slice(0, 40)}) beyond ±2^53 that cannot be kept exactly; send it as a string` };
   }
   if (raw !== undefined && raw !== null && typeof raw === 'object') {
     return { error: `must be a scalar (string, number or boolean), got ${Array.isArray(raw) ? 'an array' : 'an object'}` };
   }
   let input: unknown = raw;
-  let result = attribute.schema.safeParse(raw);
+  let result = safeParseGuarded(attribute.schema, raw);
   if (!result.success && form && typeof raw === 'string') {
     const converted = fromFormString(raw);
     if (converted !== undefined) {
-      result = attribute.schema.safeParse(converted);
+      result = safeParseGuarded(attribute.schema, converted);
       input = converted;
     }
   }

@@ -8,6 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { type Client, WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { z } from 'zod';
 import type { FieldError } from '../definitions/attributes';
+import { safeParseGuarded } from '../definitions/zod-issues';
 import { checkTriggers, NEVER_CAPTURED_HEADERS, type RequestPath, senderAuthHeaders, type Trigger } from '../definitions/trigger';
 import { TRIGGER_MEMO_KEY, TRIGGER_RESPONSE_MEMO_KEY, type TriggerInfo } from '../core/run-state';
 import { forMarkdown } from '../core/escape';
@@ -239,7 +240,7 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
     for (const part of ['headers', 'query', 'body'] as const) {
       const schema = trigger.expect[part];
       if (!schema) continue;
-      const parsed = schema.safeParse(parts[part]);
+      const parsed = safeParseGuarded(schema, parts[part]);
       if (parsed.success) parts[part] = parsed.data;
       else errors.push(...zodErrors(parsed.error, part));
     }
@@ -255,7 +256,7 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
       }
       input = mapped;
     }
-    const checked = trigger.procedure.input.safeParse(input);
+    const checked = safeParseGuarded(trigger.procedure.input, input);
     if (!checked.success) {
       const inputErrors = zodErrors(checked.error, 'input');
       return refuse(log, requestId, 'invalid-request', inputErrors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: inputErrors.map((e) => e.field) }, {}, inputErrors);
