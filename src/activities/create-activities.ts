@@ -5,7 +5,7 @@ import { parseMaxWaitTimeout } from '../definitions/duration';
 import type { AnyProcedure } from '../definitions/procedure';
 import { createLogger, hookwaitLogger, type Logger } from '../logging/logger';
 import { fromTemporalLogger } from '../logging/temporal-logger';
-import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { missingRunSearchAttributes } from '../workflows/search-attributes';
 import { CallbackTokenTooLongError, mintCallbackToken, type TokenKeyring } from '../security/callback-token';
 import type { CallConnectorInput, HookwaitActivities } from './activity-types';
 import { type ConversationChannel, LoggingConversationChannel } from './conversation-channel';
@@ -103,7 +103,7 @@ function searchAttributeCheck(configured: boolean, logger: Logger): (namespace: 
       check = (async () => {
         try {
           const { customAttributes } = await Context.current().client.connection.operatorService.listSearchAttributes({ namespace });
-          const missing = HOOKWAIT_SEARCH_ATTRIBUTES.map((k) => k.name).filter((name) => !customAttributes?.[name]);
+          const missing = missingRunSearchAttributes(customAttributes);
           if (missing.length === 0) return true;
           logger.warn({ namespace, missing }, `namespace '${namespace}' lacks hookwait's search attributes (${missing.join(', ')}): runs go on without them; run \`npx hookwait setup\`, then restart this worker`);
           return false;

@@ -16,7 +16,7 @@ import { hookwaitLogger, type Logger, silentLogger } from '../logging/logger';
 import { mintCallbackUrls } from '../activities/create-activities';
 import type { TokenKeyring } from '../security/callback-token';
 import { buildSenderVerifiers } from '../security/sender-auth-verifier';
-import { runStartOptions, startError } from '../client/start-procedure';
+import { runStartOptions, SearchAttributesNotRegisteredError, startError } from '../client/start-procedure';
 import { HookwaitTrigger } from '../workflows/search-attributes';
 import { TRIGGER_RESPONSE_UPDATE_ID, triggerResponseUpdate } from '../workflows/messages';
 import { CallbackBodyError, type CallbackBodyType, callbackBodyType, parseCallbackBody } from '../api/callback-body';
@@ -169,6 +169,22 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
   const client = options.client;
   const withDeadline = <T>(ms: number, fn: () => Promise<T>): Promise<T> => client.connection.withDeadline(Date.now() + ms, fn);
 
+  // `HookwaitTrigger` came after the other search attributes: a namespace set up before it (an upgrade without
+  // `hookwait setup`) refuses starts that set it. The first such refusal turns it off for this gateway (one error in
+  // the log), and the run starts without it rather than every trigger answering 503.
+  let triggerAttribute = options.searchAttributes ?? true;
+  const missingTriggerAttribute = (err: unknown): boolean => {
+    if (!triggerAttribute) return false;
+    const typed = startError(err, options.namespace, true);
+    if (!(typed instanceof SearchAttributesNotRegisteredError) || typed.attribute !== HookwaitTrigger.name) return false;
+    triggerAttribute = false;
+    logger.error(
+      { namespace: options.namespace, attribute: HookwaitTrigger.name },
+      `namespace '${options.namespace}' does not have the HookwaitTrigger search attribute: triggered runs start without it; run \`npx hookwait setup\`, then restart the gateway`,
+    );
+    return true;
+  };
+
   const find = (path: string): Trigger | undefined => byPath.get(path.replace(/^\/+|\/+$/g, '').toLowerCase());
 
   const refuse = (log: Logger, requestId: string, outcome: Outcome, detail: string, fields: Record<string, unknown> = {}, headers: Record<string, string> = {}, errors?: readonly FieldError[]): TriggerAnswer => {
@@ -289,9 +305,11 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
       summary: `trigger ${trigger.name}${deliveryId !== undefined ? `, delivery ${forMarkdown(deliveryId.slice(0, 64))}` : ''}`,
       searchAttributes,
     });
-    const startOptions = {
+    const startOptions = () => ({
       ...base,
-      ...(base.typedSearchAttributes ? { typedSearchAttributes: [...base.typedSearchAttributes, { key: HookwaitTrigger, value: trigger.name }] } : {}),
+      ...(base.typedSearchAttributes
+        ? { typedSearchAttributes: [...base.typedSearchAttributes, ...(triggerAttribute ? [{ key: HookwaitTrigger, value: trigger.name }] : [])] }
+        : {}),
       args: [input],
       // The Web UI's static details of the run: which webhook started it (values escaped for markdown).
       staticDetails: `Started by webhook trigger **${forMarkdown(trigger.name)}** (${forMarkdown(`/hooks/${trigger.path}`)})${deliveryId !== undefined ? `, delivery \`${deliveryId.slice(0, 128).replace(/[`\u0000-\u001f\u007f-\u009f]/g, '')}\`` : ''}`,
@@ -299,7 +317,17 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
       workflowIdConflictPolicy: 'USE_EXISTING' as const,
       // A delivery seen again after its run ended must not start a second run: the id stays taken.
       ...(deliveryId !== undefined ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
+    });
+    /** Runs `attempt`, once more without `HookwaitTrigger` when the namespace does not know it (see {@link missingTriggerAttribute}). */
+    const withoutUnknownTriggerAttribute = async <T>(attempt: () => Promise<T>): Promise<T> => {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!missingTriggerAttribute(err)) throw err;
+        return attempt();
+      }
     };
+    const startRun = () => withoutUnknownTriggerAttribute(() => withDeadline(timeoutMs, () => client.workflow.start(procedure.name, startOptions())));
     const vars = (runId: string | undefined): Record<string, unknown> => ({
       workflowId,
       runId: runId ?? null,
@@ -342,7 +370,7 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
 
     if (trigger.response.type === 'static') {
       try {
-        const handle = await withDeadline(timeoutMs, () => client.workflow.start(procedure.name, startOptions));
+        const handle = await startRun();
         return reply('trigger-started', renderResponse(trigger.response.spec, vars(handle.firstExecutionRunId)), handle.firstExecutionRunId);
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) return ended();
@@ -352,12 +380,17 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
 
     // fromProcedure: update-with-start; the answer is what the run computes with `run.respond`, within the timeout.
     const fallback = trigger.response.fallback;
-    const op = new WithStartWorkflowOperation(procedure.name, startOptions);
     const deadline = Date.now() + trigger.response.timeoutMs;
     let runId: string | undefined;
     try {
-      const update = await client.connection.withDeadline(deadline, () =>
-        client.workflow.startUpdateWithStart(triggerResponseUpdate, { updateId: TRIGGER_RESPONSE_UPDATE_ID, waitForStage: 'ACCEPTED', startWorkflowOperation: op }),
+      const update = await withoutUnknownTriggerAttribute(() =>
+        client.connection.withDeadline(deadline, () =>
+          client.workflow.startUpdateWithStart(triggerResponseUpdate, {
+            updateId: TRIGGER_RESPONSE_UPDATE_ID,
+            waitForStage: 'ACCEPTED',
+            startWorkflowOperation: new WithStartWorkflowOperation(procedure.name, startOptions()),
+          }),
+        ),
       );
       runId = update.workflowRunId;
       const given = await client.connection.withDeadline(deadline, () => update.result());
@@ -371,7 +404,7 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
       // reuses the running run (USE_EXISTING) learns it, and starts the run if the first request never got through.
       if (runId === undefined) {
         try {
-          runId = (await withDeadline(timeoutMs, () => client.workflow.start(procedure.name, startOptions))).firstExecutionRunId;
+          runId = (await startRun()).firstExecutionRunId;
         } catch (startErr) {
           if (startErr instanceof WorkflowExecutionAlreadyStartedError) return ended();
           return unavailable('start', startErr);

@@ -1,3 +1,4 @@
+import { missingRunSearchAttributes } from '../../src/workflows/search-attributes';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,5 +133,13 @@ describe('one copy of the Temporal SDK', () => {
 
   test("this repository's own install has one copy", () => {
     expect(findDuplicateSdkCopies(join(__dirname, '../../src/checks'), process.cwd())).toEqual([]);
+  });
+});
+
+describe("the worker's search-attribute check (review finding 5)", () => {
+  test('checks only the attributes a run upserts: a namespace lacking only HookwaitTrigger lacks none of them', () => {
+    expect(missingRunSearchAttributes({ HookwaitProcedure: 1, HookwaitStatus: 1, HookwaitWaitingFor: 1, HookwaitDeadline: 5 })).toEqual([]);
+    expect(missingRunSearchAttributes({ HookwaitProcedure: 1, HookwaitTrigger: 1 })).toEqual(['HookwaitStatus', 'HookwaitWaitingFor', 'HookwaitDeadline']);
+    expect(missingRunSearchAttributes(undefined)).toHaveLength(4);
   });
 });
