@@ -74,3 +74,47 @@ export function normalizeSenderAuth(decl: SenderAuthDecl, field: string): Sender
       throw new DefinitionError(`${field}.type`, "must be 'apiKey', 'standardWebhooks', 'hmacSha256' or 'hmacSha256Timestamped'");
   }
 }
+
+/**
+ * The request headers a signature covers besides the body, when `auth` is a signature (every type but `apiKey`, which
+ * vouches for the whole request): Standard Webhooks signs `webhook-id` and `webhook-timestamp`, the HMACs none.
+ * `undefined` for `apiKey`: anything the request carries is the key holder's.
+ *
+ * @example
+ * ```ts
+ * signedHeaders({ type: 'hmacSha256', secret: 'S', header: 'x-hub-signature-256' }); // []
+ * signedHeaders({ type: 'apiKey', secret: 'K', header: 'x-api-key' });                // undefined
+ * ```
+ */
+export function signedHeaders(auth: SenderAuth): readonly string[] | undefined {
+  switch (auth.type) {
+    case 'apiKey':
+      return undefined;
+    case 'standardWebhooks':
+      return ['webhook-id', 'webhook-timestamp'];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Refuses what a signature would not prove (a GET, a value read from the query string or an unsigned header) beside
+ * a signature-based `auth`: anyone holding one signed request could send it again with other values there.
+ * @throws {@link DefinitionError} naming the field.
+ */
+export function checkSignedParts(
+  auth: SenderAuth | undefined,
+  authField: string,
+  parts: { readonly methods: readonly string[]; readonly methodsField: string; readonly reads: readonly { readonly source: 'body' | 'query' | 'header'; readonly name?: string; readonly field: string }[] },
+): void {
+  if (!auth) return;
+  const signed = signedHeaders(auth);
+  if (signed === undefined) return;
+  const why = `${auth.type} (${authField}) signs the body only${signed.length > 0 ? ` and ${signed.join(', ')}` : ''}`;
+  const get = parts.methods.findIndex((m) => m.toUpperCase() === 'GET');
+  if (get >= 0) throw new DefinitionError(`${parts.methodsField}[${get}]`, `a GET has no body, so ${why}: it would prove nothing. Use apiKey auth for a GET, or POST`);
+  for (const r of parts.reads) {
+    if (r.source === 'body' || (r.source === 'header' && r.name !== undefined && signed.includes(r.name.toLowerCase()))) continue;
+    throw new DefinitionError(r.field, `${why}: a value from the ${r.source === 'query' ? 'query string' : 'header'} is not covered and could be changed in a replayed request. Read it from the body, or use apiKey auth`);
+  }
+}

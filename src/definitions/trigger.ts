@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { DefinitionError } from './definition-error';
 import { durationToMs, type Duration } from './duration';
 import type { AnyProcedure } from './procedure';
-import { normalizeSenderAuth, type SenderAuth, type SenderAuthDecl } from './sender-auth';
+import { checkSignedParts, normalizeSenderAuth, type SenderAuth, type SenderAuthDecl } from './sender-auth';
 
 /** The methods a trigger may accept. */
 export const TRIGGER_METHODS = ['POST', 'GET', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -255,6 +255,15 @@ export function defineTrigger(decl: TriggerDecl): Trigger {
     });
   }
   const idempotencyKey = decl.idempotencyKey !== undefined ? parseRequestPath(decl.idempotencyKey, 'idempotencyKey', forbidden.filter((h) => h !== 'webhook-id')) : undefined;
+  const source = (p: RequestPath): 'body' | 'query' | 'header' => (p.source === 'headers' ? 'header' : p.source);
+  checkSignedParts(auth, 'auth', {
+    methods,
+    methodsField: 'methods',
+    reads: [
+      ...(input ?? []).map((m) => ({ source: source(m.from), name: String(m.from.path[0]), field: `input.${m.field.join('.')}` })),
+      ...(idempotencyKey ? [{ source: source(idempotencyKey), name: String(idempotencyKey.path[0]), field: 'idempotencyKey' }] : []),
+    ],
+  });
   const response = normalizeTriggerResponse(decl.response, decl.name);
   return {
     kind: 'hookwait.trigger',

@@ -1,7 +1,7 @@
 import { type AttributesDecl, type NormalizedAttribute, normalizeAttributes } from './attributes';
 import { DefinitionError } from './definition-error';
 import { type Duration, maxWaitTimeoutMs, waitTimeoutToMs } from './duration';
-import { normalizeSenderAuth, type SenderAuth, type SenderAuthDecl } from './sender-auth';
+import { checkSignedParts, normalizeSenderAuth, type SenderAuth, type SenderAuthDecl } from './sender-auth';
 import { normalizeResponse, type ResponseDecl, type ResponseSpec, senderAuthHeaders } from './trigger';
 import { placeholderPaths } from './template-placeholders';
 
@@ -189,6 +189,11 @@ export function normalizeWait(name: string, decl: WaitDecl, field: string): Wait
       throw new DefinitionError(`${field}.attributes.${a.name}.path`, `header ${a.path[0]} authenticates this wait's callbacks and can never be captured`);
     }
   }
+  checkSignedParts(auth.auth, `${field}.auth`, {
+    methods: auth.methods ?? [],
+    methodsField: `${field}.methods`,
+    reads: attributes.map((a) => ({ source: a.from ?? 'body', name: String(a.path[0]), field: `${field}.attributes.${a.name}.from` })),
+  });
   if (onTimeout === 'branch') return { name, title: decl.title, attributes, timeoutMs, onTimeout, ...auth };
 
   const missing: string[] = [];

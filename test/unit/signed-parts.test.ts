@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { DefinitionError } from '../../src/definitions/definition-error';
+import { defineProcedure } from '../../src/definitions/procedure';
+import type { WaitDecl } from '../../src/definitions/wait-point';
+import { defineTrigger, type TriggerDecl } from '../../src/definitions/trigger';
+
+/** The field a DefinitionError names, or undefined when `fn` does not throw. */
+function fieldOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof DefinitionError) return err.field;
+    throw err;
+  }
+  return undefined;
+}
+
+const hmac = { type: 'hmacSha256', secret: 'S' } as const;
+const sw = { type: 'standardWebhooks', secret: 'S' } as const;
+const timestamped = { type: 'hmacSha256Timestamped', secret: 'S' } as const;
+const apiKey = { type: 'apiKey', secret: 'S' } as const;
+
+const waitWith = (w: Partial<WaitDecl>) => () =>
+  defineProcedure({ name: 'p', input: z.object({}), waits: { w: { title: 'W', attributes: ['v'], timeout: '1h', onTimeout: 'branch', ...w } as WaitDecl } });
+
+describe('a signature proves the body only (review finding 3)', () => {
+  test.each([
+    ['hmacSha256 on a GET wait', { auth: hmac, methods: ['GET'] }, 'waits.w.methods[0]'],
+    ['standardWebhooks with a query attribute', { auth: sw, attributes: { t: { from: 'query' } } }, 'waits.w.attributes.t.from'],
+    ['hmacSha256Timestamped with a header attribute', { auth: timestamped, attributes: { e: { from: 'header', path: 'x-event' } } }, 'waits.w.attributes.e.from'],
+  ] as const)('wait: %s is a definition error', (_what, w, field) => {
+    expect(fieldOf(waitWith(w as Partial<WaitDecl>))).toBe(field);
+  });
+
+  test('wait: the message says why and what to do', () => {
+    expect(waitWith({ auth: hmac, methods: ['POST', 'GET'] })).toThrow(/signs the body only.*apiKey/);
+  });
+
+  test.each([
+    ['apiKey on a GET with query and header attributes', { auth: apiKey, methods: ['GET'], attributes: { t: { from: 'query' }, e: { from: 'header', path: 'x-event' } } }],
+    ['a signature with body attributes', { auth: hmac, attributes: ['v', 'w'] }],
+    ['standardWebhooks with the signed webhook-id header', { auth: sw, attributes: { id: { from: 'header', path: 'webhook-id' } } }],
+    ['a GET without auth', { methods: ['GET'], attributes: { t: { from: 'query' } } }],
+  ] as const)('wait: %s is fine', (_what, w) => {
+    expect(fieldOf(waitWith(w as Partial<WaitDecl>))).toBeUndefined();
+  });
+
+  const procedure = defineProcedure({ name: 'p', input: z.object({ id: z.string() }), waits: { w: { title: 'W', attributes: ['x'], timeout: '1h', onTimeout: 'branch' } } });
+  const trigger = (t: Partial<TriggerDecl>) => () => defineTrigger({ name: 't', path: 'x', procedure, ...t });
+
+  test.each([
+    ['hmacSha256 on GET', { auth: hmac, methods: ['POST', 'GET'] }, 'methods[1]'],
+    ['an input from the query', { auth: hmac, input: { id: 'query.id' } }, 'input.id'],
+    ['an input from an unsigned header', { auth: sw, input: { id: 'headers.x-id' } }, 'input.id'],
+    ['an idempotency key from an unsigned header', { auth: timestamped, idempotencyKey: 'headers.x-delivery' }, 'idempotencyKey'],
+  ] as const)('trigger: %s with a signature is a definition error', (_what, t, field) => {
+    expect(fieldOf(trigger(t as Partial<TriggerDecl>))).toBe(field);
+  });
+
+  test.each([
+    ['apiKey on GET from the query', { auth: apiKey, methods: ['GET'], input: { id: 'query.id' } }],
+    ['standardWebhooks keyed by webhook-id', { auth: sw, idempotencyKey: 'headers.webhook-id', input: { id: 'body.id' } }],
+  ] as const)('trigger: %s is fine', (_what, t) => {
+    expect(fieldOf(trigger(t as Partial<TriggerDecl>))).toBeUndefined();
+  });
+});
