@@ -1,12 +1,14 @@
 /**
  * Review fixes that need the real gateway over HTTP (the rest are unit tests in test/unit/).
  */
+import { createHmac, randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Webhook } from 'standardwebhooks';
 import { defineTrigger } from '../src/definitions/trigger';
 import { createLogger } from '../src/logging/logger';
 import { createTriggerService } from '../src/service/trigger-service';
 import { HOOKWAIT_RUN_SEARCH_ATTRIBUTES, HookwaitProcedure, HookwaitTrigger } from '../src/workflows/search-attributes';
-import { startHarness, type Harness } from './helpers/harness';
+import { startHarness, TEST_SECRETS, type Harness } from './helpers/harness';
 import { triggeredOrderProcedure, triggerProcedures } from './fixtures/trigger-procedures';
 
 /** A trigger whose response header carries a value the sender chose. */
@@ -18,10 +20,14 @@ const echoHeader = defineTrigger({
   response: { status: 201, headers: { 'x-a': '{{input.orderId}}' }, body: { id: '{{workflowId}}' } },
 });
 
+/** Signed triggers without an idempotency key: a replayed request must not start a second run. */
+const signedSw = defineTrigger({ name: 'signedSw', path: 'review/signed-sw', procedure: triggeredOrderProcedure, auth: { type: 'standardWebhooks', secret: 'TEST_WHSEC' }, input: { orderId: 'body.id' } });
+const signedTs = defineTrigger({ name: 'signedTs', path: 'review/signed-ts', procedure: triggeredOrderProcedure, auth: { type: 'hmacSha256Timestamped', secret: 'TEST_HMAC_SECRET' }, input: { orderId: 'body.id' } });
+
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ procedures: triggerProcedures, triggers: [echoHeader], workflowsPath: require.resolve('./fixtures/trigger-workflows') });
+  h = await startHarness({ procedures: triggerProcedures, triggers: [echoHeader, signedSw, signedTs], workflowsPath: require.resolve('./fixtures/trigger-workflows') });
   await h.startWorker();
 });
 afterAll(async () => {
@@ -39,6 +45,47 @@ describe('review fixes through real HTTP', () => {
     const again = await fetch(`${h.gatewayUrl}/hooks/review/echo-header`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: 'plain' }) });
     expect(again.status).toBe(201);
     expect(again.headers.get('x-a')).toBe('plain');
+  });
+
+  async function runsOf(workflowId: string): Promise<number> {
+    let n = 0;
+    for await (const _w of h.env.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) n++;
+    return n;
+  }
+
+  test.each([
+    [
+      'standardWebhooks',
+      'review/signed-sw',
+      (body: string): Record<string, string> => {
+        const id = `msg_${randomUUID()}`;
+        const at = new Date();
+        return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(TEST_SECRETS.TEST_WHSEC).sign(id, at, body) };
+      },
+    ],
+    [
+      'hmacSha256Timestamped',
+      'review/signed-ts',
+      (body: string): Record<string, string> => {
+        const t = String(Math.floor(Date.now() / 1000));
+        return { 'x-hookwait-signature': `t=${t},v1=${createHmac('sha256', TEST_SECRETS.TEST_HMAC_SECRET).update(`${t}.${body}`).digest('hex')}` };
+      },
+    ],
+  ])('%s without an idempotency key: the same signed request again is the same delivery, one run (finding 4)', async (_type, path, sign) => {
+    const body = JSON.stringify({ id: `o-${randomUUID()}` });
+    const headers = { 'content-type': 'application/json', ...sign(body) };
+    const send = () => fetch(`${h.gatewayUrl}/hooks/${path}`, { method: 'POST', headers, body });
+    const first = await send();
+    const replay = await send();
+    expect([first.status, replay.status]).toEqual([201, 201]);
+    const a = (await first.json()) as { workflowId: string; runId: string };
+    const b = (await replay.json()) as { workflowId: string; runId: string };
+    expect(b).toEqual(a);
+    expect(await runsOf(a.workflowId)).toBe(1);
+    // Another signed message with the same body is another delivery.
+    const other = await fetch(`${h.gatewayUrl}/hooks/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...sign(body.replace('"}', ' "}')) }, body: body.replace('"}', ' "}') });
+    expect(other.status).toBe(201);
+    expect(((await other.json()) as { workflowId: string }).workflowId).not.toBe(a.workflowId);
   });
 });
 

@@ -129,6 +129,30 @@ function parseTimestamped(value: string): { readonly t: string; readonly v1: rea
   return t !== undefined && v1.length > 0 ? { t, v1 } : undefined;
 }
 
+/**
+ * The id of the signed message a request carries, once its sender check passed, in the timestamped modes: Standard
+ * Webhooks' `webhook-id`; for `hmacSha256Timestamped`, the signed time and a digest of the body. The same for a
+ * replay (or a retry) of that message; `undefined` for `apiKey` and `hmacSha256`, which sign no message id.
+ *
+ * @example
+ * ```ts
+ * signedMessageId({ type: 'standardWebhooks', secret: 'S' }, body, (n) => req.get(n)); // 'msg_2b…'
+ * ```
+ */
+export function signedMessageId(auth: SenderAuth, raw: Buffer, header: (name: string) => string | undefined): string | undefined {
+  switch (auth.type) {
+    case 'standardWebhooks':
+      return header('webhook-id') || undefined;
+    case 'hmacSha256Timestamped': {
+      const given = header(auth.header);
+      const parsed = given === undefined ? undefined : parseTimestamped(given);
+      return parsed ? `t${parsed.t}-${digest(raw).slice(0, 32)}` : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
 function verifier(auth: SenderAuth, keys: readonly string[], memory: ReplayMemory): SenderVerifier {
   switch (auth.type) {
     case 'apiKey':

@@ -15,7 +15,7 @@ import { forMarkdown } from '../core/escape';
 import { hookwaitLogger, type Logger, silentLogger } from '../logging/logger';
 import { mintCallbackUrls } from '../activities/create-activities';
 import type { TokenKeyring } from '../security/callback-token';
-import { buildSenderVerifiers } from '../security/sender-auth-verifier';
+import { buildSenderVerifiers, signedMessageId } from '../security/sender-auth-verifier';
 import { runStartOptions, SearchAttributesNotRegisteredError, startError } from '../client/start-procedure';
 import { HookwaitTrigger } from '../workflows/search-attributes';
 import { TRIGGER_RESPONSE_UPDATE_ID, triggerResponseUpdate } from '../workflows/messages';
@@ -225,9 +225,13 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
     const header = (name: string): string | undefined => (Object.prototype.hasOwnProperty.call(request.headers, name) ? request.headers[name] : undefined);
     const verify = verifiers.get(`trigger/${trigger.name}`);
     if (trigger.auth && !verify && options.verifySenders !== false) throw new Error(`no sender check for trigger ${trigger.name}`);
+    // A timestamped signature names its message: a request sent again within the tolerance (a replay, or a retry) is
+    // the same delivery, so without a declared idempotency key it is keyed by that message and starts nothing new.
+    let messageId: string | undefined;
     if (verify && !deliverOptions.skipAuth) {
       const verdict = verify(request.body, header, `trigger\n${trigger.name}`);
       if (!verdict.ok) return refuse(log, requestId, 'unauthorized', 'the request could not be authenticated', { reason: verdict.reason });
+      if (trigger.auth) messageId = signedMessageId(trigger.auth, request.body, header);
     }
     // The body.
     let body: Record<string, unknown> = {};
@@ -286,6 +290,8 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
         return refuse(log, requestId, 'invalid-request', `${e.field}: ${e.message}`, { fields: [field] }, {}, [e]);
       }
       deliveryId = String(key);
+    } else if (messageId !== undefined) {
+      deliveryId = messageId.length <= MAX_DELIVERY_ID_LENGTH ? messageId : `sha256-${createHash('sha256').update(messageId).digest('hex')}`;
     }
     return start(target, input, deliveryId);
   };
