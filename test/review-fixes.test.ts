@@ -24,10 +24,20 @@ const echoHeader = defineTrigger({
 const signedSw = defineTrigger({ name: 'signedSw', path: 'review/signed-sw', procedure: triggeredOrderProcedure, auth: { type: 'standardWebhooks', secret: 'TEST_WHSEC' }, input: { orderId: 'body.id' } });
 const signedTs = defineTrigger({ name: 'signedTs', path: 'review/signed-ts', procedure: triggeredOrderProcedure, auth: { type: 'hmacSha256Timestamped', secret: 'TEST_HMAC_SECRET' }, input: { orderId: 'body.id' } });
 
+/** A keyed trigger whose answer shows its input. */
+const keyedEcho = defineTrigger({
+  name: 'keyedEcho',
+  path: 'review/keyed-echo',
+  procedure: triggeredOrderProcedure,
+  idempotencyKey: 'body.key',
+  input: { orderId: 'body.id' },
+  response: { status: 201, body: { order: '{{input.orderId}}', id: '{{workflowId}}' } },
+});
+
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ procedures: triggerProcedures, triggers: [echoHeader, signedSw, signedTs], workflowsPath: require.resolve('./fixtures/trigger-workflows') });
+  h = await startHarness({ procedures: triggerProcedures, triggers: [echoHeader, signedSw, signedTs, keyedEcho], workflowsPath: require.resolve('./fixtures/trigger-workflows') });
   await h.startWorker();
 });
 afterAll(async () => {
@@ -45,6 +55,19 @@ describe('review fixes through real HTTP', () => {
     const again = await fetch(`${h.gatewayUrl}/hooks/review/echo-header`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: 'plain' }) });
     expect(again.status).toBe(201);
     expect(again.headers.get('x-a')).toBe('plain');
+  });
+
+  test("a repeated delivery is answered with the first delivery's input and logged as a repeat (finding 6)", async () => {
+    const key = `k-${randomUUID()}`;
+    const post = (id: string) => fetch(`${h.gatewayUrl}/hooks/review/keyed-echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key, id }) });
+    const first = await post('first');
+    const repeat = await post('someone-else');
+    expect([first.status, repeat.status]).toEqual([201, 201]);
+    const a = (await first.json()) as { order: string; id: string };
+    expect(a.order).toBe('first');
+    expect(await repeat.json()).toEqual(a);
+    const outcomes = h.gatewayLog.map((l) => JSON.parse(l) as { workflowId?: string; outcome?: string }).filter((l) => l.workflowId === a.id && l.outcome);
+    expect(outcomes.map((l) => l.outcome)).toEqual(['trigger-started', 'trigger-repeat']);
   });
 
   async function runsOf(workflowId: string): Promise<number> {

@@ -7,6 +7,7 @@ import { DefinitionError } from './definition-error';
 import { durationToMs, type Duration } from './duration';
 import type { AnyProcedure } from './procedure';
 import { checkSignedParts, normalizeSenderAuth, type SenderAuth, type SenderAuthDecl } from './sender-auth';
+import { placeholderPaths } from './template-placeholders';
 
 /** The methods a trigger may accept. */
 export const TRIGGER_METHODS = ['POST', 'GET', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -265,6 +266,21 @@ export function defineTrigger(decl: TriggerDecl): Trigger {
     ],
   });
   const response = normalizeTriggerResponse(decl.response, decl.name);
+  if (!auth) {
+    // A callback URL is a credential: only a sender who proved who it is may get one (a repeated delivery is answered
+    // to whoever presents its idempotency key again).
+    const spec = response.type === 'static' ? response.spec : response.fallback;
+    const where = response.type === 'static' ? 'response' : 'response.fallback';
+    const strings: string[] = [...Object.values(spec.headers)];
+    const walk = (v: unknown): void => {
+      if (typeof v === 'string') strings.push(v);
+      else if (Array.isArray(v)) v.forEach(walk);
+      else if (typeof v === 'object' && v !== null) Object.values(v).forEach(walk);
+    };
+    walk(spec.body);
+    const url = strings.flatMap(placeholderPaths).find((p) => p === 'callbackUrls' || p.startsWith('callbackUrls.'));
+    if (url !== undefined) throw new DefinitionError(where, `{{${url}}} hands out a callback URL (a credential): declare \`auth\` on this trigger, or leave it out of the response`);
+  }
   return {
     kind: 'hookwait.trigger',
     name: decl.name,

@@ -6,6 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { type Client, WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import type { z } from 'zod';
 import type { FieldError } from '../definitions/attributes';
 import { safeParseGuarded } from '../definitions/zod-issues';
@@ -311,7 +312,9 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
       summary: `trigger ${trigger.name}${deliveryId !== undefined ? `, delivery ${forMarkdown(deliveryId.slice(0, 64))}` : ''}`,
       searchAttributes,
     });
-    const startOptions = () => ({
+    // A static answer's start fails on a running run of the same delivery (FAIL), so a repeat is told apart and
+    // answered as one; update-with-start needs USE_EXISTING.
+    const startOptions = (conflict: 'FAIL' | 'USE_EXISTING' = 'USE_EXISTING') => ({
       ...base,
       ...(base.typedSearchAttributes
         ? { typedSearchAttributes: [...base.typedSearchAttributes, ...(triggerAttribute ? [{ key: HookwaitTrigger, value: trigger.name }] : [])] }
@@ -320,7 +323,7 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
       // The Web UI's static details of the run: which webhook started it (values escaped for markdown).
       staticDetails: `Started by webhook trigger **${forMarkdown(trigger.name)}** (${forMarkdown(`/hooks/${trigger.path}`)})${deliveryId !== undefined ? `, delivery \`${deliveryId.slice(0, 128).replace(/[`\u0000-\u001f\u007f-\u009f]/g, '')}\`` : ''}`,
       memo: { [TRIGGER_MEMO_KEY]: info },
-      workflowIdConflictPolicy: 'USE_EXISTING' as const,
+      workflowIdConflictPolicy: conflict,
       // A delivery seen again after its run ended must not start a second run: the id stays taken.
       ...(deliveryId !== undefined ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
     });
@@ -333,13 +336,14 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
         return attempt();
       }
     };
-    const startRun = () => withoutUnknownTriggerAttribute(() => withDeadline(timeoutMs, () => client.workflow.start(procedure.name, startOptions())));
-    const vars = (runId: string | undefined): Record<string, unknown> => ({
+    const startRun = (conflict?: 'FAIL' | 'USE_EXISTING') =>
+      withoutUnknownTriggerAttribute(() => withDeadline(timeoutMs, () => client.workflow.start(procedure.name, startOptions(conflict))));
+    const vars = (runId: string | undefined, runInput: unknown = input): Record<string, unknown> => ({
       workflowId,
       runId: runId ?? null,
       trigger: trigger.name,
       deliveryId: deliveryId ?? null,
-      input,
+      input: runInput,
       callbackUrls:
         runId && options.keyring && options.publicBaseUrl
           ? mintCallbackUrls({ keyring: options.keyring, publicBaseUrl: options.publicBaseUrl }, { namespace: options.namespace, procedure: procedure.name, workflowId, runId }, Object.keys(procedure.waits).map((wait) => ({ wait })))
@@ -361,14 +365,31 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
       const a = answer(log, requestId, 'unavailable', 'the workflow service is unavailable; retry later', { operation, error: typed }, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
       return { outcome: a.outcome, status: a.status, headers: a.headers, body: a.body as Problem, failedOperation: operation };
     };
-    /** A delivery whose run has already ended: the same answer, from what the run recorded. */
+    /**
+     * The input the run was started with (its first event), so a repeat's `{{input.*}}` is the first delivery's, never
+     * the repeating request's; null when it cannot be read.
+     */
+    const runInputOf = async (runId: string): Promise<unknown> => {
+      try {
+        const page = await withDeadline(timeoutMs, () =>
+          client.workflowService.getWorkflowExecutionHistory({ namespace: options.namespace, execution: { workflowId, runId }, maximumPageSize: 1 }),
+        );
+        const payloads = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+        return payloads ? await decodeFromPayloadsAtIndex(client.options.loadedDataConverter, 0, payloads) : null;
+      } catch (err) {
+        log.warn({ error: (err as Error)?.name }, "a repeated delivery's run input could not be read: its answer has no input values");
+        return null;
+      }
+    };
+    /** A delivery seen before (its run running or ended): the same answer, from what the run recorded. */
     const ended = async (): Promise<TriggerAnswer> => {
       try {
         const d = await withDeadline(timeoutMs, () => client.workflow.getHandle(workflowId).describe());
         const recorded = respond ? procedureResponse(d.memo?.[TRIGGER_RESPONSE_MEMO_KEY]) : undefined;
         if (recorded) return reply('trigger-repeat', recorded, d.runId, { runStatus: d.status.name });
         const spec = trigger.response.type === 'static' ? trigger.response.spec : trigger.response.fallback;
-        return reply('trigger-repeat', renderResponse(spec, vars(d.runId)), d.runId, { runStatus: d.status.name });
+        const needsInput = /\{\{\s*input\b/.test(JSON.stringify(spec));
+        return reply('trigger-repeat', renderResponse(spec, vars(d.runId, needsInput ? await runInputOf(d.runId) : null)), d.runId, { runStatus: d.status.name });
       } catch (err) {
         return unavailable('describe', err);
       }
@@ -376,7 +397,7 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
 
     if (trigger.response.type === 'static') {
       try {
-        const handle = await startRun();
+        const handle = await startRun('FAIL');
         return reply('trigger-started', renderResponse(trigger.response.spec, vars(handle.firstExecutionRunId)), handle.firstExecutionRunId);
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) return ended();

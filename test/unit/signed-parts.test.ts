@@ -64,3 +64,17 @@ describe('a signature proves the body only (review finding 3)', () => {
     expect(fieldOf(trigger(t as Partial<TriggerDecl>))).toBeUndefined();
   });
 });
+
+describe('callback URLs in a trigger response need sender auth (review finding 6)', () => {
+  const procedure = defineProcedure({ name: 'p', input: z.object({ id: z.string() }), waits: { w: { title: 'W', attributes: ['x'], timeout: '1h', onTimeout: 'branch' } } });
+  test.each([
+    ['in the body', { response: { status: 201, body: { next: '{{callbackUrls.w}}' } } }, 'response'],
+    ['in a header', { response: { status: 201, headers: { link: '<{{ callbackUrls.w }}>' } } }, 'response'],
+    ['all of them, in the fallback', { response: { type: 'fromProcedure', timeout: '2s', fallback: { status: 202, body: { urls: '{{callbackUrls}}' } } } }, 'response.fallback'],
+  ] as const)('without auth, %s: a definition error', (_what, t, field) => {
+    expect(fieldOf(() => defineTrigger({ name: 't', path: 'x', procedure, ...(t as Partial<TriggerDecl>) }))).toBe(field);
+  });
+  test('with auth: fine', () => {
+    expect(fieldOf(() => defineTrigger({ name: 't', path: 'x', procedure, auth: apiKey, response: { status: 201, body: { next: '{{callbackUrls.w}}' } } }))).toBeUndefined();
+  });
+});
