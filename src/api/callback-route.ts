@@ -85,7 +85,15 @@ export const EARLY_REFUSAL_DRAIN_BYTES = 16 * 1024;
 export function sendAnswer(
   req: Request,
   res: Response,
-  a: { readonly outcome: Outcome; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body?: unknown; readonly raw?: RawBody },
+  a: {
+    readonly outcome: Outcome;
+    readonly status: number;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly body?: unknown;
+    readonly raw?: RawBody;
+    /** An answer the author or the procedure declared (`run.respond`): never problem+json, its own content type kept. */
+    readonly authored?: boolean;
+  },
 ): void {
   (res.locals as Locals).outcome = a.outcome;
   for (const [k, v] of Object.entries(a.headers)) {
@@ -112,8 +120,9 @@ export function sendAnswer(
     res.status(a.status).type(a.raw.contentType).send(a.raw.text);
     return;
   }
-  const isProblem = a.status >= 400;
-  res.status(a.status).type(isProblem ? PROBLEM_CONTENT_TYPE : 'application/json').send(JSON.stringify(a.body));
+  // problem+json only for the answers the gateway builds itself; a procedure's 4xx keeps its own (or JSON's) type.
+  const contentType = a.authored ? (a.headers['content-type'] ?? 'application/json') : a.status >= 400 ? PROBLEM_CONTENT_TYPE : 'application/json';
+  res.status(a.status).type(contentType).send(JSON.stringify(a.body));
 }
 
 /** The raw bytes of the request, if hookwait (or the host app, keeping them as `rawBody`) read them. */

@@ -60,6 +60,8 @@ export interface TriggerAnswer {
   /** The run the request started (or found, for a repeated delivery). */
   readonly run?: { readonly workflowId: string; readonly runId?: string };
   readonly failedOperation?: string;
+  /** The answer was declared (the trigger's response, the procedure's `run.respond`), not built by the gateway. */
+  readonly authored?: boolean;
 }
 
 /** What is known before the body is read. `path` is what follows `/hooks/`. */
@@ -358,6 +360,7 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
         ...(r.json !== undefined ? { body: r.json } : {}),
         ...(r.raw ? { raw: r.raw } : {}),
         run: { workflowId, ...(runId ? { runId } : {}) },
+        authored: true,
       };
     };
     const unavailable = (operation: string, err: unknown): TriggerAnswer => {
