@@ -98,8 +98,9 @@ export function safeHeaders(headers: unknown): Record<string, string> {
 }
 
 /**
- * Renders a declared response with `vars`: placeholders in header values and in the body (HTML-escaped in a
- * `text/html` body, since the values may come from a sender). A string body is sent as text (its `content-type`
+ * Renders a declared response with `vars`: placeholders in header values and in the body (markup-escaped in a text
+ * body of any type but `text/plain` and JSON, since the values may come from a sender; a text body also gets
+ * `X-Content-Type-Options: nosniff` and a sandboxing `Content-Security-Policy` unless declared). A string body is sent as text (its `content-type`
  * header, default `text/plain; charset=utf-8`), anything else as JSON; a 204 has no body.
  *
  * @example
@@ -112,9 +113,21 @@ export function renderResponse(spec: ResponseSpec, vars: Record<string, unknown>
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.headers)) headers[k] = headerValue(fillTemplate(v, vars));
   return shapeBody(spec.status, headers, spec.body === undefined ? undefined : typeof spec.body === 'string' ? spec.body : fillJson(spec.body, vars), (t) =>
-    fillTemplate(t, vars, /html/i.test(headers['content-type'] ?? '') ? (s) => s.replace(/[&<>"']/g, (c) => HTML[c] as string) : undefined),
+    fillTemplate(t, vars, needsMarkupEscape(headers['content-type']) ? (s) => s.replace(/[&<>"']/g, (c) => HTML[c] as string) : undefined),
   );
 }
+
+/**
+ * Whether values filled into a text body of this content type are markup-escaped: for every type but plain text and
+ * JSON (HTML, SVG, XML and anything a browser might render), so a sender's value cannot become markup.
+ */
+function needsMarkupEscape(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false; // text/plain, the default
+  return !/^\s*(text\/plain|application\/json|application\/[\w.-]+\+json)\s*(;|$)/i.test(contentType);
+}
+
+/** Set on every text body unless the answer declares its own: no sniffing, no scripts, no loads, a sandboxed page. */
+const RAW_BODY_DEFAULTS: Readonly<Record<string, string>> = { 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; sandbox" };
 
 function shapeBody(status: number, headers: Record<string, string>, body: unknown, text: (t: string) => string = (t) => t): RenderedResponse {
   if (status === 204 || body === undefined) {
@@ -123,7 +136,7 @@ function shapeBody(status: number, headers: Record<string, string>, body: unknow
   }
   if (typeof body === 'string') {
     const { 'content-type': contentType, ...rest } = headers;
-    return { status, headers: rest, raw: { contentType: contentType ?? 'text/plain; charset=utf-8', text: text(body) } };
+    return { status, headers: { ...RAW_BODY_DEFAULTS, ...rest }, raw: { contentType: contentType ?? 'text/plain; charset=utf-8', text: text(body) } };
   }
   return { status, headers, json: body };
 }

@@ -34,9 +34,28 @@ describe('header values an answer carries (review finding 1)', () => {
   });
 
   test("a procedure's run.respond header is sendable; one with a line break is dropped", () => {
-    const r = procedureResponse({ status: 200, headers: { x: '€', 'x-split': 'a\r\nb' }, body: 'ok' });
+    const r = procedureResponse({ status: 200, headers: { x: '€', 'x-split': 'a\r\nb' }, body: { ok: true } });
     expect(r?.headers).toEqual({ x: '%E2%82%AC' });
     expect(() => sendable(r?.headers ?? {})).not.toThrow();
     expect(safeHeaders({ y: 'ü' })).toEqual({ y: '%C3%BC' });
+  });
+});
+
+describe('text bodies filled with sender values (review finding 7)', () => {
+  const evil = { input: { name: '<svg onload=alert(1)>' } };
+  test.each(['image/svg+xml', 'application/xml', 'text/xml; charset=utf-8', 'text/html', 'application/xhtml+xml', 'text/markdown'])('%s: values are escaped', (type) => {
+    const r = renderResponse({ status: 200, headers: { 'content-type': type }, body: '<x>{{input.name}}</x>' }, evil);
+    expect(r.raw?.text).toBe('<x>&lt;svg onload=alert(1)&gt;</x>');
+  });
+  test.each([undefined, 'text/plain; charset=utf-8', 'application/json', 'application/problem+json'])('%s: values as they are', (type) => {
+    const r = renderResponse({ status: 200, headers: type ? { 'content-type': type } : {}, body: '{{input.name}}' }, evil);
+    expect(r.raw?.text).toBe('<svg onload=alert(1)>');
+  });
+  test('a text body is sent with nosniff and a sandboxing CSP, unless the answer declares its own', () => {
+    const r = renderResponse({ status: 200, headers: { 'content-type': 'text/html' }, body: '<p>hi</p>' }, {});
+    expect(r.headers).toEqual({ 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; sandbox" });
+    const own = renderResponse({ status: 200, headers: { 'content-type': 'text/html', 'content-security-policy': "default-src 'self'" }, body: '<p>hi</p>' }, {});
+    expect(own.headers['content-security-policy']).toBe("default-src 'self'");
+    expect(procedureResponse({ status: 200, body: '<p>procedure</p>' })?.headers).toMatchObject({ 'x-content-type-options': 'nosniff' });
   });
 });
