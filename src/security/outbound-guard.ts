@@ -98,10 +98,16 @@ const V6: readonly Range[] = [
   cidr('fec0::/10', 'link-local'),
   cidr('ff00::/8', 'multicast'),
   cidr('100::/64', 'reserved'),
+  // Teredo: a tunnel to whatever IPv4 address it carries (obfuscated): refused as a whole.
+  cidr('2001::/32', 'reserved'),
 ];
-/** IPv6 ranges that carry an IPv4 address, and where: mapped, IPv4-compatible, NAT64 (last 4 bytes), 6to4 (bytes 2-5). */
+/**
+ * IPv6 ranges that carry an IPv4 address, and where: mapped, IPv4-translated (SIIT), IPv4-compatible, NAT64 (last 4
+ * bytes), 6to4 (bytes 2-5).
+ */
 const EMBEDDING: readonly { readonly net: Range; readonly at: number }[] = [
   { net: cidr('::ffff:0:0/96', 'reserved'), at: 12 },
+  { net: cidr('::ffff:0:0:0/96', 'reserved'), at: 12 },
   { net: cidr('::/96', 'reserved'), at: 12 },
   { net: cidr('64:ff9b::/96', 'reserved'), at: 12 },
   { net: cidr('64:ff9b:1::/48', 'reserved'), at: 12 },
@@ -110,8 +116,8 @@ const EMBEDDING: readonly { readonly net: Range; readonly at: number }[] = [
 
 /**
  * The range a literal IP address falls in when outbound calls must not reach it, or undefined for a public address.
- * IPv6 forms that carry an IPv4 address (`::ffff:127.0.0.1`, `::ffff:7f00:1`, `::127.0.0.1`, NAT64, 6to4) are
- * judged by the IPv4 address they carry. Anything that is not an IP address is `reserved` (refused).
+ * IPv6 forms that carry an IPv4 address (`::ffff:127.0.0.1`, `::ffff:7f00:1`, `::ffff:0:7f00:1`, `::127.0.0.1`,
+ * NAT64, 6to4) are judged by the IPv4 address they carry; Teredo (`2001::/32`) is refused. Anything that is not an IP address is `reserved` (refused).
  *
  * @example
  * ```ts

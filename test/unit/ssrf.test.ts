@@ -45,12 +45,18 @@ describe('classifyAddress', () => {
     ['::127.0.0.1', 'loopback'],
     ['64:ff9b::a9fe:a9fe', 'metadata'],
     ['2002:7f00:1::', 'loopback'],
+    // IPv4-translated (SIIT) and Teredo (review finding 9)
+    ['::ffff:0:7f00:1', 'loopback'],
+    ['::ffff:0:a9fe:a9fe', 'metadata'],
+    ['::ffff:0:10.0.0.1', 'private'],
+    ['2001:0:4136:e378:8000:63bf:80ff:fffe', 'reserved'],
+    ['2001::1', 'reserved'],
     ['not-an-ip', 'reserved'],
   ])('%s is %s', (ip, range) => {
     expect(classifyAddress(ip)).toBe(range);
   });
 
-  test.each(['93.184.215.14', '8.8.8.8', '172.32.0.1', '100.128.0.1', '192.169.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '2002:808:808::'])('%s is public', (ip) => {
+  test.each(['93.184.215.14', '8.8.8.8', '172.32.0.1', '100.128.0.1', '192.169.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '2002:808:808::', '::ffff:0:808:808', '2001:4860::8888'])('%s is public', (ip) => {
     expect(classifyAddress(ip)).toBeUndefined();
   });
 });
