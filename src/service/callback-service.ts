@@ -245,7 +245,15 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     }
 
     const handle = options.client.workflow.getHandle(claims.workflowId, claims.runId);
-    const digest = callbackDigest(isBodyless(target.head.method) ? { ...request, body: Buffer.from(new URLSearchParams(Object.entries(query)).toString()) } : request);
+    const bodyless = isBodyless(target.head.method);
+    // What the attributes read beside the body (a GET's query is its body here): part of what makes it the same callback.
+    const beside = wait.attributes
+      .filter((a) => a.from === 'header' || (a.from === 'query' && !bodyless))
+      .map((a): [string, string | undefined] => {
+        const name = String(a.path[0]);
+        return [`${a.from}:${name}`, a.from === 'header' ? request.header(name) : Object.prototype.hasOwnProperty.call(query, name) ? query[name] : undefined];
+      });
+    const digest = callbackDigest(bodyless ? { ...request, body: Buffer.from(new URLSearchParams(Object.entries(query)).toString()) } : request, beside);
     // A repeat gets the wait's declared answer too (a browser reloading the redirect), filled from its own request.
     const shaped = (a: CallbackAnswer): CallbackAnswer => {
       if (wait.redirect === undefined && wait.response === undefined) return a;
@@ -458,12 +466,20 @@ export function classifyTemporalError(err: unknown): 'gone' | 'unavailable' {
 
 /**
  * Identifies one callback for the "same callback again" check: its delivery id when the sender gives one
- * (`webhook-id`, `idempotency-key`, `x-request-id` is not one), else its exact bytes. 128 bits, base64url.
+ * (`webhook-id`, `idempotency-key`, `x-request-id` is not one), else its exact bytes and the values its wait reads
+ * beside the body (`beside`: query parameters and headers, by name), so the same body with another query is another
+ * callback. 128 bits, base64url.
+ *
+ * @example
+ * ```ts
+ * callbackDigest({ body, header: (n) => req.get(n) }, [['query:tenant', 't1']]);
+ * ```
  */
-export function callbackDigest(request: Pick<CallbackRequest, 'body' | 'header'>): string {
+export function callbackDigest(request: Pick<CallbackRequest, 'body' | 'header'>, beside: readonly (readonly [string, string | undefined])[] = []): string {
   const deliveryId = request.header('webhook-id') ?? request.header('idempotency-key');
   const hash = createHash('sha256');
   if (deliveryId) hash.update('id:').update(deliveryId);
-  else hash.update('body:').update(request.body);
+  else if (beside.length === 0) hash.update('body:').update(request.body);
+  else hash.update(`body+${request.body.length}:`).update(request.body).update(JSON.stringify(beside.map(([k, v]) => [k, v ?? null])));
   return hash.digest('base64url').slice(0, 22);
 }
