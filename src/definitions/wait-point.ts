@@ -231,8 +231,8 @@ function normalizeHttpContract(
     for (const p of placeholderPaths(text)) if (!names.has(p)) throw new DefinitionError(where, `{{${p}}} names no attribute of this wait (${[...names].join(', ')})`);
   };
   if (decl.redirect !== undefined) {
-    if (typeof decl.redirect !== 'string' || decl.redirect.length > 2048 || !REDIRECT_ORIGIN.test(decl.redirect) || decl.redirect.startsWith('//')) {
-      throw new DefinitionError(`${field}.redirect`, `must be an absolute http(s) URL or a path starting with /, with placeholders only after the host, got ${JSON.stringify(decl.redirect)}`);
+    if (typeof decl.redirect !== 'string' || decl.redirect.length > 2048 || !REDIRECT_ORIGIN.test(decl.redirect) || decl.redirect.startsWith('//') || decl.redirect.includes('\\')) {
+      throw new DefinitionError(`${field}.redirect`, `must be an absolute http(s) URL or a path starting with / (not // and no backslash: browsers read /\\host as another host), with placeholders only after the host, got ${JSON.stringify(decl.redirect)}`);
     }
     checkPlaceholders(decl.redirect, `${field}.redirect`);
     if (decl.response !== undefined) throw new DefinitionError(`${field}.response`, 'a wait answers with a redirect or a response, not both');

@@ -28,6 +28,8 @@ describe('a wait’s HTTP contract, checked at definition', () => {
     ['an unknown source', { attributes: { a: { from: 'cookie' } } }, 'w.attributes.a.from'],
     ['a redirect with a placeholder in the host', { redirect: 'https://{{x}}.example.com/' }, 'w.redirect'],
     ['a protocol-relative redirect', { redirect: '//evil.example/' }, 'w.redirect'],
+    ['a backslash redirect a browser reads as protocol-relative (review finding 11)', { redirect: '/\\evil.example/' }, 'w.redirect'],
+    ['a backslash after the slash, in the middle', { redirect: '/\\/evil.example/' }, 'w.redirect'],
     ['a javascript: redirect', { redirect: 'javascript:alert(1)' }, 'w.redirect'],
     ['a redirect naming no attribute', { redirect: '/done?s={{nope}}' }, 'w.redirect'],
     ['a 5xx response', { response: { status: 500 } }, 'w.response.status'],

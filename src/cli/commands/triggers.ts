@@ -29,7 +29,7 @@ export async function triggersCommand(args: string[], ctx: CliContext): Promise<
     response: t.response.type === 'static' ? { type: 'static', status: t.response.spec.status } : { type: 'fromProcedure', timeoutMs: t.response.timeoutMs, fallbackStatus: t.response.fallback.status },
   }));
   if (values.json) {
-    ctx.io.out(`${JSON.stringify(rows)}\n`);
+    ctx.io.out(`${jsonForTerminal(rows)}\n`);
     return EXIT.ok;
   }
   if (rows.length === 0) {
