@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { waitId } from '../core/run-state';
+import type { ConnectorPoint } from '../definitions/connector';
 import type { AnyProcedure } from '../definitions/procedure';
 import { createLogger, hookwaitLogger, type Logger } from '../logging/logger';
 import { fromTemporalLogger } from '../logging/temporal-logger';
@@ -8,11 +9,18 @@ import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { CallbackTokenTooLongError, mintCallbackToken, type TokenKeyring } from '../security/callback-token';
 import type { CallConnectorInput, HookwaitActivities } from './activity-types';
 import { type ConversationChannel, LoggingConversationChannel } from './conversation-channel';
-import { callConnector, CONNECTOR_MISCONFIGURED } from './data-connector';
+import { callConnector, CONNECTOR_MISCONFIGURED, type ConnectorThrottledEvent } from './data-connector';
 
 export interface HookwaitActivitiesOptions {
   /** The procedures whose data connectors the worker calls; default none (plain workflows with `createCallback`). */
   readonly procedures?: readonly AnyProcedure[];
+  /** Connectors made by `defineConnector` that workflows call (`callConnector`, `pollConnector`, a wait's `poll`, `run.poll`). */
+  readonly connectors?: readonly ConnectorPoint[];
+  /**
+   * Called on each 429 a connector's target answers (the call is retried after its Retry-After). Also logged as
+   * `connector throttled by its target` with `throttled: true`. E.g. increment your own metric.
+   */
+  readonly onConnectorThrottled?: (event: ConnectorThrottledEvent) => void;
   readonly keyring: TokenKeyring;
   /** Callback URLs are `<publicBaseUrl>/callbacks/<token>`. */
   readonly publicBaseUrl: string;
@@ -127,20 +135,31 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
   const logger = hookwaitLogger(options.logger ?? createLogger()).child({ component: 'activities' });
   const channel = options.channel ?? new LoggingConversationChannel(logger, { undelivered: true });
   const searchAttributesUsable = searchAttributeCheck(options.searchAttributes ?? true, logger);
-  async function callDeclaredConnector({ procedure, connector, variables: given, callbackWaits }: CallConnectorInput): Promise<unknown> {
+  const standalone = new Map((options.connectors ?? []).map((c) => [c.name, c]));
+  async function callDeclaredConnector({ procedure, connector, variables: given, callbackWaits, standalone: isStandalone }: CallConnectorInput): Promise<unknown> {
+    if (isStandalone === true) {
+      const point = standalone.get(connector);
+      if (!point) throw ApplicationFailure.nonRetryable(`connector '${connector}' is not registered with this worker's hookwait plugin: add it to hookwaitPlugin({ connectors })`, CONNECTOR_MISCONFIGURED);
+      return callConnector(point, given, connectorContext());
+    }
     const p = procedures.get(procedure);
     const point = p && Object.prototype.hasOwnProperty.call(p.connectors, connector) ? p.connectors[connector] : undefined;
     if (!point) {
       throw ApplicationFailure.nonRetryable(`connector '${connector}' of procedure '${procedure}' is not registered with this worker's hookwait plugin`, CONNECTOR_MISCONFIGURED);
     }
-    const signal = cancellationSignal();
     const variables = callbackWaits === undefined ? given : { ...given, callbackUrls: mintCallbackUrls(options, { procedure, ...currentRun() }, callbackWaits) };
-    return callConnector(point, variables, {
+    return callConnector(point, variables, connectorContext(procedure));
+  }
+  function connectorContext(procedure?: string) {
+    const signal = cancellationSignal();
+    const log = activityLogger(logger);
+    return {
       fetch: options.fetch ?? fetch,
       env: options.env ?? process.env,
-      logger: activityLogger(logger).child({ procedure }),
+      logger: procedure !== undefined ? log.child({ procedure }) : log,
       ...(signal ? { signal } : {}),
-    });
+      ...(options.onConnectorThrottled ? { onThrottled: options.onConnectorThrottled } : {}),
+    };
   }
 
   return {

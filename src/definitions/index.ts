@@ -7,3 +7,4 @@ export * from './wait-point';
 export * from './zod-issues';
 export * from './sender-auth';
 export * from './unsafe-number';
+export * from './poll';

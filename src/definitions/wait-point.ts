@@ -1,6 +1,7 @@
 import { type AttributesDecl, type NormalizedAttribute, normalizeAttributes } from './attributes';
 import { DefinitionError } from './definition-error';
 import { type Duration, waitTimeoutToMs } from './duration';
+import { normalizeProgress, type ProgressDecl, type ProgressPoint } from './poll';
 import { normalizeSenderAuth, type SenderAuth, type SenderAuthDecl } from './sender-auth';
 
 /** Who gets the conversation when a wait escalates: a team or a teammate. */
@@ -45,6 +46,16 @@ export interface WaitDecl<A extends AttributesDecl = AttributesDecl> {
    * ```
    */
   readonly bind?: WaitBindingDecl;
+  /**
+   * Progress messages while the wait is open: after each `every`, `message` is sent to the customer, at most `max`
+   * times (default 3), each once (idempotency key per index) and recorded on the ledger. They stop when the wait ends.
+   *
+   * @example
+   * ```ts
+   * progress: { every: '2m', message: 'We are still checking your documents ({{progress.elapsed}} so far).', max: 3 }
+   * ```
+   */
+  readonly progress?: ProgressDecl;
 }
 
 /** See {@link WaitDecl.bind}. */
@@ -65,6 +76,7 @@ export interface WaitPoint {
   readonly escalation?: { readonly message: string; readonly assignee: Assignee };
   readonly auth?: SenderAuth;
   readonly bind?: WaitBindingDecl;
+  readonly progress?: ProgressPoint;
 }
 
 export const WAIT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -149,6 +161,7 @@ export function normalizeWait(name: string, decl: WaitDecl, field: string): Wait
   const auth = {
     ...(decl.auth !== undefined ? { auth: normalizeSenderAuth(decl.auth, `${field}.auth`) } : {}),
     ...(decl.bind !== undefined ? { bind: checkBinding(decl.bind, attributes, `${field}.bind`) } : {}),
+    ...(decl.progress !== undefined ? { progress: normalizeProgress(decl.progress, `${field}.progress`) } : {}),
   };
   if (onTimeout === 'branch') return { name, title: decl.title, attributes, timeoutMs, onTimeout, ...auth };
 

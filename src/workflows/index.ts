@@ -4,3 +4,4 @@ export * from './messages';
 export * from './procedure-runtime';
 export { WaitEscalated } from './runtime';
 export * from './search-attributes';
+export { callConnector, pollConnector, type PollOptions, type PollResult } from './connector-calls';
