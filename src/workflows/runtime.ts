@@ -314,7 +314,7 @@ export class Runtime {
     }
     const settled = this.state.waits[id];
     if (settled?.status === 'received' && settled.attributes && settled.receivedAt) {
-      return { ok: true, attributes: settled.attributes, receivedAt: settled.receivedAt, ...(settled.completedBy === 'poll' ? { completedBy: 'poll' as const } : {}) };
+      return { ok: true, attributes: settled.attributes, receivedAt: settled.receivedAt, ...(settled.completedBy ? { completedBy: settled.completedBy } : {}) };
     }
     if (point.onTimeout === 'branch' || !point.escalation) return { ok: false, reason: 'timeout' };
     return this.escalate(id, point.escalation.message, point.escalation.assignee);

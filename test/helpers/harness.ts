@@ -7,6 +7,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { createGatewayApps } from '../../src/api/gateway-app';
 import type { RateLimits } from '../../src/api/callback-route';
 import type { ConversationChannel } from '../../src/activities/conversation-channel';
+import type { ConnectorPoint } from '../../src/definitions/connector';
 import type { AnyProcedure } from '../../src/definitions/procedure';
 import { hookwaitPlugin, type OpenTelemetryWorkerPlugin } from '../../src/plugin';
 import { generateKeyringSpec, parseKeyring, type TokenKeyring } from '../../src/security/callback-token';
@@ -30,7 +31,7 @@ export interface Harness {
   readonly gatewayLog: string[];
   /** Starts a worker with the hookwait plugin; stop it with the returned function. */
   /** Starts a worker with the plugin (on the harness's task queue unless told another); resolves to its stop. */
-  startWorker(options?: { channel?: ConversationChannel; env?: Record<string, string | undefined>; taskQueue?: string }): Promise<() => Promise<void>>;
+  startWorker(options?: { channel?: ConversationChannel; env?: Record<string, string | undefined>; taskQueue?: string; connectors?: readonly ConnectorPoint[] }): Promise<() => Promise<void>>;
   teardown(): Promise<void>;
 }
 
@@ -138,6 +139,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
             channel: options.channel ?? channel,
             logger: silentLogger,
             ...(options.env ? { env: options.env } : {}),
+            ...(options.connectors ? { connectors: options.connectors } : {}),
             ...(openTelemetry ? { openTelemetry } : {}),
           }),
         ],
