@@ -19,10 +19,11 @@ type ConnectorActivities = Pick<HookwaitActivities, 'hookwaitCallConnector' | 'h
 
 /**
  * The connector activities with the declaration's retry policy and timeout; a connector with `limits` is sent to its
- * own task queue (behind a patch: adding `limits` to a connector that parked runs have called is replay-safe).
+ * own task queue (behind a patch: adding `limits` to a connector that parked runs have called is replay-safe). A
+ * procedure decides the patch once, at its start (`limitsPatched`), before its first local activity: see DEVELOPERS.md.
  */
-export function connectorActivities(point: ConnectorPoint, owner: string | undefined, summary: string): ConnectorActivities {
-  const taskQueue = point.limits && patched(CONNECTOR_LIMITS_PATCH) ? connectorTaskQueue(workflowInfo().taskQueue, owner, point.name) : undefined;
+export function connectorActivities(point: ConnectorPoint, owner: string | undefined, summary: string, limitsPatched: () => boolean = () => patched(CONNECTOR_LIMITS_PATCH)): ConnectorActivities {
+  const taskQueue = point.limits && limitsPatched() ? connectorTaskQueue(workflowInfo().taskQueue, owner, point.name) : undefined;
   return proxyActivities<ConnectorActivities>({
     startToCloseTimeout: point.timeoutMs + 5_000,
     summary,

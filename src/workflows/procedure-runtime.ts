@@ -9,7 +9,7 @@ import { type AnyProcedure, findWait, type Procedure } from '../definitions/proc
 import type { Assignee, WaitDecl, WaitDefinition, WaitPoint } from '../definitions/wait-point';
 import { formatZodIssues } from '../definitions/zod-issues';
 import type { Callback, WaitPoll } from './callback';
-import { callDefinedConnector, checkedSchedule, connectorActivities, type PollOptions, type PollResult, runPoll, runtimePoll } from './connector-calls';
+import { callDefinedConnector, checkedSchedule, CONNECTOR_LIMITS_PATCH, connectorActivities, type PollOptions, type PollResult, runPoll, runtimePoll } from './connector-calls';
 import { channel, failure, Runtime, runtime, hasRuntime, WaitEscalated, type WaitSuccess, type WaitTimeout } from './runtime';
 import { waitId } from '../core/run-state';
 import { bindingDigest, boundInputValue } from '../core/run-binding';
@@ -144,6 +144,11 @@ export function procedure<
     }
     const rt: Runtime = runtime(() => ({ procedure: definition.name, conversationId, waits, ...(Object.keys(bindings).length > 0 ? { bindings } : {}) }));
     rt.procedureMode = true;
+    // Patches of new features are decided here, before the first local activity (the mint), and only when the
+    // procedure declares the feature: a patch first decided in the activation that resumes after a local activity may
+    // not replay (see DEVELOPERS.md, "Deciding patches").
+    const limitsPatched = (Object.values(definition.connectors) as ConnectorPoint[]).some((c) => c.limits) && patched(CONNECTOR_LIMITS_PATCH);
+    if (waits.some((w) => w.progress)) rt.decideProgress();
     await rt.mintAll();
 
     const pointOf = (name: string): WaitPoint => {
@@ -159,9 +164,16 @@ export function procedure<
     };
     const callProcedureConnector = async (name: string, vars: Record<string, unknown> | undefined, check?: number): Promise<unknown> => {
       const connector = connectorOf(name);
-      const activities = connectorActivities(connector, definition.name, check !== undefined ? `Poll ${connector.title}: check ${check}` : `Data connector: ${connector.title}`);
+      const activities = connectorActivities(connector, definition.name, check !== undefined ? `Poll ${connector.title}: check ${check}` : `Data connector: ${connector.title}`, () => limitsPatched);
       const variables = { input, attributes: attributesSoFar(rt), vars: vars ?? {} };
-      const poll = check !== undefined ? { check } : {};
+      const callbackWaits = (): { wait: string; key?: string }[] =>
+        Object.keys(rt.state.callbackUrls).map((id) => {
+          const w = rt.state.waits[id];
+          return w?.wait !== undefined && w.key !== undefined ? { wait: w.wait, key: w.key } : { wait: id };
+        });
+      // A poll's check is a new path: it takes the current activity without asking the older patch (no run of an older
+      // version polls), so no patch is first decided in the middle of a wait.
+      if (check !== undefined) return activities.hookwaitCallConnectorMinting({ procedure: definition.name, connector: name, variables, callbackWaits: callbackWaits(), check });
       // New runs pass no live URL (history keeps activity inputs): the activity mints `callbackUrls` again. It is a
       // new activity type, so a worker not yet upgraded answers "not registered" (retried) rather than failing the
       // call; runs that called connectors before this change replay the old call.
@@ -170,11 +182,7 @@ export function procedure<
             procedure: definition.name,
             connector: name,
             variables,
-            callbackWaits: Object.keys(rt.state.callbackUrls).map((id) => {
-              const w = rt.state.waits[id];
-              return w?.wait !== undefined && w.key !== undefined ? { wait: w.wait, key: w.key } : { wait: id };
-            }),
-            ...poll,
+            callbackWaits: callbackWaits(),
           })
         : activities.hookwaitCallConnector({ procedure: definition.name, connector: name, variables: { ...variables, callbackUrls: rt.state.callbackUrls } });
     };

@@ -117,6 +117,8 @@ export class Runtime {
   private readonly declaring = new Set<string>();
   /** Set by `procedure`: it publishes the escalated status itself, after unwinding the body. */
   procedureMode = false;
+  /** Whether waits declaring `progress` send their messages (the patch, decided once: {@link decideProgress}). */
+  private progressPatched: boolean | undefined;
 
   constructor(init: RuntimeInit) {
     const info = workflowInfo();
@@ -212,6 +214,16 @@ export class Runtime {
     for (const event of buffered) if (event.type === 'customer-message') this.apply(event);
   }
 
+  /**
+   * Decides the progress patch once, before a local activity (a procedure at its start, a plain workflow when it
+   * declares a wait with `progress`): a patch first decided in the activation that resumes after a local activity may
+   * not replay (DEVELOPERS.md, "Deciding patches").
+   */
+  decideProgress(): boolean {
+    this.progressPatched ??= patched(PROGRESS_PATCH);
+    return this.progressPatched;
+  }
+
   /** Knows a wait this run uses (a plain workflow declares them as it goes). */
   learn(point: WaitPoint): void {
     const existing = this.known.get(point.name);
@@ -256,6 +268,7 @@ export class Runtime {
       throw failure('HookwaitInvalidKey', `key of wait '${point.name}' must be 1-128 letters, digits or _ . @ = + -, got ${JSON.stringify(key)}`);
     }
     this.learn(point);
+    if (point.progress) this.decideProgress();
     const id = waitId(point.name, key);
     const known = this.state.callbackUrls[id];
     if (known !== undefined && Object.prototype.hasOwnProperty.call(this.state.waits, id)) return known;
@@ -302,7 +315,7 @@ export class Runtime {
         scope.run(work).catch((err: unknown) => {
           if (!isCancellation(err)) broken ??= err;
         });
-      if (point.progress && patched(PROGRESS_PATCH)) alongside.push(guard(() => this.progress(point.progress as ProgressPoint, id, begunAt, begunAt + timeoutMs)));
+      if (point.progress && this.decideProgress()) alongside.push(guard(() => this.progress(point.progress as ProgressPoint, id, begunAt, begunAt + timeoutMs)));
       if (options?.poll) alongside.push(guard(() => this.poll(point, key, options.poll as RuntimePoll)));
       await condition(() => waitSettled(this.state, id) || broken !== undefined, timeoutMs, { summary: `${point.title} (${id})` });
       this.apply({ type: 'end', id });
