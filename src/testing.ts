@@ -525,17 +525,19 @@ async function drive(
   let requests = 0;
   while (pending.some((p) => p.delivered < p.mocks.length)) {
     const description = await handle.describe();
+    const running = description.status.name === 'RUNNING';
     let state: ProcedureState | undefined;
-    if (description.status.name === 'RUNNING') {
-      try {
-        state = await handle.query(stateQuery);
-      } catch {
-        state = undefined; // no workflow task has run yet
-      }
+    try {
+      state = await handle.query(stateQuery);
+    } catch {
+      state = undefined; // no workflow task has run yet
     }
     const open = pending.filter((p) => p.delivered < p.mocks.length);
+    // An ended run takes no more callbacks, except those to a wait its poll completed: a late sender's, answered as
+    // the gateway answers them (gone).
+    if (!running && state && open.some((p) => p.delivered === 0 && state?.waits[p.id]?.completedBy !== 'poll')) state = undefined;
     if (!state) {
-      if (description.status.name !== 'RUNNING') {
+      if (!running) {
         const first = open.find((p) => p.delivered === 0);
         if (first) throw new SimulationError(`the run ended (${description.status.name.toLowerCase()}) before it waited for '${first.id}': its mock callbacks were never delivered`);
       } else {
