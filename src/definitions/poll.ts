@@ -26,7 +26,14 @@ export interface PollSchedule {
   readonly timeoutMs?: number;
 }
 
-/** Shortest interval between two checks: polling faster than this is a mistake (use a callback). */
+/**
+ * Shortest interval between two checks (and between progress messages): faster than this is a mistake.
+ *
+ * @example
+ * ```ts
+ * pollSchedule({ every: MIN_POLL_INTERVAL_MS }, 'poll'); // the fastest poll there is: one check a second
+ * ```
+ */
 export const MIN_POLL_INTERVAL_MS = 1_000;
 
 /**
@@ -77,6 +84,13 @@ export function nextPollInterval(schedule: PollSchedule, check: number): number 
 /**
  * Reads `until`'s answer: `'done' | 'pending' | 'failed'`, or `true` (done) / `false` (pending). Anything else is
  * `undefined` (the caller fails the run: the author's `until` is wrong).
+ *
+ * @example
+ * ```ts
+ * pollVerdict(true);     // 'done'
+ * pollVerdict('failed'); // 'failed'
+ * pollVerdict('DONE');   // undefined
+ * ```
  */
 export function pollVerdict(answer: unknown): 'done' | 'pending' | 'failed' | undefined {
   if (answer === true) return 'done';
@@ -106,7 +120,15 @@ export interface ProgressPoint {
 
 const PROGRESS_PLACEHOLDERS = new Set(['progress.index', 'progress.max', 'progress.elapsed']);
 
-/** Checks a wait's `progress`, or throws a {@link DefinitionError} naming the field. */
+/**
+ * Checks a wait's `progress`, or throws a {@link DefinitionError} naming the field.
+ *
+ * @example
+ * ```ts
+ * normalizeProgress({ every: '2m', message: 'Still checking…' }, 'waits.kyc.progress'); // { everyMs: 120_000, message: 'Still checking…', max: 3 }
+ * normalizeProgress({ every: '2m', message: 'Hi {{input.name}}' }, 'waits.kyc.progress'); // throws: waits.kyc.progress.message: {{input.name}} is not a progress placeholder…
+ * ```
+ */
 export function normalizeProgress(decl: unknown, field: string): ProgressPoint {
   if (typeof decl !== 'object' || decl === null || Array.isArray(decl)) throw new DefinitionError(field, "must be { every, message, max? }, e.g. { every: '2m', message: 'Still checking…', max: 3 }");
   const d = decl as Record<string, unknown>;
@@ -121,7 +143,15 @@ export function normalizeProgress(decl: unknown, field: string): ProgressPoint {
   return { everyMs, message: d.message, max };
 }
 
-/** A compact duration: the largest unit that divides it (`2m`, `90s`, `1500ms`, `36h`). */
+/**
+ * A compact duration: the largest unit that divides it (`2m`, `90s`, `1500ms`, `36h`).
+ *
+ * @example
+ * ```ts
+ * formatDurationMs(120_000); // '2m'
+ * formatDurationMs(1_500);   // '1500ms'
+ * ```
+ */
 export function formatDurationMs(ms: number): string {
   for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
