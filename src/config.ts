@@ -1,8 +1,10 @@
+import { parseOutboundAllowList } from './security/outbound-guard';
 import { readFileSync } from 'node:fs';
 import type { TLSConfig } from '@temporalio/client';
 import { type ClientConfigProfile, type ClientConfigTLS, loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
 import { z } from 'zod';
 import { parseKeyring, type TokenKeyring } from './security/callback-token';
+import { parseMaxWaitTimeout } from './definitions/duration';
 
 /** Raised at start-up when a setting is missing or wrong; the message names the setting. */
 export class ConfigError extends Error {
@@ -49,6 +51,33 @@ export const envSchema = z.object({
   HOOKWAIT_TRUST_PROXY: int(0, 10).default(0),
   HOOKWAIT_HEADERS_TIMEOUT_MS: int(1_000, 120_000).default(10_000),
   HOOKWAIT_REQUEST_TIMEOUT_MS: int(1_000, 600_000).default(30_000),
+  HOOKWAIT_OUTBOUND_ALLOW: z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      try {
+        parseOutboundAllowList(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^HOOKWAIT_OUTBOUND_ALLOW: /, '') });
+      }
+    }),
+  HOOKWAIT_WEBHOOK_SIGNING_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, { error: 'must be a Standard Webhooks secret: whsec_ followed by base64 (at least 16 characters)' })
+    .optional(),
+  HOOKWAIT_OUTBOUND_METRICS_PORT: int(1, 65535).optional(),
+  HOOKWAIT_OUTBOUND_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  HOOKWAIT_MAX_WAIT_TIMEOUT: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseMaxWaitTimeout(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^HOOKWAIT_MAX_WAIT_TIMEOUT: /, '') });
+        return z.NEVER;
+      }
+    }),
 });
 
 /**
@@ -104,8 +133,16 @@ export interface HookwaitConfig {
   readonly trustProxyHops: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  /** The longest wait a declaration or a run may ask for (`HOOKWAIT_MAX_WAIT_TIMEOUT`, default 30 days). */
+  readonly maxWaitTimeoutMs: number;
   /** Where the worker serves the Temporal SDK's Prometheus metrics (`/metrics`); off when unset. */
   readonly workerMetricsPort?: number;
+  /** Targets outbound calls may reach although not public (`HOOKWAIT_OUTBOUND_ALLOW`, as written). */
+  readonly outboundAllow?: string;
+  /** The default Standard Webhooks secret of outbound webhooks (`HOOKWAIT_WEBHOOK_SIGNING_SECRET`). */
+  readonly webhookSigningSecret?: string;
+  /** Where the worker serves its outbound metrics (`hookwait_outbound_*`, `/metrics`); off when unset. */
+  readonly outboundMetrics?: { readonly port: number; readonly host: string };
 }
 
 /** How {@link loadConfig} reads files and profiles. */
@@ -262,6 +299,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxyHops: e.HOOKWAIT_TRUST_PROXY,
     headersTimeoutMs: e.HOOKWAIT_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: e.HOOKWAIT_REQUEST_TIMEOUT_MS,
+    maxWaitTimeoutMs: e.HOOKWAIT_MAX_WAIT_TIMEOUT,
     ...(e.HOOKWAIT_WORKER_METRICS_PORT !== undefined ? { workerMetricsPort: e.HOOKWAIT_WORKER_METRICS_PORT } : {}),
+    ...(e.HOOKWAIT_OUTBOUND_ALLOW !== undefined ? { outboundAllow: e.HOOKWAIT_OUTBOUND_ALLOW } : {}),
+    ...(e.HOOKWAIT_WEBHOOK_SIGNING_SECRET !== undefined ? { webhookSigningSecret: e.HOOKWAIT_WEBHOOK_SIGNING_SECRET } : {}),
+    ...(e.HOOKWAIT_OUTBOUND_METRICS_PORT !== undefined ? { outboundMetrics: { port: e.HOOKWAIT_OUTBOUND_METRICS_PORT, host: e.HOOKWAIT_OUTBOUND_METRICS_HOST } } : {}),
   };
 }

@@ -23,7 +23,8 @@ export type {
   WaitStatus,
 } from './core/run-state';
 export { MEMO_KEY, waitId } from './core/run-state';
-export { callbackSignal, callbackUrlsUpdate, customerMessageSignal, expireSignal, revokeSignal, stateQuery, syncUpdate } from './workflows/messages';
+export { callbackSignal, callbackUrlsUpdate, customerMessageSignal, expireSignal, revokeSignal, stateQuery, syncUpdate, triggerResponseUpdate, TRIGGER_RESPONSE_UPDATE_ID } from './workflows/messages';
+export { TRIGGER_MEMO_KEY, TRIGGER_RESPONSE_MEMO_KEY, type TriggerInfo, type TriggerResponse } from './core/run-state';
 // Also here so that the whole public API is in one place; a workflows module should import it from
 // `hookwait/workflow`, which keeps express and node modules out of the workflow bundle.
 export { procedure, type ProcedureResult, type ProcedureRun, type WaitOutcome, type WaitSuccess, type WaitTimeout } from './workflows/procedure-runtime';
@@ -43,7 +44,22 @@ export {
   type LoggingConversationChannelOptions,
 } from './activities/conversation-channel';
 export { createHookwaitActivities, callbackUrl, type HookwaitActivitiesOptions } from './activities/create-activities';
-export { CONNECTOR_BAD_RESPONSE, CONNECTOR_MISCONFIGURED, CONNECTOR_REJECTED, CONNECTOR_UNAVAILABLE } from './activities/data-connector';
+export { CONNECTOR_BAD_RESPONSE, CONNECTOR_MISCONFIGURED, CONNECTOR_REJECTED, CONNECTOR_UNAVAILABLE, OUTBOUND_REFUSED } from './activities/data-connector';
+export { sendWebhook, WEBHOOK_FAILED_TYPE } from './workflows/webhook';
+export { createOutboundMetrics, type OutboundMetrics, type OutboundOutcome } from './activities/outbound-metrics';
+export {
+  classifyAddress,
+  guardedFetch,
+  OutboundAllowListError,
+  OutboundRefusedError,
+  parseOutboundAllowList,
+  type BlockedRange,
+  type GuardedFetchOptions,
+  type LookupAll,
+  type OutboundAllowList,
+} from './security/outbound-guard';
+export { outboundStats, type OutboundStats, type OutboundStatsOptions, type OutboundStatsRow } from './client/outbound-stats';
+export { testSend, TestSendUsageError, type ShownRequest, type TestSendOptions, type TestSendReport } from './client/outbound-test-send';
 export { hookwaitPlugin, type HookwaitPluginOptions, type OpenTelemetryWorkerPlugin } from './plugin';
 export { DuplicateTemporalSdkError, type DuplicatePackage, type PackageCopy } from './checks/sdk-copies';
 export { ProcedureExportError, type ProcedureExportProblem } from './checks/procedure-exports';
@@ -92,6 +108,15 @@ export {
 } from './service/callback-service';
 export { OUTCOMES, problemOf, type Outcome, type OutcomeSpec, type Problem } from './service/outcomes';
 export { createCallbackRouter, type CallbackRouterOptions } from './api/callback-route';
+export {
+  createTriggerService,
+  triggerWorkflowId,
+  type TriggerAnswer,
+  type TriggerHead,
+  type TriggerRequest,
+  type TriggerService,
+  type TriggerServiceOptions,
+} from './service/trigger-service';
 export {
   createAdminApp,
   createGatewayApp,

@@ -37,6 +37,8 @@ import type { HookwaitActivities } from './activities/activity-types';
 import { mintCallbackUrls } from './activities/create-activities';
 import { findTemporalTestServer } from './app/temporal-test-server';
 import { CONNECTOR_BAD_RESPONSE, CONNECTOR_REJECTED, CONNECTOR_UNAVAILABLE } from './activities/data-connector';
+import { type OutboundRequest, OutboundRequestError, redactOutboundRequest, renderOutboundRequest } from './activities/outbound-request';
+import { WEBHOOK_ATTEMPT_FAILED } from './activities/webhook-send';
 import { type HookwaitMemo, type LedgerEntry, MEMO_KEY, type ProcedureState, waitId } from './core/run-state';
 import type { ConnectorPoint } from './definitions/connector';
 import { formatDurationMs } from './definitions/poll';
@@ -132,12 +134,44 @@ function isSequence(value: unknown): value is ConnectorSequence {
   return typeof value === 'object' && value !== null && SEQUENCE in value;
 }
 
+/** What a webhook mock is asked with: the request as the worker would render it, secrets redacted. */
+export interface WebhookRequest {
+  readonly webhook: string;
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The encoded body (JSON text or `application/x-www-form-urlencoded`), as sent. */
+  readonly body?: string;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  readonly attempt: number;
+}
+
+/**
+ * A webhook's mock: the receiver's answer. `{ status, body }` (nothing else in the object) answers that status (2xx:
+ * sent; anything else: a failed attempt, retried as declared); an `Error` is a failed attempt without an answer (a
+ * network error); any other value answers 200 with it as the body; a function of the request returns (or throws) one
+ * of those, per attempt.
+ */
+export type WebhookMock = MockHttpResponse | Error | ((request: WebhookRequest) => unknown) | Record<string, unknown> | string | number | boolean | null;
+
+/** One webhook attempt, as the simulated receiver got it. */
+export interface SimulatedWebhookCall {
+  readonly webhook: string;
+  readonly attempt: number;
+  /** The rendered request: credential and signature headers and `{{env.*}}` values redacted. */
+  readonly request: { readonly method: string; readonly url: string; readonly headers: Readonly<Record<string, string>>; readonly body?: string };
+  /** The mock's status; null for an `Error` (no answer). */
+  readonly status: number | null;
+}
+
 export interface SimulateOptions<I> {
   /** The workflows module that exports the procedure (`require.resolve('./workflows')`): bundled once per simulator. */
   readonly workflowsPath: string;
   readonly input: I;
   readonly callbacks?: MockCallbacks;
   readonly connectors?: { readonly [connector: string]: ConnectorMock };
+  /** Answers of the procedure's outbound webhooks (`run.sendWebhook`), by webhook name. */
+  readonly webhooks?: { readonly [webhook: string]: WebhookMock };
   /** Sender-auth secrets the gateway would read (the waits' `auth` declarations name them). Default none. */
   readonly secrets?: Record<string, string | undefined>;
   /** The workflow id; default `sim-<uuid>`. */
@@ -198,6 +232,7 @@ export interface Simulation<R> {
   /**
    * The steps the run took, in history order:
    * - `message`: a message to the customer; `connector:<name>`: a connector call (once, however many attempts);
+   *   `webhook:<name>:sent` / `webhook:<name>:failed`: an outbound webhook send and how it ended (once per send);
    *   `assigned:team <t>` / `assigned:teammate <t>`; `activity:<type>`: any other activity;
    * - `wait:<id>`: the run began waiting (`<id>` is the wait, `<wait>:<key>` for a keyed one);
    *   `callback:<id>:<outcome>`: a callback reached the run (its ledger outcome: `accepted`, `duplicate`, `late`, …);
@@ -211,6 +246,8 @@ export interface Simulation<R> {
   readonly messages: readonly SimulatedMessage[];
   readonly assignments: readonly SimulatedAssignment[];
   readonly connectorCalls: readonly SimulatedConnectorCall[];
+  /** Every webhook attempt, in order: the rendered request (secrets redacted) and the mock's status. */
+  readonly webhookCalls: readonly SimulatedWebhookCall[];
   /** The run's callback ledger (the `hookwait.state` query). */
   readonly ledger: readonly LedgerEntry[];
   /** The run's state at the end. */
@@ -350,11 +387,67 @@ function isHttpResponse(value: unknown): value is MockHttpResponse {
   return typeof (value as { status?: unknown }).status === 'number' && keys.every((k) => k === 'status' || k === 'body');
 }
 
+interface SimulationRecords {
+  messages: SimulatedMessage[];
+  assignments: SimulatedAssignment[];
+  connectorCalls: SimulatedConnectorCall[];
+  connectorByActivity: Map<string, string>;
+  webhookCalls: SimulatedWebhookCall[];
+  /** How each webhook send ended, by activity id (its last attempt). */
+  webhookOutcome: Map<string, 'sent' | 'failed'>;
+}
+
+/**
+ * The webhook activity of a simulation: renders the request as the worker would (`{{env.*}}` as `[env.NAME]`, so no
+ * worker secret is needed), asks the mock, and ends the attempt as the real one does (2xx sent; the last failed
+ * attempt resolves to `{ ok: false }`, earlier ones are retried).
+ */
+function mockWebhookActivity(options: SimulateOptions<unknown>, records: SimulationRecords): HookwaitActivities['hookwaitSendWebhook'] {
+  return async ({ webhook, variables }) => {
+    const info = Context.current().info;
+    const attempt = info.attempt;
+    const where = `webhook ${webhook.name}`;
+    const mocks = options.webhooks ?? {};
+    if (!Object.prototype.hasOwnProperty.call(mocks, webhook.name)) {
+      throw ApplicationFailure.nonRetryable(`simulation: no mock for webhook '${webhook.name}' (webhooks.${webhook.name})`, 'HookwaitSimulationMissingMock');
+    }
+    const env = Object.fromEntries(webhook.env.filter((e) => !e.endsWith('*')).map((n) => [n, `[env.${n}]`]));
+    let request: OutboundRequest;
+    try {
+      // `{{env.*}}` stand as `[env.NAME]`, so a URL built from one is not checked as a URL here.
+      request = renderOutboundRequest(webhook, variables, env, where, { checkUrl: false });
+    } catch (err) {
+      if (!(err instanceof OutboundRequestError)) throw err;
+      records.webhookOutcome.set(info.activityId, 'failed');
+      return { ok: false, status: null, attempts: attempt, error: err.message };
+    }
+    const shown = redactOutboundRequest({ method: request.method, url: request.url, headers: { ...request.headers, ...(webhook.signing !== false ? { 'webhook-signature': '[redacted]' } : {}) }, ...(request.body !== undefined ? { body: request.body } : {}) }, {});
+    let answer: unknown = mocks[webhook.name];
+    try {
+      if (typeof answer === 'function') answer = await (answer as (request: WebhookRequest) => unknown)({ webhook: webhook.name, ...shown, attempt });
+    } catch (err) {
+      answer = err instanceof Error ? err : new Error(String(err));
+    }
+    const status = answer instanceof Error ? null : isHttpResponse(answer) ? answer.status : 200;
+    records.webhookCalls.push({ webhook: webhook.name, attempt, request: shown, status });
+    if (status !== null && status >= 200 && status < 300) {
+      records.webhookOutcome.set(info.activityId, 'sent');
+      return { ok: true, status, attempts: attempt };
+    }
+    const error = answer instanceof Error ? `${where}: ${webhook.method} ${request.shownUrl} failed: ${answer.message}` : `${where}: ${webhook.method} ${request.shownUrl} answered ${status}`;
+    if (attempt >= webhook.retry.maximumAttempts) {
+      records.webhookOutcome.set(info.activityId, 'failed');
+      return { ok: false, status, attempts: attempt, error };
+    }
+    throw ApplicationFailure.create({ type: WEBHOOK_ATTEMPT_FAILED, message: error, nonRetryable: false, details: [{ status }] });
+  };
+}
+
 function mockActivities(
   definition: AnyProcedure,
   keyring: TokenKeyring,
   options: SimulateOptions<unknown>,
-  records: { messages: SimulatedMessage[]; assignments: SimulatedAssignment[]; connectorCalls: SimulatedConnectorCall[]; connectorByActivity: Map<string, string> },
+  records: SimulationRecords,
 ): HookwaitActivities {
   const seen = new Set<string>();
   const calls = new Map<string, number>();
@@ -410,6 +503,7 @@ function mockActivities(
     },
     hookwaitCallConnector: callConnector,
     hookwaitCallConnectorMinting: callConnector,
+    hookwaitSendWebhook: mockWebhookActivity(options, records),
     async hookwaitSendMessage({ conversationId, text, idempotencyKey }) {
       if (options.channel?.failMessage?.(text)) {
         throw ApplicationFailure.create({ type: 'HookwaitChannelRejected', message: 'the simulated helpdesk refused the message', nonRetryable: true });
@@ -459,7 +553,7 @@ const sleepReal = (ms: number): Promise<void> => new Promise((resolve) => setTim
 async function runSimulation(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap, definition: AnyProcedure, options: SimulateOptions<unknown>): Promise<Simulation<unknown>> {
   const keyring = parseKeyring(generateKeyringSpec('sim1'));
   const namespace = env.namespace ?? 'default';
-  const records = { messages: [] as SimulatedMessage[], assignments: [] as SimulatedAssignment[], connectorCalls: [] as SimulatedConnectorCall[], connectorByActivity: new Map<string, string>() };
+  const records: SimulationRecords = { messages: [], assignments: [], connectorCalls: [], connectorByActivity: new Map(), webhookCalls: [], webhookOutcome: new Map() };
   const service = createCallbackService({ client: env.client, namespace, procedures: [definition], keyring, rateLimits: false, secrets: options.secrets ?? {}, logger: silentLogger });
   const taskQueue = `hookwait-sim-${randomUUID()}`;
   const workflowId = options.workflowId ?? `sim-${randomUUID()}`;
@@ -489,7 +583,7 @@ async function runSimulation(env: TestWorkflowEnvironment, bundle: WorkflowBundl
     }
     const state = await handle.query(stateQuery);
     const history = await handle.fetchHistory();
-    const { path, clock } = readHistory(history, state, records.connectorByActivity, failure !== undefined);
+    const { path, clock } = readHistory(history, state, records.connectorByActivity, failure !== undefined, records.webhookOutcome);
     return {
       result,
       ...(failure ? { failure } : {}),
@@ -497,6 +591,7 @@ async function runSimulation(env: TestWorkflowEnvironment, bundle: WorkflowBundl
       messages: records.messages,
       assignments: records.assignments,
       connectorCalls: records.connectorCalls,
+      webhookCalls: records.webhookCalls,
       ledger: state.ledger,
       state,
       clock,
@@ -606,7 +701,13 @@ function eventMs(event: temporal.api.history.v1.IHistoryEvent): number {
 }
 
 /** The path (see {@link Simulation.path}) and the workflow clock, read from the run's history and final state. */
-function readHistory(history: temporal.api.history.v1.IHistory, state: ProcedureState, connectorByActivity: ReadonlyMap<string, string>, failed: boolean): { path: string[]; clock: Simulation<unknown>['clock'] } {
+function readHistory(
+  history: temporal.api.history.v1.IHistory,
+  state: ProcedureState,
+  connectorByActivity: ReadonlyMap<string, string>,
+  failed: boolean,
+  webhookOutcome: ReadonlyMap<string, 'sent' | 'failed'> = new Map(),
+): { path: string[]; clock: Simulation<unknown>['clock'] } {
   const path: string[] = [];
   const events = history.events ?? [];
   let waits: Record<string, string> = {};
@@ -623,6 +724,10 @@ function readHistory(history: temporal.api.history.v1.IHistory, state: Procedure
       else if (type === 'hookwaitCallConnector' || type === 'hookwaitCallConnectorMinting') {
         const name = connectorByActivity.get(scheduled.activityId ?? '') ?? args.connector ?? '?';
         path.push(typeof args.check === 'number' ? `poll:${name}` : `connector:${name}`);
+      } else if (type === 'hookwaitSendWebhook') {
+        const input = scheduled.input?.payloads?.[0];
+        const name = input ? (defaultPayloadConverter.fromPayload(input) as { webhook?: { name?: string } }).webhook?.name : undefined;
+        path.push(`webhook:${name ?? '?'}:${webhookOutcome.get(scheduled.activityId ?? '') ?? 'failed'}`);
       } else if (type === 'hookwaitAssign') {
         const input = scheduled.input?.payloads?.[0];
         const assignee = input ? (defaultPayloadConverter.fromPayload(input) as { assignee?: Assignee }).assignee : undefined;

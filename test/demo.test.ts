@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { procedures } from '../examples/identity-verification/procedures';
+import { procedures, triggers } from '../examples/identity-verification/procedures';
 import { identityVerification } from '../examples/identity-verification/workflows';
 import { startMockKycServer, type MockKycServer } from '../examples/mock-kyc/mock-kyc-server';
 import { silentLogger } from '../src/logging/logger';
@@ -12,7 +12,7 @@ describe('demo: identity verification with the mock KYC provider', () => {
   let kyc: MockKycServer;
   beforeAll(async () => {
     kyc = await startMockKycServer({ logger: silentLogger });
-    h = await startHarness({ procedures, workflowsPath: require.resolve('../examples/identity-verification/workflows') });
+    h = await startHarness({ procedures, triggers, workflowsPath: require.resolve('../examples/identity-verification/workflows') });
     await h.startWorker({ env: { KYC_PROVIDER_URL: kyc.url } });
   });
   afterAll(async () => {
@@ -51,5 +51,17 @@ describe('demo: identity verification with the mock KYC provider', () => {
     expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'verification_status' })]);
     expect((await postCallback(url, { verification_status: 'rejected', reference_id: 'r1' })).status).toBe(202);
     expect(await handle.result()).toMatchObject({ status: 'completed', output: { verified: false, referenceId: 'r1' } });
+  });
+
+  test('POST /hooks/kyc/start with a customerId starts a verification (the README curl line)', async () => {
+    const res = await postCallback(`${h.gatewayUrl}/hooks/kyc/start`, { customerId: 'c4' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'started', workflowId: expect.stringMatching(/^kycStart-/), runId: expect.any(String) });
+    const handle = h.env.client.workflow.getHandle(res.body.workflowId as string);
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'completed', output: { verified: true } });
+    const missing = await postCallback(`${h.gatewayUrl}/hooks/kyc/start`, {});
+    expect(missing.status).toBe(422);
+    expect(missing.body).toMatchObject({ errors: [{ field: 'body.customerId' }] });
   });
 });

@@ -246,7 +246,7 @@ describe('metrics', () => {
 });
 
 describe('hookwait setup on a namespace without the search attributes', () => {
-  test('registers the four attributes once, then says they are there', async () => {
+  test('registers the five attributes once, then says they are there', async () => {
     const { TestWorkflowEnvironment } = await import('@temporalio/testing');
     const bare = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH as string } } });
     try {
@@ -254,7 +254,7 @@ describe('hookwait setup on a namespace without the search attributes', () => {
       let out = '';
       const io = { out: (s: string) => (out += s), err: (s: string) => (out += s) };
       expect(await runCli(['setup'], env, io)).toBe(0);
-      expect(out).toMatch(/Registered: HookwaitProcedure, HookwaitStatus, HookwaitWaitingFor, HookwaitDeadline/);
+      expect(out).toMatch(/Registered: HookwaitProcedure, HookwaitStatus, HookwaitWaitingFor, HookwaitDeadline, HookwaitTrigger/);
       const listed = await bare.client.connection.operatorService.listSearchAttributes({ namespace: 'default' });
       expect(Object.keys(listed.customAttributes ?? {})).toEqual(
         expect.arrayContaining(['HookwaitProcedure', 'HookwaitStatus', 'HookwaitWaitingFor', 'HookwaitDeadline']),

@@ -23,6 +23,8 @@ const MODULES = {
   'examples/identity-verification/workflows': require.resolve('../examples/identity-verification/workflows'),
   'test/fixtures/workflows': require.resolve('./fixtures/workflows'),
   'test/fixtures/async-workflows': require.resolve('./fixtures/async-workflows'),
+  'test/fixtures/outbound-procedure-workflow': require.resolve('./fixtures/outbound-procedure-workflow'),
+  'test/fixtures/trigger-workflows': require.resolve('./fixtures/trigger-workflows'),
 } as const;
 type ModuleName = keyof typeof MODULES;
 const CHANGED = require.resolve('./histories/changed-workflows');
@@ -83,7 +85,7 @@ const replay = async (workflowsPath: string, c: Captured): Promise<void> =>
   Worker.runReplayHistory({ workflowBundle: await bundleOf(workflowsPath), replayName: basename(c.file, '.json') }, c.history, c.workflowId);
 
 describe('captured histories replay against the current workflow code', () => {
-  test('there are histories of every workflow type of both modules', () => {
+  test('there are histories of every workflow type of every module', () => {
     const types = new Set(captured.map((c) => c.workflowType));
     const procedures = ['identityVerification', 'approval', 'stockCheck', 'connectorCall', 'secured', 'refundLines'];
     const plain = ['verifyCustomer', 'approveLines', 'declareLate', 'escalatePlain'];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineProcedure, waitTimeoutInput } from 'hookwait/workflow';
+import { defineProcedure, defineTrigger, waitTimeoutInput } from 'hookwait/workflow';
 
 /**
  * The demo procedure's declaration: pure, imported by the workflow (to run it) and the gateway (to check
@@ -56,5 +56,23 @@ export const identityVerificationProcedure = defineProcedure({
   },
 });
 
+/**
+ * `POST /hooks/kyc/start` with `{ "customerId": "c-42" }` starts a verification: the gateway answers 201 with the run's
+ * workflow id and run id.
+ */
+export const kycStartTrigger = defineTrigger({
+  name: 'kycStart',
+  title: 'Start an identity verification',
+  path: 'kyc/start',
+  procedure: identityVerificationProcedure,
+  expect: { body: z.object({ customerId: z.string().min(1).max(128) }) },
+  input: { customerId: 'body.customerId' },
+  // The callback URL stays between the run and the KYC provider: the trigger's sender gets only the run's ids.
+  response: { status: 201, body: { status: 'started', workflowId: '{{workflowId}}', runId: '{{runId}}' } },
+});
+
 /** Every procedure this module provides (read by the standalone worker, gateway and CLI). */
 export const procedures = [identityVerificationProcedure];
+
+/** The webhook triggers the gateway serves at `/hooks/<path>`. */
+export const triggers = [kycStartTrigger];

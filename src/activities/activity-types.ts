@@ -1,4 +1,5 @@
 import type { Assignee } from '../definitions/wait-point';
+import type { WebhookPoint, WebhookResult } from '../definitions/webhook';
 
 export interface MintCallbackUrlsInput {
   readonly namespace: string;
@@ -13,6 +14,11 @@ export interface MintCallbackUrlsResult {
   readonly urls: Record<string, string>;
   /** Whether the hookwait search attributes are registered and should be upserted. */
   readonly searchAttributes: boolean;
+  /**
+   * The worker's `HOOKWAIT_MAX_WAIT_TIMEOUT` in ms: a run's `wait(…, { timeout })` beyond it fails the run. Recorded
+   * in history with the result, so replay sees the limit the run saw (absent from runs minted before it existed).
+   */
+  readonly maxWaitTimeoutMs?: number;
 }
 export interface CallConnectorInput {
   readonly procedure: string;
@@ -31,6 +37,14 @@ export interface CallConnectorInput {
   readonly standalone?: boolean;
   /** The check's number when the call is one check of a poll (1, 2, …): for logs and the simulator's path. */
   readonly check?: number;
+}
+export interface SendWebhookInput {
+  /** The workflow type (the procedure's name): a label of the metrics and stats. */
+  readonly procedure: string;
+  /** The checked declaration (templates only: `{{env.*}}` values are filled in by the activity). */
+  readonly webhook: WebhookPoint;
+  /** Template variables: `input`, `attributes`, `vars`. */
+  readonly variables: Record<string, unknown>;
 }
 export interface SendMessageInput {
   readonly conversationId: string;
@@ -52,6 +66,11 @@ export interface HookwaitActivities {
   hookwaitCallConnector(input: CallConnectorInput): Promise<unknown>;
   /** The connector call: mints the callback URLs it needs from `callbackWaits`, so its input carries none. */
   hookwaitCallConnectorMinting(input: CallConnectorInput): Promise<unknown>;
+  /**
+   * One attempt of an outbound webhook send: `{ ok: true }` on 2xx; a failed attempt that is not the last throws
+   * (retried by Temporal); the last resolves to `{ ok: false }`.
+   */
+  hookwaitSendWebhook(input: SendWebhookInput): Promise<WebhookResult>;
   hookwaitSendMessage(input: SendMessageInput): Promise<void>;
   hookwaitAssign(input: AssignInput): Promise<void>;
 }

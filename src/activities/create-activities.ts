@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { waitId } from '../core/run-state';
 import type { ConnectorPoint } from '../definitions/connector';
+import { parseMaxWaitTimeout } from '../definitions/duration';
 import type { AnyProcedure } from '../definitions/procedure';
 import { createLogger, hookwaitLogger, type Logger } from '../logging/logger';
 import { fromTemporalLogger } from '../logging/temporal-logger';
@@ -9,7 +10,11 @@ import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { CallbackTokenTooLongError, mintCallbackToken, type TokenKeyring } from '../security/callback-token';
 import type { CallConnectorInput, HookwaitActivities } from './activity-types';
 import { type ConversationChannel, LoggingConversationChannel } from './conversation-channel';
-import { callConnector, CONNECTOR_MISCONFIGURED, type ConnectorThrottledEvent } from './data-connector';
+import { callConnector, CONNECTOR_MISCONFIGURED, type ConnectorThrottledEvent, OUTBOUND_REFUSED } from './data-connector';
+import { envAllowed } from '../definitions/outbound-env';
+import { guardedFetch, type OutboundAllowList, parseOutboundAllowList } from '../security/outbound-guard';
+import { createOutboundMetrics, type OutboundMetrics } from './outbound-metrics';
+import { sendWebhookAttempt, webhookMessageId } from './webhook-send';
 
 export interface HookwaitActivitiesOptions {
   /** The procedures whose data connectors the worker calls; default none (plain workflows with `createCallback`). */
@@ -38,9 +43,24 @@ export interface HookwaitActivitiesOptions {
   readonly logger?: Logger;
   /** Whether the hookwait search attributes are registered on the namespace (default true). */
   readonly searchAttributes?: boolean;
-  /** Template `env` for connectors; default `process.env`. */
+  /** Template `env` for connectors and webhooks; default `process.env`. */
   readonly env?: Record<string, string | undefined>;
+  /**
+   * The HTTP client of connectors and webhooks. Default: the SSRF-guarded one ({@link guardedFetch}), which refuses
+   * loopback, private, link-local and metadata addresses unless `outboundAllow` lists them. A `fetch` given here
+   * replaces it, guard included (tests).
+   */
   readonly fetch?: typeof fetch;
+  /**
+   * Targets the SSRF guard lets through although their addresses are not public: host names, IPs, CIDR ranges,
+   * `host:port` (a string as `HOOKWAIT_OUTBOUND_ALLOW` is written, or a list). Default `HOOKWAIT_OUTBOUND_ALLOW`
+   * from `process.env`, else none.
+   */
+  readonly outboundAllow?: string | readonly string[];
+  /** The Standard Webhooks secret (`whsec_…`) webhooks are signed with unless they choose their own; default `HOOKWAIT_WEBHOOK_SIGNING_SECRET`. */
+  readonly webhookSigningSecret?: string;
+  /** Where the outbound counters and durations go; default a registry of the plugin's own ({@link createOutboundMetrics}). */
+  readonly metrics?: OutboundMetrics;
 }
 
 export function callbackUrl(publicBaseUrl: string, token: string): string {
@@ -135,42 +155,102 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
   const logger = hookwaitLogger(options.logger ?? createLogger()).child({ component: 'activities' });
   const channel = options.channel ?? new LoggingConversationChannel(logger, { undelivered: true });
   const searchAttributesUsable = searchAttributeCheck(options.searchAttributes ?? true, logger);
+  const allow: OutboundAllowList = parseOutboundAllowList(options.outboundAllow ?? process.env.HOOKWAIT_OUTBOUND_ALLOW);
+  const outboundFetch = options.fetch ?? guardedFetch({ allow });
+  const metrics = options.metrics ?? createOutboundMetrics();
+  const signingSecret = options.webhookSigningSecret ?? (process.env.HOOKWAIT_WEBHOOK_SIGNING_SECRET || undefined);
+  const attemptInfo = (): { attempt: number; activityId: string; runId: string; workflowId: string; namespace: string } => {
+    try {
+      const { attempt, activityId, workflowExecution, workflowNamespace } = Context.current().info;
+      return { attempt, activityId, runId: workflowExecution?.runId ?? '', workflowId: workflowExecution?.workflowId ?? '', namespace: workflowNamespace ?? '' };
+    } catch {
+      return { attempt: 1, activityId: '', runId: '', workflowId: '', namespace: '' };
+    }
+  };
+  const maxWaitTimeoutMs = parseMaxWaitTimeout((options.env ?? process.env).HOOKWAIT_MAX_WAIT_TIMEOUT);
   const standalone = new Map((options.connectors ?? []).map((c) => [c.name, c]));
   async function callDeclaredConnector({ procedure, connector, variables: given, callbackWaits, standalone: isStandalone }: CallConnectorInput): Promise<unknown> {
+    let point: ConnectorPoint | undefined;
     if (isStandalone === true) {
-      const point = standalone.get(connector);
+      point = standalone.get(connector);
       if (!point) throw ApplicationFailure.nonRetryable(`connector '${connector}' is not registered with this worker's hookwait plugin: add it to hookwaitPlugin({ connectors })`, CONNECTOR_MISCONFIGURED);
-      return callConnector(point, given, connectorContext());
+    } else {
+      const p = procedures.get(procedure);
+      point = p && Object.prototype.hasOwnProperty.call(p.connectors, connector) ? p.connectors[connector] : undefined;
+      if (!point) {
+        throw ApplicationFailure.nonRetryable(`connector '${connector}' of procedure '${procedure}' is not registered with this worker's hookwait plugin`, CONNECTOR_MISCONFIGURED);
+      }
     }
-    const p = procedures.get(procedure);
-    const point = p && Object.prototype.hasOwnProperty.call(p.connectors, connector) ? p.connectors[connector] : undefined;
-    if (!point) {
-      throw ApplicationFailure.nonRetryable(`connector '${connector}' of procedure '${procedure}' is not registered with this worker's hookwait plugin`, CONNECTOR_MISCONFIGURED);
-    }
-    const variables = callbackWaits === undefined ? given : { ...given, callbackUrls: mintCallbackUrls(options, { procedure, ...currentRun() }, callbackWaits) };
-    return callConnector(point, variables, connectorContext(procedure));
-  }
-  function connectorContext(procedure?: string) {
     const signal = cancellationSignal();
-    const log = activityLogger(logger);
-    return {
-      fetch: options.fetch ?? fetch,
-      env: options.env ?? process.env,
-      logger: procedure !== undefined ? log.child({ procedure }) : log,
-      ...(signal ? { signal } : {}),
-      ...(options.onConnectorThrottled ? { onThrottled: options.onConnectorThrottled } : {}),
-    };
+    const variables = callbackWaits === undefined || isStandalone === true ? given : { ...given, callbackUrls: mintCallbackUrls(options, { procedure, ...currentRun() }, callbackWaits) };
+    const labels = { procedure, name: connector, kind: 'connector' };
+    const { attempt } = attemptInfo();
+    const stopTimer = metrics.duration.startTimer(labels);
+    try {
+      const result = await callConnector(point, variables, {
+        fetch: outboundFetch,
+        env: options.env ?? process.env,
+        logger: activityLogger(logger).child({ procedure }),
+        ...(signal ? { signal } : {}),
+        observe: (status) => {
+          if (status === 429) metrics.total.inc({ ...labels, outcome: 'rate_limited' });
+        },
+        ...(options.onConnectorThrottled ? { onThrottled: options.onConnectorThrottled } : {}),
+      });
+      metrics.total.inc({ ...labels, outcome: 'sent' });
+      return result;
+    } catch (err) {
+      const last = (err instanceof ApplicationFailure && err.nonRetryable) || attempt >= point.retry.maximumAttempts;
+      if (err instanceof ApplicationFailure && err.type === OUTBOUND_REFUSED) metrics.total.inc({ ...labels, outcome: 'refused' });
+      metrics.total.inc({ ...labels, outcome: last ? 'failed' : 'retried' });
+      throw err;
+    } finally {
+      stopTimer();
+    }
   }
 
   return {
     // Local activity: the signing key stays in the worker's configuration, never in workflow arguments.
     async hookwaitMintCallbackUrls({ namespace, procedure, workflowId, runId, waits, keyed }) {
       const urls = mintCallbackUrls(options, { namespace, procedure, workflowId, runId }, [...waits.map((wait) => ({ wait })), ...(keyed ?? [])]);
-      return { urls, searchAttributes: await searchAttributesUsable(namespace) };
+      return { urls, searchAttributes: await searchAttributesUsable(namespace), maxWaitTimeoutMs };
     },
     // Both accept both input shapes: a task scheduled by either version of the workflow code runs on any worker.
     hookwaitCallConnector: callDeclaredConnector,
     hookwaitCallConnectorMinting: callDeclaredConnector,
+    async hookwaitSendWebhook({ procedure, webhook, variables }) {
+      const info = attemptInfo();
+      const labels = { procedure, name: webhook.name, kind: 'webhook' };
+      if (webhook.signing !== false && webhook.signing !== 'default' && !envAllowed(webhook.env, webhook.signing.secretEnv)) {
+        throw ApplicationFailure.nonRetryable(`webhook ${webhook.name}: signing.secretEnv must be declared in its env`, CONNECTOR_MISCONFIGURED);
+      }
+      const signal = cancellationSignal();
+      const stopTimer = metrics.duration.startTimer(labels);
+      try {
+        const { result, attempt } = await sendWebhookAttempt(webhook, variables, {
+          fetch: outboundFetch,
+          env: options.env ?? process.env,
+          ...(signingSecret ? { signingSecret } : {}),
+          logger: activityLogger(logger).child({ procedure }),
+          ...(signal ? { signal } : {}),
+          // Stable across the attempts of one send, distinct between sends: receivers deduplicate on it.
+          messageId: webhookMessageId([info.namespace, info.workflowId, info.runId, info.activityId]),
+          attempt: info.attempt,
+          maximumAttempts: webhook.retry.maximumAttempts,
+        });
+        if (attempt.status === 429) metrics.total.inc({ ...labels, outcome: 'rate_limited' });
+        if (attempt.refused) metrics.total.inc({ ...labels, outcome: 'refused' });
+        metrics.total.inc({ ...labels, outcome: result.ok ? 'sent' : 'failed' });
+        return result;
+      } catch (err) {
+        const status = err instanceof ApplicationFailure ? (err.details?.[0] as { status?: unknown } | undefined)?.status : undefined;
+        if (status === 429) metrics.total.inc({ ...labels, outcome: 'rate_limited' });
+        metrics.total.inc({ ...labels, outcome: 'retried' });
+        throw err;
+      } finally {
+        stopTimer();
+      }
+    },
     async hookwaitSendMessage({ conversationId, text, idempotencyKey }) {
       await channel.sendMessage(conversationId, text, { idempotencyKey });
     },

@@ -1,15 +1,18 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { type ConnectorPoint, connectorEnvAllowed } from '../definitions/connector';
+import type { ConnectorPoint } from '../definitions/connector';
 import { formatZodIssues } from '../definitions/zod-issues';
 import type { Logger } from '../logging/logger';
 import { retryAfterMs } from './retry-after';
-import { renderJson, renderString, renderUrl, TemplateError } from './template';
+import { OutboundRefusedError } from '../security/outbound-guard';
+import { type OutboundRequest, OutboundRequestError, renderOutboundRequest } from './outbound-request';
 
 /** Failure types a workflow can match on; the first three are never retried. */
 export const CONNECTOR_REJECTED = 'HookwaitConnectorRejected';
 export const CONNECTOR_BAD_RESPONSE = 'HookwaitConnectorBadResponse';
 export const CONNECTOR_MISCONFIGURED = 'HookwaitConnectorMisconfigured';
 export const CONNECTOR_UNAVAILABLE = 'HookwaitConnectorUnavailable';
+/** The SSRF guard refused the target (a loopback, private, link-local or metadata address): nothing was sent, not retried. */
+export const OUTBOUND_REFUSED = 'HookwaitOutboundRefused';
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 const MAX_RETRY_AFTER_MS = 5 * 60_000;
@@ -22,6 +25,8 @@ export interface ConnectorCallContext {
   readonly logger: Logger;
   /** Aborted when the activity is cancelled. */
   readonly signal?: AbortSignal;
+  /** Told the HTTP status of each answer (metrics count 429s). */
+  readonly observe?: (status: number) => void;
   /** Told of each 429 answer (the target throttles us), with the Retry-After it asked for, if any. */
   readonly onThrottled?: (event: ConnectorThrottledEvent) => void;
 }
@@ -60,23 +65,7 @@ async function readLimited(res: Response): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Without the query string and any user:password part, which may carry keys. */
-function safeUrl(url: string): string {
-  const i = url.indexOf('?');
-  const noQuery = i < 0 ? url : `${url.slice(0, i)}?…`;
-  return noQuery.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1…@');
-}
-
 class ResponseTooLarge extends Error {}
-
-/** The variables of `env` that the connector declares, and no others. */
-function declaredEnv(point: ConnectorPoint, env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && connectorEnvAllowed(point.env, name)) Object.defineProperty(out, name, { value, enumerable: true });
-  }
-  return out;
-}
 
 /**
  * Makes one attempt at a connector's HTTP call. Temporal's retry policy (set from the declaration) makes the
@@ -87,40 +76,15 @@ function declaredEnv(point: ConnectorPoint, env: Record<string, string | undefin
  * `{{env.*}}` left unexpanded and without the query string, so no environment value ever appears in them.
  */
 export async function callConnector(point: ConnectorPoint, variables: Record<string, unknown>, ctx: ConnectorCallContext): Promise<unknown> {
-  const vars = { ...variables, env: declaredEnv(point, ctx.env) };
   const where = `connector ${point.name}`;
-  let url: string;
-  let shownUrl: string;
-  let headers: Record<string, string>;
-  let body: string | undefined;
+  let request: OutboundRequest;
   try {
-    url = renderUrl(point.url, vars, `${where}.url`);
-    shownUrl = safeUrl(renderUrl(point.url, vars, `${where}.url`, { keepEnv: true }));
-    headers = Object.fromEntries(Object.entries(point.headers).map(([k, v]) => [k, renderString(v, vars, `${where}.headers.${k}`)]));
-    if (point.body !== undefined) body = JSON.stringify(renderJson(point.body, vars, `${where}.body`));
+    request = renderOutboundRequest(point, variables, ctx.env, where);
   } catch (err) {
-    if (err instanceof TemplateError) throw fail(CONNECTOR_MISCONFIGURED, err.message, true);
+    if (err instanceof OutboundRequestError) throw fail(CONNECTOR_MISCONFIGURED, err.message, true);
     throw err;
   }
-  let parsedUrl: URL;
-  try {
-    parsedUrl = new URL(url);
-  } catch {
-    throw fail(CONNECTOR_MISCONFIGURED, `${where}: '${shownUrl}' is not a URL`, true);
-  }
-  if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:') {
-    throw fail(CONNECTOR_MISCONFIGURED, `${where}: only http(s) URLs are called, got ${parsedUrl.protocol}`, true);
-  }
-  // Credentials belong in headers (from env), never in a URL that ends up in messages and logs.
-  if (parsedUrl.username !== '' || parsedUrl.password !== '') {
-    throw fail(CONNECTOR_MISCONFIGURED, `${where}: the URL must not carry credentials; send them in a header`, true);
-  }
-  for (const [name, value] of Object.entries(headers)) {
-    if (/[\r\n\0]/.test(value)) throw fail(CONNECTOR_MISCONFIGURED, `${where}: header ${name} would contain a line break or NUL`, true);
-  }
-  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
-    headers['content-type'] = 'application/json';
-  }
+  const { url, shownUrl, headers, body } = request;
   const target = `${point.method} ${shownUrl}`;
   const signals = [AbortSignal.timeout(point.timeoutMs), ...(ctx.signal ? [ctx.signal] : [])];
   let res: Response;
@@ -136,11 +100,16 @@ export async function callConnector(point: ConnectorPoint, variables: Record<str
     text = await readLimited(res);
   } catch (err) {
     if (err instanceof ResponseTooLarge) throw fail(CONNECTOR_BAD_RESPONSE, `${where}: ${target}: ${err.message}`, true);
+    if (err instanceof OutboundRefusedError) {
+      ctx.logger.warn({ connector: point.name, target, range: err.range }, 'connector call refused by the SSRF guard');
+      throw fail(OUTBOUND_REFUSED, `${where}: ${target}: ${err.message}`, true);
+    }
     ctx.logger.warn({ connector: point.name, target, error: err }, 'connector call failed');
     throw fail(CONNECTOR_UNAVAILABLE, `${where}: ${target} failed: ${(err as Error).message}`, false);
   }
   const snippet = text.slice(0, 300);
   ctx.logger.info({ connector: point.name, target, status: res.status }, 'connector called');
+  ctx.observe?.(res.status);
   if (res.status === 429 || res.status >= 500) {
     const delay = retryAfterMs(res.headers.get('retry-after'), MAX_RETRY_AFTER_MS);
     if (res.status === 429) {

@@ -16,6 +16,9 @@ import {
 import { OUTCOMES, type Outcome, PROBLEM_CONTENT_TYPE, problemOf } from '../service/outcomes';
 import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics';
 import { withRequestTraceContext } from './trace-context';
+import type { Trigger } from '../definitions/trigger';
+import type { RawBody } from '../service/http-response';
+import { mountTriggerRoutes, queryPairs } from './trigger-route';
 
 export { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_RATE_LIMITS, type CallbackAccepted, type RateLimits } from '../service/callback-service';
 
@@ -31,6 +34,17 @@ export interface CallbackRouterOptions extends CallbackServiceOptions {
    * traces you would rather not join.
    */
   readonly traceContext?: boolean;
+  /**
+   * Webhook triggers (`defineTrigger`) served at `/hooks/<path>`: each starts its procedure. Needs `taskQueue` (the
+   * workers'). Default: none.
+   */
+  readonly triggers?: readonly Trigger[];
+  /** The task queue triggered runs start on (required with `triggers`). */
+  readonly taskQueue?: string;
+  /** With `triggers`: `{{callbackUrls.<wait>}}` in a trigger's response is the new run's callback URL. */
+  readonly publicBaseUrl?: string;
+  /** With `triggers`: set hookwait's search attributes (and `HookwaitTrigger`) at start; default true. */
+  readonly searchAttributes?: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -59,11 +73,24 @@ export function clientRequestIdOf(req: Request): string | undefined {
  * Writes an answer. When the request's body was not read to its end (an early refusal), the connection is closed
  * after the answer: its unread bytes would otherwise be taken for the next request on a keep-alive connection.
  */
-export function sendAnswer(req: Request, res: Response, a: Pick<CallbackAnswer, 'outcome' | 'status' | 'headers' | 'body'>): void {
+export function sendAnswer(
+  req: Request,
+  res: Response,
+  a: { readonly outcome: Outcome; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body?: unknown; readonly raw?: RawBody },
+): void {
   (res.locals as Locals).outcome = a.outcome;
   for (const [k, v] of Object.entries(a.headers)) res.setHeader(k, v);
   if (!req.complete) res.setHeader('Connection', 'close');
-  const isProblem = a.status >= 300;
+  // A 204, a redirect without a body, or a declared response without one: no body at all.
+  if (a.status === 204 || (a.body === undefined && a.raw === undefined)) {
+    res.status(a.status).end();
+    return;
+  }
+  if (a.raw) {
+    res.status(a.status).type(a.raw.contentType).send(a.raw.text);
+    return;
+  }
+  const isProblem = a.status >= 400;
   res.status(a.status).type(isProblem ? PROBLEM_CONTENT_TYPE : 'application/json').send(JSON.stringify(a.body));
 }
 
@@ -101,9 +128,22 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
   const locals = (res: Response): Locals => res.locals as Locals;
   const send = (req: Request, res: Response, a: CallbackAnswer): void => {
     if (a.failedOperation) metrics.temporalErrors.inc({ operation: a.failedOperation });
-    sendAnswer(req, res, a);
+    const d = a.declared;
+    sendAnswer(req, res, d ? { outcome: a.outcome, status: d.status, headers: { ...a.headers, ...d.headers }, ...(d.body !== undefined ? { body: d.body } : {}), ...(d.raw ? { raw: d.raw } : {}) } : a);
   };
   let warnedMisconfigured = false;
+
+  if (options.triggers && options.triggers.length > 0) {
+    if (!options.taskQueue) throw new TypeError('createCallbackRouter: `taskQueue` is required with `triggers` (the task queue triggered runs start on)');
+    mountTriggerRoutes(router, {
+      ...options,
+      triggers: options.triggers,
+      taskQueue: options.taskQueue,
+      bodyLimitBytes: bodyLimit,
+      metrics,
+      logger,
+    });
+  }
 
   // Before the body is read: method, rate per address, token, rate per token, content type.
   router.all('/callbacks/:token', (req: Request, res: Response, next: NextFunction) => {
@@ -142,7 +182,8 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
       return send(req, res, answer(target.log, target.head.requestId, 'misconfigured', 'the gateway could not read this callback; retry later'));
     }
     const userAgent = req.get('user-agent');
-    const deliver = () => service.deliver(target, { ...target.head, body, header: (name) => req.get(name), ...(userAgent ? { userAgent } : {}) });
+    const deliver = () =>
+      service.deliver(target, { ...target.head, body, header: (name) => req.get(name), query: queryPairs(req.originalUrl), ...(userAgent ? { userAgent } : {}) });
     send(req, res, await (traceContext ? withRequestTraceContext(req.headers, deliver) : deliver()));
   });
   // Errors of the callback route (the body reader's 413/415/400) are answered here, as problem+json, whatever app

@@ -12,12 +12,12 @@ async function main(): Promise<void> {
   const processConfig = loadProcessConfig();
   const config = loadConfig();
   // Fails fast when HOOKWAIT_PROCEDURES_MODULE is unset: this gateway never serves the demo.
-  const { procedures, waits } = loadProcedureModule(gatewayProcedureModule());
+  const { procedures, waits, triggers } = loadProcedureModule(gatewayProcedureModule());
   const logger = processLogger(processConfig, 'hookwait-gateway');
   const client = lazyClient(config.temporal);
   // `/metrics` is served on the admin listener only (loopback unless HOOKWAIT_ADMIN_HOST says otherwise).
   const listen = { ...processConfig, adminPort: processConfig.adminPort ?? DEFAULT_ADMIN_PORT };
-  const gateway = await startGateway(config, client, procedures, logger, listen, waits);
+  const gateway = await startGateway(config, client, procedures, logger, listen, waits, triggers);
 
   // SIGTERM (orchestrators) or SIGINT (Ctrl-C): stop accepting, let requests in flight finish (each got or
   // will get its answer only after Temporal has the callback), close the Temporal connection, exit 0.

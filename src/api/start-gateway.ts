@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { HookwaitConfig } from '../config';
 import type { AnyProcedure } from '../definitions/procedure';
 import type { WaitPoint } from '../definitions/wait-point';
+import type { Trigger } from '../definitions/trigger';
 import type { Logger } from '../logging/logger';
 import { createGatewayApps } from './gateway-app';
 import { PROBLEM_CONTENT_TYPE } from './problem';
@@ -99,6 +100,7 @@ export function gatewayUrl(host: string, port: number): string {
 /**
  * Listens with webhook-friendly timeouts; `stop()` drains gracefully (see {@link StartedGateway.stop}).
  * @param waits the `defineWait` waits of plain workflows (`createCallback`) the gateway accepts callbacks for.
+ * @param triggers the webhook triggers (`defineTrigger`) served at `/hooks/<path>`.
  */
 export async function startGateway(
   config: HookwaitConfig,
@@ -107,6 +109,7 @@ export async function startGateway(
   logger: Logger,
   listen: GatewayListen,
   waits: readonly WaitPoint[] = [],
+  triggers: readonly Trigger[] = [],
 ): Promise<StartedGateway> {
   const { app, admin } = createGatewayApps({
     client,
@@ -119,6 +122,9 @@ export async function startGateway(
     rateLimits: config.rateLimits,
     trustProxyHops: config.trustProxyHops,
     logger,
+    ...(triggers.length > 0
+      ? { triggers, taskQueue: config.temporal.taskQueue, publicBaseUrl: config.publicBaseUrl, searchAttributes: config.searchAttributes }
+      : {}),
   });
   const log = logger.child({ component: 'gateway' });
   let draining = false;

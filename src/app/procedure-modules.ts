@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../config';
 import type { AnyProcedure } from '../definitions/procedure';
 import type { WaitPoint } from '../definitions/wait-point';
+import type { Trigger } from '../definitions/trigger';
 
 /** Where the standalone worker, gateway and CLI find an app's procedures and waits. */
 export interface ProcedureModules {
@@ -19,6 +20,8 @@ export interface ProcedureModules {
 export interface LoadedProcedureModule {
   readonly procedures: AnyProcedure[];
   readonly waits: WaitPoint[];
+  /** Its optional `triggers` export (defineTrigger results): the gateway serves them at `/hooks/<path>`. */
+  readonly triggers: Trigger[];
 }
 
 /** The identity-verification demo of a repository checkout: what `npm run dev` serves. Not in the npm package. */
@@ -98,9 +101,9 @@ function noProcedures(role: 'cli' | 'worker' | 'gateway'): ConfigError {
  */
 export function loadProcedureModule(modulePath: string): LoadedProcedureModule {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(modulePath) as { procedures?: unknown; waits?: unknown };
+  const mod = require(modulePath) as { procedures?: unknown; waits?: unknown; triggers?: unknown };
   const problems: string[] = [];
-  const listOf = <T>(name: 'procedures' | 'waits', what: string): T[] => {
+  const listOf = <T>(name: 'procedures' | 'waits' | 'triggers', what: string): T[] => {
     const value = mod[name];
     if (value === undefined) return [];
     if (!Array.isArray(value)) {
@@ -111,16 +114,22 @@ export function loadProcedureModule(modulePath: string): LoadedProcedureModule {
   };
   const procedures = listOf<AnyProcedure>('procedures', 'defineProcedure(...)');
   const waits = listOf<WaitPoint>('waits', 'defineWait(...)');
+  const triggers = listOf<Trigger>('triggers', 'defineTrigger(...)');
   if (problems.length === 0 && procedures.length === 0 && waits.length === 0) {
     problems.push("it must export 'procedures' (defineProcedure results) and/or 'waits' (defineWait results)");
   }
   if (problems.length > 0) throw new ConfigError(['HOOKWAIT_PROCEDURES_MODULE'], `HOOKWAIT_PROCEDURES_MODULE: ${modulePath}: ${problems.join('; ')}`);
-  return { procedures, waits };
+  return { procedures, waits, triggers };
 }
 
 /** The procedures of a procedures module (see {@link loadProcedureModule}). */
 export function loadProcedures(modulePath: string): AnyProcedure[] {
   return loadProcedureModule(modulePath).procedures;
+}
+
+/** The module's optional `triggers` (defineTrigger results): what `hookwait triggers` lists. */
+export function loadTriggers(modulePath: string): Trigger[] {
+  return loadProcedureModule(modulePath).triggers;
 }
 
 /** The module's optional `waits` (plain workflows' waits): the CLI checks an operator's data against them. */

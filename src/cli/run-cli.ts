@@ -14,7 +14,9 @@ import { listCommand } from './commands/list';
 import { revokeCommand } from './commands/revoke';
 import { showCommand } from './commands/show';
 import { simulateCommand } from './commands/simulate';
+import { connectorCommand, statsCommand, webhookCommand } from './commands/outbound';
 import { startCommand } from './commands/start';
+import { triggerCommand, triggersCommand } from './commands/triggers';
 
 export { EXIT, type CliIo } from './cli-support';
 
@@ -42,7 +44,7 @@ const USAGE = `Usage: hookwait [global options] <command> [options]
 Commands:
   start <procedure> --input <json> [--id <workflowId>] [--json]
         Start a run; prints its workflow id, run id and callback URLs.
-  list [--status waiting] [--procedure NAME] [--limit N] [--json]
+  list [--status waiting] [--procedure NAME] [--trigger NAME] [--limit N] [--json]
         Runs, by the hookwait search attributes.
   show <workflowId> [--json]
         Status, waits, captured attributes and the callback ledger of a run.
@@ -54,12 +56,22 @@ Commands:
         Revoke the run's callback URLs (or one wait's, or one key's): they answer 410 from now on.
   setup
         Register hookwait's search attributes on the namespace.
-  simulate <procedure> --input <json> [--callback <wait>=…]... [--connector <name>=…]... [--expect <outcome>]
+  simulate <procedure> --input <json> [--callback <wait>=…]... [--connector <name>=…]... [--webhook <name>=…]... [--expect <outcome>]
            [--expect-path <steps>] [--json]
         Run a procedure on the time-skipping test server with mock callbacks and connectors; check the outcome.
+  webhook test <procedure> <name> --input <json> [--vars <json>] [--dry-run] [--json]
+  connector test <procedure> <name> --input <json> [--vars <json>] [--dry-run] [--json]
+        Render a webhook's or connector's request with sample data, send it once, print what came back.
+  stats [--procedure NAME] [--since 24h] [--json]
+        Sent / Failed per webhook and connector, from the history of runs started since then.
+  triggers [--json]
+        The webhook triggers: each one's full URL, methods, sender auth, procedure and response.
+  trigger test <name> --data <json> [--header k=v]... [--query k=v]... [--method M] [--json]
+        Send a sample request through a trigger's checks (no sender: auth is not checked); prints the answer and the run.
 
 ${GLOBAL_HELP}
-Exit codes: 0 done, 1 runtime failure, 2 bad usage or input, 3 unknown workflow/procedure/wait, 4 wait no longer open.
+Exit codes: 0 done, 1 runtime failure, 2 bad usage or input, 3 unknown workflow/procedure/wait, 4 wait no longer open
+(webhook/connector test: the target did not answer 2xx, or was not reached).
 The connection comes from the environment and temporal.toml profiles as for the \`temporal\` CLI (TEMPORAL_ADDRESS,
 TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE), the task queue from
 TEMPORAL_TASK_QUEUE; see the README.
@@ -77,13 +89,14 @@ Options:
   --id <workflowId>   the workflow id (default <procedure>-<uuid>)
   --json              print JSON
 `,
-  list: `Usage: hookwait list [--status <status>] [--procedure <name>] [--limit <n>] [--json]
+  list: `Usage: hookwait list [--status <status>] [--procedure <name>] [--trigger <name>] [--limit <n>] [--json]
 
 Lists runs through the hookwait search attributes, with what each waits for and until when.
 
 Options:
   --status <status>   running, waiting, completed, escalated or failed
   --procedure <name>  only runs of this procedure
+  --trigger <name>    only runs this webhook trigger started
   --limit <n>         at most this many runs, 1 to 10000 (default 100)
   --json              print JSON
 `,
@@ -120,7 +133,7 @@ Options:
   --key <key>         one key of a keyed wait (name the wait too)
   --json              print JSON
 `,
-  simulate: `Usage: hookwait simulate <procedure> --input <json> [--callback <wait>=<mock>]... [--connector <name>=<mock>]...
+  simulate: `Usage: hookwait simulate <procedure> --input <json> [--callback <wait>=<mock>]... [--connector <name>=<mock>]... [--webhook <name>=<mock>]...
          [--expect completed|escalated|failed] [--expect-path <step>,<step>,...] [--json]
 
 Runs the procedure end to end on Temporal's time-skipping test server (hookwait/testing): its real workflow code from
@@ -140,17 +153,92 @@ Options:
   --connector <name>=<a>,<b>,…   answers in turn, one per call (each retry and each poll check is a call; the last
                                  repeats); each is JSON, @file.json or error (a network error, retried), e.g.
                                  --connector check=error,error,@ok.json; repeating the flag for a connector appends
+  --webhook <name>=<json>        the webhook receiver's answer: a body (200), or { "status": 500, "body": … }
+  --webhook <name>=@file.json
   --expect <outcome>             completed, escalated or failed: how the run must end
   --expect-path <steps>          the exact path, steps separated by commas, e.g.
                                  message,connector:startVerification,wait:idVerification,timeout:idVerification,...
-                                 (steps: message, connector:<name>, assigned:team <t>, activity:<type>, wait:<id>,
-                                 callback:<id>:<outcome>, timeout:<id>, poll:<connector>, poll:<id>:accepted,
-                                 progress:<id>:<n>, sleep:<duration>, then completed, escalated or failed)
+                                 (steps: message, connector:<name>, webhook:<name>:sent|failed, assigned:team <t>,
+                                 activity:<type>, wait:<id>, callback:<id>:<outcome>, timeout:<id>, poll:<connector>,
+                                 poll:<id>:accepted, progress:<id>:<n>, sleep:<duration>, then completed, escalated or
+                                 failed)
   --json                         print { ok, path, result, failure?, expected?, differences? }
 
 Exit codes: 0 as expected (without --expect/--expect-path: the run did not fail), 1 not as expected, or a mock
 callback the gateway refused (the reason and fields are printed), 2 bad usage (unknown flag, wait or connector, bad
 JSON, an unreadable @file, input that does not fit the schema), 3 unknown procedure.
+`,
+  webhook: `Usage: hookwait webhook test <procedure> <name> --input <json> [--vars <json>] [--attributes <json>] [--dry-run] [--json]
+
+The webhook's "Test" button: renders its request with the sample data, signs it (HOOKWAIT_WEBHOOK_SIGNING_SECRET, or
+the webhook's own secret), sends it once through the same SSRF guard (HOOKWAIT_OUTBOUND_ALLOW) and encoder as a
+worker, and prints the request (credentials, signature and {{env.*}} values redacted), then the status, headers and
+body received (escaped). No retries; nothing is recorded in Temporal. {{env.*}} values come from this environment.
+
+Options:
+  --input <json>        the sample input (default {}), checked against the procedure's schema
+  --vars <json>         the send's vars (default {})
+  --attributes <json>   sample captured attributes by wait, e.g. {"idVerification":{"status":"verified"}}
+  --dry-run             print the request only; send nothing
+  --json                print { kind, procedure, name, request, sent, response?, error?, ok }
+
+Exit codes: 0 the target answered 2xx (a dry run: the request renders), 2 bad usage (unknown webhook, bad JSON,
+input that does not fit), 3 unknown procedure, 4 not 2xx, or not sent (refused by the SSRF guard, network error,
+a template value missing).
+`,
+  connector: `Usage: hookwait connector test <procedure> <name> --input <json> [--vars <json>] [--attributes <json>] [--dry-run] [--json]
+
+A data connector's "Test" button: renders its request with the sample data ({{callbackUrls.*}} are sample URLs, never
+live ones), sends it once through the same SSRF guard and encoder as a worker, and prints the request (secrets
+redacted), the status, headers and body received (escaped) and the response mapping through the connector's schema.
+
+Options:
+  --input <json>        the sample input (default {}), checked against the procedure's schema
+  --vars <json>         the call's vars (default {})
+  --attributes <json>   sample captured attributes by wait
+  --dry-run             print the request only; send nothing
+  --json                print { kind, procedure, name, request, sent, response?, mapping?, error?, ok }
+
+Exit codes: 0 the target answered 2xx and the response fits the schema, 2 bad usage, 3 unknown procedure, 4 otherwise.
+`,
+  stats: `Usage: hookwait stats [--procedure <name>] [--since <duration>] [--max-runs <n>] [--json]
+
+Sent / Failed per webhook and connector, counted from run history: the runs started within --since (visibility),
+and in each, every webhook send (sent: a 2xx; failed: its last attempt failed) and connector call (sent: it
+completed; failed: it failed after its retries). Works across workers and restarts. Live per-attempt counters
+(retries, 429s) are the worker's metrics (hookwait_outbound_total), not this.
+
+Options:
+  --procedure <name>    only runs of this procedure (workflow type)
+  --since <duration>    runs started this long ago or later, e.g. 30m, 24h, 7d (default 24h)
+  --max-runs <n>        read at most this many runs, newest first (default 1000)
+  --json                print { rows: [{ kind, procedure, name, sent, failed }], runs, truncated, since }
+`,
+  triggers: `Usage: hookwait triggers [--json]
+
+Lists the webhook triggers of the procedures module (HOOKWAIT_PROCEDURES_MODULE, its \`triggers\` export): each
+one's full URL (HOOKWAIT_PUBLIC_BASE_URL/hooks/<path>), methods, sender auth (type, header, the secret's variable),
+procedure, idempotency key and response.
+
+Options:
+  --json              print JSON
+`,
+  trigger: `Usage: hookwait trigger test <name> --data <json> [--header <name>=<value>]... [--query <name>=<value>]...
+                             [--method <method>] [--json]
+
+Sends a sample request through the trigger's own checks (method, content type, expected headers, query and body,
+input mapping, idempotency key) as the gateway would, without a sender: sender auth is not checked. A request that
+passes starts the run (on TEMPORAL_TASK_QUEUE). Prints the answer the sender would get and the run started.
+
+Options:
+  --data <json>            the body (sent as application/json unless --header content-type=… says otherwise)
+  --header <name>=<value>  a request header (repeat the flag for several)
+  --query <name>=<value>   a query parameter (repeat the flag for several)
+  --method <method>        default: the trigger's first method
+  --json                   print { status, outcome, headers, body, run }
+
+Exit codes: 0 a 2xx answer, 1 Temporal unavailable (5xx), 2 bad usage or a 4xx answer (the sample does not pass the
+checks), 3 unknown trigger.
 `,
   setup: `Usage: hookwait setup
 
@@ -240,6 +328,11 @@ const COMMANDS: Record<string, (args: string[], ctx: CliContext) => Promise<numb
   revoke: revokeCommand,
   setup: setupCommand,
   simulate: simulateCommand,
+  webhook: webhookCommand,
+  connector: connectorCommand,
+  stats: statsCommand,
+  triggers: triggersCommand,
+  trigger: triggerCommand,
 };
 
 /**

@@ -31,6 +31,7 @@ import {
   type LedgerEntry,
   type LedgerOutcome,
   MEMO_KEY,
+  TRIGGER_MEMO_KEY,
   type ProcedureStatus,
   revokeSignal,
   WAIT_KEY,
@@ -201,6 +202,16 @@ export interface RunSummary {
   readonly ledger: readonly LedgerEntry[];
   /** `worker`: the whole state (query); `memo`: wait statuses only, read without a worker; `none`: neither. */
   readonly stateFrom: 'worker' | 'memo' | 'none';
+  /** The webhook trigger that started the run, and the sender's delivery id (from the run's start memo). */
+  readonly trigger?: { readonly name: string; readonly deliveryId?: string };
+}
+
+/** The trigger of a run's start memo (`hookwaitTrigger`), when it has a well-formed one. */
+function triggerOf(value: unknown): { trigger?: { name: string; deliveryId?: string } } {
+  if (typeof value !== 'object' || value === null) return {};
+  const { name, deliveryId } = value as { name?: unknown; deliveryId?: unknown };
+  if (typeof name !== 'string') return {};
+  return { trigger: { name, ...(typeof deliveryId === 'string' ? { deliveryId } : {}) } };
 }
 
 /** Memo key of the one-time mark `start` gives a run (see its update-with-start fallback). */
@@ -522,6 +533,7 @@ export class HookwaitClient {
       customerMessages: state?.customerMessages.length ?? 0,
       ledger: state?.ledger ?? [],
       stateFrom: state ? 'worker' : memo ? 'memo' : 'none',
+      ...triggerOf(description.memo?.[TRIGGER_MEMO_KEY]),
     };
   }
 

@@ -126,6 +126,30 @@ export interface ProcedureState {
   readonly early?: readonly CallbackSignalArgs[];
   /** Digests of the bound values of the waits declared with `bind`, by wait name (see `bindingDigest`). */
   readonly bindings?: Readonly<Record<string, string>>;
+  /** The webhook trigger that started the run, and the sender's delivery id when it gave one. */
+  readonly trigger?: TriggerInfo;
+}
+
+/** What the gateway records (start memo {@link TRIGGER_MEMO_KEY}) on a run a webhook trigger started. */
+export interface TriggerInfo {
+  readonly name: string;
+  readonly deliveryId?: string;
+  /** The trigger answers with the procedure's `run.respond`. */
+  readonly respond?: boolean;
+}
+
+/** The start memo key of {@link TriggerInfo}. */
+export const TRIGGER_MEMO_KEY = 'hookwaitTrigger';
+/** The memo key where a triggered run records its `run.respond` answer, for repeated deliveries after it ended. */
+export const TRIGGER_RESPONSE_MEMO_KEY = 'hookwaitTriggerResponse';
+
+/** A procedure's answer to the sender of the webhook that started it (`run.respond`). */
+export interface TriggerResponse {
+  /** 2xx or 4xx. */
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** JSON, or a string sent as text (its `content-type` header says which kind). */
+  readonly body?: unknown;
 }
 
 /** The version of {@link HookwaitMemo}; 1 had no `v` field. */

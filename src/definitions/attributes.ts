@@ -19,7 +19,16 @@ export interface AttributeOptions<S extends z.ZodType = z.ZodType> {
    */
   readonly maxLength?: number;
   readonly description?: string;
+  /**
+   * Where the value is read (default `'body'`): the body (by `path`), the query string (`path` is the parameter's
+   * name: OAuth-style `?code=…&state=…` on a GET callback) or a header (`path` is its name, case-insensitive).
+   * `authorization`, cookies and the wait's own auth headers can never be captured (a definition error).
+   */
+  readonly from?: AttributeSource;
 }
+
+/** Where an attribute's value is read: see {@link AttributeOptions.from}. */
+export type AttributeSource = 'body' | 'query' | 'header';
 
 /** One attribute: a zod schema, or {@link AttributeOptions}. */
 export type AttributeDecl = z.ZodType | AttributeOptions;
@@ -46,6 +55,8 @@ export interface NormalizedAttribute {
   readonly schema: z.ZodType;
   /** Longest string accepted, in characters. */
   readonly maxLength: number;
+  /** Absent: the body. */
+  readonly from?: 'query' | 'header';
 }
 
 /** One reason a payload did not fit the declared attributes. */
@@ -106,6 +117,8 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 // Assigning `__proto__` sets a prototype instead of a field: the one name an attribute cannot have.
 const RESERVED = new Set(['__proto__']);
 const PATH_SEGMENT = /^[A-Za-z0-9_$-]{1,128}$/;
+/** Headers that carry credentials: never an attribute (the wait's own auth headers are refused by the wait). */
+export const UNCAPTURABLE_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'webhook-signature']);
 
 const scalarString = z
   .union([z.string(), z.number(), z.boolean()], { error: 'must be a scalar string' })
@@ -192,6 +205,7 @@ export function normalizeAttributes(decl: AttributesDecl, field: string): Normal
     let schema: z.ZodType = scalarString;
     let pathText: string = name;
     let maxLength: number | undefined;
+    let from: 'query' | 'header' | undefined;
     if (isZodType(d)) schema = d;
     else if (d !== undefined) {
       if (typeof d !== 'object' || d === null) throw new DefinitionError(f, 'must be a zod schema or { schema?, path?, maxLength? }');
@@ -206,10 +220,20 @@ export function normalizeAttributes(decl: AttributesDecl, field: string): Normal
         }
         maxLength = d.maxLength;
       }
+      if (d.from !== undefined && d.from !== 'body') {
+        if (d.from !== 'query' && d.from !== 'header') throw new DefinitionError(`${f}.from`, `must be 'body', 'query' or 'header', got ${JSON.stringify(d.from)}`);
+        from = d.from;
+      }
     }
     // A zod string's own `.max()` is honoured (up to the limit) when no maxLength is declared, also under wrappers.
     const zodMax = zodMaxLength(schema);
     maxLength ??= zodMax !== undefined ? Math.min(zodMax, MAX_STRING_LENGTH_LIMIT) : DEFAULT_MAX_STRING_LENGTH;
+    if (from !== undefined) {
+      // A query parameter or header is one name, read as it is (a header case-insensitively).
+      if (!/^[A-Za-z0-9_.$-]{1,128}$/.test(pathText) || pathText === '__proto__') throw new DefinitionError(`${f}.path`, `must be a ${from === 'query' ? 'query parameter' : 'header'} name, got ${JSON.stringify(pathText)}`);
+      if (from === 'header' && UNCAPTURABLE_HEADERS.has(pathText.toLowerCase())) throw new DefinitionError(`${f}.path`, `header ${pathText.toLowerCase()} carries credentials and can never be captured`);
+      return { name, path: [from === 'header' ? pathText.toLowerCase() : pathText], schema, maxLength, from };
+    }
     const path = pathText.split('.');
     if (path.length > MAX_PATH_DEPTH || !path.every((s) => PATH_SEGMENT.test(s) && s !== '__proto__')) {
       throw new DefinitionError(`${f}.path`, `must be a dotted path of plain segments, got ${JSON.stringify(pathText)}`);
@@ -311,7 +335,7 @@ function checkOne(
 function collect(
   attributes: readonly NormalizedAttribute[],
   read: (a: NormalizedAttribute) => unknown,
-  form: boolean,
+  form: boolean | ((a: NormalizedAttribute) => boolean),
   withPath: boolean,
   enforce: () => boolean = always,
 ): AttributeCheck {
@@ -319,7 +343,7 @@ function collect(
   const inputs: Record<string, Scalar> = {};
   const errors: FieldError[] = [];
   for (const a of attributes) {
-    const { value, input, error } = checkOne(a, read(a), form, enforce);
+    const { value, input, error } = checkOne(a, read(a), typeof form === 'function' ? form(a) : form, enforce);
     if (error !== undefined) {
       const path = a.path.join('.');
       errors.push(withPath && path !== a.name ? { field: a.name, path, message: error } : { field: a.name, message: error });
@@ -338,20 +362,30 @@ function collect(
 export function extractAttributes(
   attributes: readonly NormalizedAttribute[],
   payload: unknown,
-  options: { readonly source: 'json' | 'form' } = { source: 'json' },
+  options: {
+    readonly source: 'json' | 'form';
+    /** The query string's parameters, for attributes read `from: 'query'` (strings, read like form fields). */
+    readonly query?: Readonly<Record<string, string>>;
+    /** The request's headers by lower-case name, for attributes read `from: 'header'`. */
+    readonly header?: (name: string) => string | undefined;
+  } = { source: 'json' },
 ): AttributeCheck {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return { ok: false, errors: [{ field: '(body)', message: 'must be a JSON object or a form' }] };
   }
   const form = options.source === 'form';
   const record = payload as Record<string, unknown>;
+  const query = options.query ?? {};
   // Form fields are flat: a dotted path may be a field's whole name (`data.reference.id=…`).
   const read = (a: NormalizedAttribute): unknown => {
     const flat = a.path.join('.');
+    if (a.from === 'query') return Object.prototype.hasOwnProperty.call(query, flat) ? query[flat] : undefined;
+    if (a.from === 'header') return options.header?.(flat);
     if (form && Object.prototype.hasOwnProperty.call(record, flat)) return record[flat];
     return readPath(payload, a.path);
   };
-  return collect(attributes, read, form, true);
+  // Query parameters and headers are text, as form fields are: a typed attribute may read them as a number or boolean.
+  return collect(attributes, read, (a) => form || a.from !== undefined, true);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { DefinitionError } from './definition-error';
 import { type Duration, durationToMs } from './duration';
-import { placeholderPaths } from './template-placeholders';
+import { checkEnvPlaceholders, envAllowed, normalizeEnvAllowlist, normalizeFormBody } from './outbound-env';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -19,6 +19,11 @@ export interface ConnectorDecl<R extends z.ZodType = z.ZodType> {
   readonly url: string;
   readonly headers?: { readonly [name: string]: string };
   readonly body?: JsonTemplate;
+  /**
+   * How the body is encoded: `'json'` (default) or `'form'` (`application/x-www-form-urlencoded`: the body is then an
+   * object of key-value pairs). A declared `content-type: application/x-www-form-urlencoded` header means `'form'` too.
+   */
+  readonly contentType?: 'json' | 'form';
   /** Maps the JSON response into attributes; the call fails (not retried) when the response does not fit. */
   readonly response?: R;
   /** Per attempt; default 10s. */
@@ -55,6 +60,8 @@ export interface ConnectorPoint {
   readonly url: string;
   readonly headers: { readonly [name: string]: string };
   readonly body?: JsonTemplate;
+  /** How the body is encoded (see {@link ConnectorDecl.contentType}). */
+  readonly contentType: 'json' | 'form';
   readonly response?: z.ZodType;
   readonly timeoutMs: number;
   readonly retry: { readonly maximumAttempts: number; readonly initialIntervalMs: number; readonly maximumIntervalMs: number };
@@ -133,69 +140,12 @@ export type ConnectorResult<C> = C extends { readonly response: infer R extends 
 
 const METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
-/** hookwait's own configuration (signing keys, the Temporal connection and its API key): never readable by a template. */
-const DENIED_ENV_PREFIXES = ['HOOKWAIT_', 'TEMPORAL_'] as const;
-const ENV_ENTRY = /^[A-Za-z_][A-Za-z0-9_]*\*?$/;
-
-function deniedEnvName(name: string): boolean {
-  const upper = name.toUpperCase();
-  return DENIED_ENV_PREFIXES.some((p) => upper.startsWith(p));
-}
-
 /**
  * Whether a connector whose allowlist is `allow` may read the environment variable `name`: it is listed, or starts
  * with a listed `PREFIX*`, and it is not one of hookwait's own (`HOOKWAIT_*`, `TEMPORAL_*`).
  */
 export function connectorEnvAllowed(allow: readonly string[], name: string): boolean {
-  if (name === '' || deniedEnvName(name)) return false;
-  return allow.some((entry) => (entry.endsWith('*') ? name.startsWith(entry.slice(0, -1)) : name === entry));
-}
-
-function normalizeEnvAllowlist(env: unknown, field: string): string[] {
-  if (env === undefined) return [];
-  if (!Array.isArray(env)) throw new DefinitionError(field, "must be a list of variable names or prefixes, e.g. ['KYC_API_KEY', 'KYC_*']");
-  return env.map((entry: unknown, i) => {
-    if (typeof entry !== 'string' || !ENV_ENTRY.test(entry)) {
-      throw new DefinitionError(`${field}[${i}]`, "must be a variable name (letters, digits, '_') or a prefix ending in '*', such as 'KYC_*'");
-    }
-    if (deniedEnvName(entry.replace(/\*$/, ''))) {
-      throw new DefinitionError(`${field}[${i}]`, `HOOKWAIT_* and TEMPORAL_* variables are hookwait's own configuration; a connector never reads them`);
-    }
-    return entry;
-  });
-}
-
-/** Each template string of a connector with the field it sits in (`…url`, `…headers.<name>`, `…body.a[1].b`). */
-function templateStrings(decl: ConnectorDecl, field: string): [string, string][] {
-  const out: [string, string][] = [[decl.url, `${field}.url`]];
-  for (const [name, value] of Object.entries(decl.headers ?? {})) if (typeof value === 'string') out.push([value, `${field}.headers.${name}`]);
-  const walk = (t: JsonTemplate | undefined, at: string): void => {
-    if (typeof t === 'string') out.push([t, at]);
-    else if (Array.isArray(t)) t.forEach((v: JsonTemplate, i) => walk(v, `${at}[${i}]`));
-    else if (typeof t === 'object' && t !== null) for (const [k, v] of Object.entries(t)) walk(v as JsonTemplate, `${at}.${k}`);
-  };
-  walk(decl.body, `${field}.body`);
-  return out;
-}
-
-/**
- * Refuses, at definition time, every `{{env…}}` placeholder the allowlist does not cover: `{{env}}` itself (the
- * whole environment), hookwait's own variables, and any variable the connector does not declare.
- */
-function checkEnvPlaceholders(decl: ConnectorDecl, allow: readonly string[], field: string): void {
-  for (const [text, at] of templateStrings(decl, field)) {
-    for (const path of placeholderPaths(text)) {
-      if (path === 'env') throw new DefinitionError(at, '{{env}} would expose the whole environment of the worker; name one declared variable, e.g. {{env.API_KEY}}');
-      if (!path.startsWith('env.')) continue;
-      const name = path.split('.')[1] ?? '';
-      if (deniedEnvName(name)) {
-        throw new DefinitionError(at, `{{${path}}}: HOOKWAIT_* and TEMPORAL_* variables are hookwait's own configuration; a connector never reads them`);
-      }
-      if (!connectorEnvAllowed(allow, name)) {
-        throw new DefinitionError(at, `{{${path}}} reads the environment variable '${name}', which ${field}.env does not declare; add '${name}' to ${field}.env`);
-      }
-    }
-  }
+  return envAllowed(allow, name);
 }
 
 /**
@@ -217,6 +167,8 @@ export function normalizeConnector(name: string, decl: ConnectorDecl, field: str
   const env = normalizeEnvAllowlist(decl.env, `${field}.env`);
   checkEnvPlaceholders(decl, env, field);
   const limits = normalizeLimits(decl.limits, `${field}.limits`);
+  const contentType = outboundContentType(decl.contentType, decl.headers, `${field}.contentType`);
+  if (contentType === 'form' && decl.body !== undefined) normalizeFormBody(decl.body, `${field}.body`);
   return {
     name,
     title: decl.title ?? name,
@@ -224,6 +176,7 @@ export function normalizeConnector(name: string, decl: ConnectorDecl, field: str
     url: decl.url,
     headers: { ...(decl.headers ?? {}) },
     ...(decl.body !== undefined ? { body: decl.body } : {}),
+    contentType,
     ...(decl.response !== undefined ? { response: decl.response } : {}),
     timeoutMs,
     retry: {
@@ -238,3 +191,20 @@ export function normalizeConnector(name: string, decl: ConnectorDecl, field: str
 
 /** What a call of a connector made by {@link defineConnector} resolves to: its response schema's output. */
 export type DefinedConnectorResult<C> = C extends ConnectorDefinition<string, infer R> ? z.output<R> : unknown;
+
+/**
+ * The body encoding of a connector or webhook: as declared, else `'form'` when a declared `content-type` header says
+ * `application/x-www-form-urlencoded`, else `'json'`.
+ *
+ * @example
+ * ```ts
+ * outboundContentType(undefined, { 'Content-Type': 'application/x-www-form-urlencoded' }, 'connectors.crm.contentType'); // 'form'
+ * ```
+ */
+export function outboundContentType(declared: unknown, headers: { readonly [name: string]: string } | undefined, field: string): 'json' | 'form' {
+  if (declared !== undefined && declared !== 'json' && declared !== 'form') throw new DefinitionError(field, "must be 'json' or 'form'");
+  const header = Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
+  const formHeader = typeof header === 'string' && /^\s*application\/x-www-form-urlencoded\b/i.test(header);
+  if (declared === 'json' && formHeader) throw new DefinitionError(field, "is 'json' but the content-type header says application/x-www-form-urlencoded");
+  return (declared as 'json' | 'form' | undefined) ?? (formHeader ? 'form' : 'json');
+}

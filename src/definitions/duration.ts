@@ -67,10 +67,47 @@ export const MIN_WAIT_TIMEOUT_MS = 1_000;
  * waitTimeoutToMs('500ms', 'waits.kyc.timeout');  // throws: must be at least 1s
  * ```
  */
-export function waitTimeoutToMs(value: unknown, field: string): number {
+export function waitTimeoutToMs(value: unknown, field: string, maxMs?: number): number {
   const ms = durationToMs(value, field);
   if (ms < MIN_WAIT_TIMEOUT_MS) throw new DefinitionError(field, `must be at least 1s, got ${JSON.stringify(value)}`);
+  if (maxMs !== undefined && ms > maxMs) {
+    throw new DefinitionError(field, `must be at most ${formatMs(maxMs)} (HOOKWAIT_MAX_WAIT_TIMEOUT), got ${JSON.stringify(value)}`);
+  }
   return ms;
+}
+
+/** The longest wait unless `HOOKWAIT_MAX_WAIT_TIMEOUT` says otherwise: 30 days. */
+export const DEFAULT_MAX_WAIT_TIMEOUT_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** A duration for messages: the largest whole unit (`30d`, `12h`, `90s`). */
+function formatMs(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
+/**
+ * Reads `HOOKWAIT_MAX_WAIT_TIMEOUT` (a duration, at least 1s; default 30 days).
+ * @throws {@link DefinitionError} naming HOOKWAIT_MAX_WAIT_TIMEOUT when it is not a duration.
+ * @example
+ * ```ts
+ * parseMaxWaitTimeout('7d'); // 604_800_000
+ * parseMaxWaitTimeout(undefined); // 2_592_000_000
+ * ```
+ */
+export function parseMaxWaitTimeout(text: string | undefined): number {
+  if (text === undefined || text.trim() === '') return DEFAULT_MAX_WAIT_TIMEOUT_MS;
+  return waitTimeoutToMs(text, 'HOOKWAIT_MAX_WAIT_TIMEOUT');
+}
+
+/**
+ * The longest wait a declaration or a run's input may ask for, in Node (`HOOKWAIT_MAX_WAIT_TIMEOUT`, default 30
+ * days); undefined inside a workflow, where the environment is not read (a run's overrides are checked against the
+ * worker's limit, recorded in its history; see the runtime).
+ */
+export function maxWaitTimeoutMs(): number | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined>; versions?: { node?: string } } }).process;
+  if (env?.versions?.node === undefined || env.env === undefined) return undefined;
+  return parseMaxWaitTimeout(env.env.HOOKWAIT_MAX_WAIT_TIMEOUT);
 }
 
 /**
@@ -85,7 +122,7 @@ export function waitTimeoutToMs(value: unknown, field: string): number {
  */
 export const waitTimeoutInput: z.ZodType<Duration, string | number> = z.union([z.string(), z.number()]).superRefine((value, ctx) => {
   try {
-    waitTimeoutToMs(value, 'waitTimeout');
+    waitTimeoutToMs(value, 'waitTimeout', maxWaitTimeoutMs());
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^waitTimeout: /, '') });
   }

@@ -8,3 +8,5 @@ export * from './zod-issues';
 export * from './sender-auth';
 export * from './unsafe-number';
 export * from './poll';
+export * from './webhook';
+export * from './trigger';

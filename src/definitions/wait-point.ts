@@ -1,8 +1,16 @@
 import { type AttributesDecl, type NormalizedAttribute, normalizeAttributes } from './attributes';
 import { DefinitionError } from './definition-error';
-import { type Duration, waitTimeoutToMs } from './duration';
+import { type Duration, maxWaitTimeoutMs, waitTimeoutToMs } from './duration';
 import { normalizeProgress, type ProgressDecl, type ProgressPoint } from './poll';
 import { normalizeSenderAuth, type SenderAuth, type SenderAuthDecl } from './sender-auth';
+import { normalizeResponse, type ResponseDecl, type ResponseSpec, senderAuthHeaders } from './trigger';
+import { placeholderPaths } from './template-placeholders';
+
+/** The methods a callback may use; a wait declares which (default POST and PUT). */
+export const CALLBACK_METHODS_ALL = ['POST', 'PUT', 'GET'] as const;
+export type CallbackMethod = (typeof CALLBACK_METHODS_ALL)[number];
+/** A wait's methods unless it declares others. */
+export const DEFAULT_CALLBACK_METHODS: readonly CallbackMethod[] = ['POST', 'PUT'];
 
 /** Who gets the conversation when a wait escalates: a team or a teammate. */
 export type Assignee = { readonly team: string } | { readonly teammate: string };
@@ -56,6 +64,26 @@ export interface WaitDecl<A extends AttributesDecl = AttributesDecl> {
    * ```
    */
   readonly progress?: ProgressDecl;
+  /**
+   * The methods the callback URL accepts (default `['POST', 'PUT']`). A `GET` callback reads its attributes from the
+   * query string (`from: 'query'`): a browser redirect such as OAuth's `?code=…&state=…`.
+   */
+  readonly methods?: readonly CallbackMethod[];
+  /**
+   * Answer an accepted (or repeated) callback with `303 See Other` to this URL: an absolute http(s) URL or a path
+   * starting with `/`; `{{attribute}}` placeholders (URL-encoded) only after the host. For browser callbacks.
+   * @example
+   * ```ts
+   * redirect: 'https://app.example.com/linked?state={{state}}'
+   * ```
+   */
+  readonly redirect?: string;
+  /**
+   * The answer to an accepted (or repeated) callback instead of the default (202 / 200 JSON): a status of 200, 201,
+   * 202 or 204, headers, and a JSON body or a string (HTML with `content-type: text/html`). `{{attribute}}`
+   * placeholders are filled (HTML-escaped in HTML).
+   */
+  readonly response?: ResponseDecl;
 }
 
 /** See {@link WaitDecl.bind}. */
@@ -77,6 +105,10 @@ export interface WaitPoint {
   readonly auth?: SenderAuth;
   readonly bind?: WaitBindingDecl;
   readonly progress?: ProgressPoint;
+  /** Absent: {@link DEFAULT_CALLBACK_METHODS}. */
+  readonly methods?: readonly CallbackMethod[];
+  readonly redirect?: string;
+  readonly response?: ResponseSpec;
 }
 
 export const WAIT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -153,7 +185,7 @@ export function normalizeWait(name: string, decl: WaitDecl, field: string): Wait
   if (typeof decl !== 'object' || decl === null) throw new DefinitionError(field, 'must be a wait declaration');
   if (typeof decl.title !== 'string' || decl.title.trim() === '') throw new DefinitionError(`${field}.title`, 'is required');
   const attributes = normalizeAttributes(decl.attributes, `${field}.attributes`);
-  const timeoutMs = waitTimeoutToMs(decl.timeout, `${field}.timeout`);
+  const timeoutMs = waitTimeoutToMs(decl.timeout, `${field}.timeout`, maxWaitTimeoutMs());
   const onTimeout = decl.onTimeout ?? 'escalate';
   if (onTimeout !== 'escalate' && onTimeout !== 'branch') {
     throw new DefinitionError(`${field}.onTimeout`, `must be 'escalate' or 'branch', got ${JSON.stringify(onTimeout)}`);
@@ -162,7 +194,14 @@ export function normalizeWait(name: string, decl: WaitDecl, field: string): Wait
     ...(decl.auth !== undefined ? { auth: normalizeSenderAuth(decl.auth, `${field}.auth`) } : {}),
     ...(decl.bind !== undefined ? { bind: checkBinding(decl.bind, attributes, `${field}.bind`) } : {}),
     ...(decl.progress !== undefined ? { progress: normalizeProgress(decl.progress, `${field}.progress`) } : {}),
+    ...normalizeHttpContract(decl, attributes, field),
   };
+  const authHeaders = senderAuthHeaders(auth.auth);
+  for (const a of attributes) {
+    if (a.from === 'header' && authHeaders.includes(a.path[0] as string)) {
+      throw new DefinitionError(`${field}.attributes.${a.name}.path`, `header ${a.path[0]} authenticates this wait's callbacks and can never be captured`);
+    }
+  }
   if (onTimeout === 'branch') return { name, title: decl.title, attributes, timeoutMs, onTimeout, ...auth };
 
   const missing: string[] = [];
@@ -177,4 +216,48 @@ export function normalizeWait(name: string, decl: WaitDecl, field: string): Wait
   }
   const assignee = checkAssignee(decl.escalation?.assignee, `${field}.escalation.assignee`);
   return { name, title: decl.title, attributes, timeoutMs, onTimeout, escalation: { message: message as string, assignee }, ...auth };
+}
+
+const REDIRECT_ORIGIN = /^(https?:\/\/[^/?#{}\s]+)?\/[^\s]*$/;
+
+/** A wait's `methods`, `redirect` and `response`, checked. */
+function normalizeHttpContract(
+  decl: WaitDecl,
+  attributes: readonly NormalizedAttribute[],
+  field: string,
+): { methods?: readonly CallbackMethod[]; redirect?: string; response?: ResponseSpec } {
+  const out: { methods?: readonly CallbackMethod[]; redirect?: string; response?: ResponseSpec } = {};
+  if (decl.methods !== undefined) {
+    if (!Array.isArray(decl.methods) || decl.methods.length === 0) throw new DefinitionError(`${field}.methods`, `must list at least one of ${CALLBACK_METHODS_ALL.join(', ')}`);
+    decl.methods.forEach((m, i) => {
+      if (!(CALLBACK_METHODS_ALL as readonly string[]).includes(m)) throw new DefinitionError(`${field}.methods[${i}]`, `must be one of ${CALLBACK_METHODS_ALL.join(', ')}, got ${JSON.stringify(m)}`);
+    });
+    out.methods = [...new Set(decl.methods)];
+  }
+  const names = new Set(attributes.map((a) => a.name));
+  const checkPlaceholders = (text: string, where: string): void => {
+    for (const p of placeholderPaths(text)) if (!names.has(p)) throw new DefinitionError(where, `{{${p}}} names no attribute of this wait (${[...names].join(', ')})`);
+  };
+  if (decl.redirect !== undefined) {
+    if (typeof decl.redirect !== 'string' || decl.redirect.length > 2048 || !REDIRECT_ORIGIN.test(decl.redirect) || decl.redirect.startsWith('//')) {
+      throw new DefinitionError(`${field}.redirect`, `must be an absolute http(s) URL or a path starting with /, with placeholders only after the host, got ${JSON.stringify(decl.redirect)}`);
+    }
+    checkPlaceholders(decl.redirect, `${field}.redirect`);
+    if (decl.response !== undefined) throw new DefinitionError(`${field}.response`, 'a wait answers with a redirect or a response, not both');
+    out.redirect = decl.redirect;
+  }
+  if (decl.response !== undefined) {
+    const spec = normalizeResponse(decl.response, `${field}.response`);
+    for (const [k, v] of Object.entries(spec.headers)) checkPlaceholders(v, `${field}.response.headers.${k}`);
+    const strings: string[] = [];
+    const walk = (v: unknown): void => {
+      if (typeof v === 'string') strings.push(v);
+      else if (Array.isArray(v)) v.forEach(walk);
+      else if (typeof v === 'object' && v !== null) Object.values(v).forEach(walk);
+    };
+    walk(spec.body);
+    for (const t of strings) checkPlaceholders(t, `${field}.response.body`);
+    out.response = spec;
+  }
+  return out;
 }

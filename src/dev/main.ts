@@ -98,11 +98,13 @@ async function main(): Promise<void> {
   // The bundled demo, passed explicitly (the standalone worker and gateway never default to it); either module can be
   // replaced by your own with HOOKWAIT_PROCEDURES_MODULE / HOOKWAIT_WORKFLOWS_MODULE.
   const modules = { ...demoProcedureModules(), ...configuredProcedureModules(env) };
-  const { procedures, waits } = loadProcedureModule(modules.proceduresModule);
-  const worker = await startWorker(config, procedures, modules.workflowsModule, logger);
+  const { procedures, waits, triggers } = loadProcedureModule(modules.proceduresModule);
+  // The demo's own mock provider is on loopback, which the SSRF guard refuses: allowed here, and only its port.
+  const mockHost = new URL(mock.url).host;
+  const worker = await startWorker({ ...config, outboundAllow: [config.outboundAllow, mockHost].filter(Boolean).join(',') }, procedures, modules.workflowsModule, logger);
   stops.push(worker.stop);
   const client = lazyClient(config.temporal);
-  const gateway = await startGateway(config, client, procedures, logger, listen, waits);
+  const gateway = await startGateway(config, client, procedures, logger, listen, waits, triggers);
   stops.push(gateway.stop);
 
   say('');

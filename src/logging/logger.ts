@@ -1,5 +1,4 @@
-import { redactTokensIn } from '../security/callback-token';
-import { redactFields } from './redact-fields';
+import { redactFields, redactSensitiveIn } from './redact-fields';
 
 /**
  * Structured JSON logs, one object per line. Callback tokens and secrets are never passed in whole; as a last
@@ -70,7 +69,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const { fields, msg } = argumentsOf(fieldsArg, msgArg);
     const entry: LogFields = { time: new Date().toISOString(), level, msg: msg ?? '', ...bindings };
     for (const [k, v] of Object.entries(fields)) entry[k] = v instanceof Error ? { name: v.name, message: v.message } : v;
-    write(redactTokensIn(JSON.stringify(entry)));
+    write(redactSensitiveIn(JSON.stringify(entry)));
   };
   const logger: Logger = {
     debug: (f, m) => log('debug', f, m),
@@ -106,7 +105,7 @@ export function hookwaitLogger(logger: Logger | undefined): Logger {
       const { fields, msg } = argumentsOf(fieldsArg, msgArg);
       const safe = redactFields(fields) as LogFields;
       if (msg === undefined) logger[level](safe);
-      else logger[level](safe, redactTokensIn(msg));
+      else logger[level](safe, redactSensitiveIn(msg));
     };
   }
   const wrapped: Logger = { ...guarded, child: (bindings) => hookwaitLogger(logger.child(redactFields(bindings) as LogFields)) };

@@ -1,5 +1,22 @@
 import { redactTokensIn } from '../security/callback-token';
 
+/** A query string after a gateway path (`/callbacks/…?code=…`, `/hooks/…?…`): OAuth codes and the like ride in it. */
+const GATEWAY_QUERY = /(\/(?:callbacks|hooks)\/[^\s?"'#\\]*)\?[^\s"'#\\]*/g;
+
+/**
+ * Callback tokens cut to their first characters (see `redactTokensIn`), and the query string of any gateway URL
+ * replaced by `?[redacted]`, wherever they appear in `text`.
+ *
+ * @example
+ * ```ts
+ * redactSensitiveIn('GET /callbacks/hw2.k1.abc?code=secret'); // 'GET /callbacks/hw2.k1.abc?[redacted]'
+ * ```
+ */
+export function redactSensitiveIn(text: string): string {
+  const t = redactTokensIn(text);
+  return t.includes('?') ? t.replace(GATEWAY_QUERY, '$1?[redacted]') : t;
+}
+
 function isPlainObject(value: object): boolean {
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
@@ -17,9 +34,9 @@ function isPlainObject(value: object): boolean {
  * ```
  */
 export function redactFields(value: unknown, seen: WeakSet<object> = new WeakSet()): unknown {
-  if (typeof value === 'string') return redactTokensIn(value);
+  if (typeof value === 'string') return redactSensitiveIn(value);
   if (typeof value !== 'object' || value === null) return value;
-  if (value instanceof Error) return { name: value.name, message: redactTokensIn(value.message) };
+  if (value instanceof Error) return { name: value.name, message: redactSensitiveIn(value.message) };
   if (!Array.isArray(value) && !isPlainObject(value)) return value;
   if (seen.has(value)) return '[Circular]';
   seen.add(value);

@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { extractAttributes } from '../definitions/attributes';
 import type { AnyProcedure } from '../definitions/procedure';
 import type { WaitPoint } from '../definitions/wait-point';
 import { type CallbackSignalArgs, type CallbackSource, type HookwaitMemo, isRevokedBy, MEMO_KEY, waitId } from '../core/run-state';
@@ -19,6 +18,7 @@ import { clientAddressKey, FixedWindowLimiter } from '../api/rate-limiter';
 import { OUTCOMES, type Outcome, type Problem, problemOf, RETRY_AFTER_SECONDS } from './outcomes';
 import { type WaitCatalog, waitCatalog } from './wait-catalog';
 import type { FieldError } from '../definitions/attributes';
+import { ANY_CALLBACK_METHOD, type DeclaredSuccess, declaredSuccess, isBodyless, queryRecord, requestAttributes, waitMethods } from './callback-http';
 
 /** Requests allowed per window, per client address and per callback token. */
 export interface RateLimits {
@@ -68,6 +68,8 @@ export interface CallbackAnswer {
   readonly body: CallbackAccepted | Problem;
   /** The Temporal call that failed, for an `unavailable` answer. */
   readonly failedOperation?: string;
+  /** The wait's own success answer (its `response` or `redirect`), sent instead of `body` and `status`. */
+  readonly declared?: DeclaredSuccess;
 }
 
 /** What is known before the body is read. */
@@ -87,6 +89,8 @@ export interface CallbackRequest extends CallbackHead {
   readonly body: Buffer;
   header(name: string): string | undefined;
   readonly userAgent?: string;
+  /** The query string's pairs (a GET callback's attributes, `from: 'query'` ones). */
+  readonly query?: readonly (readonly [string, string])[];
 }
 
 /** A request that passed the checks before its body: the verified token and its wait. */
@@ -157,7 +161,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
   const inspect: CallbackService['inspect'] = (head) => {
     const log = logger.child({ requestId: head.requestId, ...(head.clientRequestId !== undefined ? { clientRequestId: head.clientRequestId } : {}) });
     const method = head.method.toUpperCase();
-    if (!(CALLBACK_METHODS as readonly string[]).includes(method)) {
+    if (!ANY_CALLBACK_METHOD.includes(method)) {
       return { answer: refuse(log, head.requestId, 'method-not-allowed', `use ${CALLBACK_METHODS.join(', ')}`, { method: head.method.slice(0, 16) }, { Allow: CALLBACK_METHODS.join(', ') }) };
     }
     const byIp = limited(perIp, head.ip ? clientAddressKey(head.ip) : 'unknown', 'client', log, head.requestId);
@@ -172,9 +176,14 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     const byToken = limited(perToken, head.token, 'callback URL', log, head.requestId);
     if (byToken) return { answer: byToken };
     const targetLog = log.child({ workflowId: claims.workflowId, runId: claims.runId, wait: waitId(claims.wait, claims.key) });
+    const methods = waitMethods(entry.point);
+    if (!methods.includes(method)) {
+      return { answer: refuse(targetLog, head.requestId, 'method-not-allowed', `use ${methods.join(', ')}`, { method }, { Allow: methods.join(', ') }) };
+    }
     let bodyType: CallbackBodyType;
     try {
-      bodyType = callbackBodyType(head.contentType);
+      // A GET carries no body: its attributes come from the query string (and headers).
+      bodyType = isBodyless(method) ? 'form' : callbackBodyType(head.contentType);
     } catch (err) {
       if (err instanceof CallbackBodyError) return { answer: answer(targetLog, head.requestId, 'unsupported-media-type', err.message) };
       throw err;
@@ -191,16 +200,24 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     const verify = verifiers.get(target.scope);
     const verdict = verify?.(request.body, (name) => request.header(name), [claims.procedure, claims.workflowId, claims.runId, id].join('\n'));
     if (verdict && !verdict.ok) return answer(log, requestId, 'unauthorized', 'the request could not be authenticated', { reason: verdict.reason });
-    let payload: Record<string, unknown>;
+    const query = queryRecord(request.query);
+    if (query === undefined) return answer(log, requestId, 'bad-body', 'a query parameter appears more than once');
+    let payload: Record<string, unknown> = {};
     try {
-      payload = parseCallbackBody(request.body, target.bodyType);
+      if (!isBodyless(target.head.method)) payload = parseCallbackBody(request.body, target.bodyType);
     } catch (err) {
       if (!(err instanceof CallbackBodyError)) throw err;
       return answer(log, requestId, err.status === 413 ? 'payload-too-large' : 'bad-body', err.message);
     }
 
     const handle = options.client.workflow.getHandle(claims.workflowId, claims.runId);
-    const digest = callbackDigest(request);
+    const digest = callbackDigest(isBodyless(target.head.method) ? { ...request, body: Buffer.from(new URLSearchParams(Object.entries(query)).toString()) } : request);
+    // A repeat gets the wait's declared answer too (a browser reloading the redirect), filled from its own request.
+    const shaped = (a: CallbackAnswer): CallbackAnswer => {
+      if (wait.redirect === undefined && wait.response === undefined) return a;
+      const again = requestAttributes(wait, payload, target.bodyType, query, (name) => request.header(name));
+      return withDeclared(wait, a, again.ok ? again.attributes : undefined);
+    };
     let memo: HookwaitMemo | undefined;
     try {
       const description = await withDeadline(() => handle.describe());
@@ -208,7 +225,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       memo = description.memo?.[MEMO_KEY] as HookwaitMemo | undefined;
       if (description.status.name !== 'RUNNING') {
         // The same callback again after the run finished (its 202 was lost): still the duplicate answer.
-        if (memo?.waits?.[id] === 'received' && memo.digests?.[id] === digest) return accepted(log, 'duplicate', id, requestId, { runStatus: description.status.name });
+        if (memo?.waits?.[id] === 'received' && memo.digests?.[id] === digest) return shaped(accepted(log, 'duplicate', id, requestId, { runStatus: description.status.name }));
         return answer(log, requestId, 'gone', 'this procedure has finished', { runStatus: description.status.name });
       }
     } catch (err) {
@@ -239,10 +256,10 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       }
       if (revoked) return answer(log, requestId, 'revoked', 'this callback URL has been revoked');
       if (waitStatus === 'timed_out') return answer(log, requestId, 'late', 'this wait has already timed out');
-      return accepted(log, 'duplicate', id, requestId, {}, receivedAt);
+      return shaped(accepted(log, 'duplicate', id, requestId, {}, receivedAt));
     }
 
-    const check = extractAttributes(wait.attributes, payload, { source: target.bodyType });
+    const check = requestAttributes(wait, payload, target.bodyType, query, (name) => request.header(name));
     if (!check.ok) {
       return answer(log, requestId, 'invalid-attributes', check.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: check.errors.map((e) => e.field) }, {}, check.errors);
     }
@@ -262,7 +279,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     } catch (err) {
       return temporalError(log, requestId, 'signal', err);
     }
-    return accepted(log, 'accepted', id, requestId, {}, receivedAt);
+    return withDeclared(wait, accepted(log, 'accepted', id, requestId, {}, receivedAt), check.attributes);
   };
 
   return {
@@ -314,6 +331,12 @@ function accepted(log: Logger, outcome: 'accepted' | 'duplicate', wait: string, 
   const spec = OUTCOMES[outcome];
   log[spec.level]({ outcome, ...fields }, spec.message);
   return { outcome, status: spec.status, headers: {}, body: { status: outcome, wait, receivedAt, requestId } };
+}
+
+/** Attaches the wait's declared success answer, if it has one. */
+function withDeclared(wait: WaitPoint, a: CallbackAnswer, attributes: Readonly<Record<string, unknown>> | undefined): CallbackAnswer {
+  const declared = declaredSuccess(wait, attributes);
+  return declared ? { ...a, declared } : a;
 }
 
 function temporalError(log: Logger, requestId: string, operation: string, err: unknown): CallbackAnswer {

@@ -21,6 +21,14 @@ export interface OutcomeSpec {
 export const OUTCOMES = {
   accepted: { status: 202, title: 'Accepted', ledger: 'accepted', level: 'info', message: 'callback accepted' },
   duplicate: { status: 200, title: 'Duplicate', ledger: 'duplicate', level: 'info', message: 'callback duplicate' },
+  /** A trigger started a run (the trigger's response decides the status: 201 unless it says otherwise). */
+  'trigger-started': { status: 201, title: 'Started', level: 'info', message: 'trigger started a run' },
+  /** A trigger's delivery seen before (same idempotency key): the same run, the same answer. */
+  'trigger-repeat': { status: 200, title: 'Already started', level: 'info', message: 'trigger delivery repeated' },
+  /** A `fromProcedure` trigger: the procedure answered with `run.respond` in time. */
+  'trigger-responded': { status: 200, title: 'Answered by the procedure', level: 'info', message: 'trigger answered by the procedure' },
+  /** A `fromProcedure` trigger: the procedure did not answer in time; the sender gets the fallback, the run goes on. */
+  'trigger-fallback': { status: 202, title: 'Fallback', level: 'info', message: 'trigger answered with its fallback' },
   'bad-body': { status: 400, title: 'Bad request', problem: 'bad-request', level: 'info', message: 'callback refused' },
   unauthorized: { status: 401, title: 'Unauthorized', problem: 'unauthorized', level: 'info', message: 'callback refused' },
   'not-found': { status: 404, title: 'Not found', problem: 'not-found', level: 'info', message: 'callback refused' },
@@ -33,6 +41,8 @@ export const OUTCOMES = {
   'payload-too-large': { status: 413, title: 'Payload too large', problem: 'payload-too-large', level: 'info', message: 'callback refused' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type', problem: 'unsupported-media-type', level: 'info', message: 'callback refused' },
   'invalid-attributes': { status: 422, title: 'Payload does not fit the declared attributes', problem: 'invalid-attributes', level: 'info', message: 'callback refused' },
+  /** A trigger request whose headers, query or body do not fit its `expect` schemas, or whose mapped input does not fit the procedure's. */
+  'invalid-request': { status: 422, title: 'Request does not fit the trigger', problem: 'invalid-request', level: 'info', message: 'trigger refused' },
   'rate-limited': { status: 429, title: 'Too many requests', problem: 'too-many-requests', level: 'info', message: 'callback refused' },
   'headers-too-large': { status: 431, title: 'Request header fields too large', problem: 'headers-too-large', level: 'info', message: 'request refused' },
   /** The host app is set up so that hookwait cannot read the callback (a body parser ran first): ours to fix, so 5xx. */

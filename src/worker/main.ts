@@ -3,6 +3,8 @@ import { loadProcedureModule, workerProcedureModules } from '../app/procedure-mo
 import { ConfigError, loadConfig } from '../config';
 import { installTemporalRuntime } from '../app/temporal-runtime';
 import { startWorker } from './run-worker';
+import { createOutboundMetrics } from '../activities/outbound-metrics';
+import { serveOutboundMetrics } from './outbound-metrics-server';
 
 // `npm run worker`: the standalone worker (one of many replicas; all state lives in Temporal).
 async function main(): Promise<void> {
@@ -14,7 +16,10 @@ async function main(): Promise<void> {
   const procedures = modules.proceduresModule ? loadProcedureModule(modules.proceduresModule).procedures : [];
   const logger = processLogger(processConfig, 'hookwait-worker');
   installTemporalRuntime(logger, { ...(config.workerMetricsPort !== undefined ? { metricsPort: config.workerMetricsPort } : {}) });
-  const started = await startWorker(config, procedures, modules.workflowsModule, logger);
+  const metrics = createOutboundMetrics();
+  const metricsServer = config.outboundMetrics ? await serveOutboundMetrics(metrics, config.outboundMetrics, logger) : undefined;
+  const started = await startWorker(config, procedures, modules.workflowsModule, logger, { metrics });
+  void started.done.finally(() => metricsServer?.close());
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void started.stop());
   await started.done;
 }

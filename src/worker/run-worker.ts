@@ -3,6 +3,7 @@ import type { HookwaitConfig } from '../config';
 import type { AnyProcedure } from '../definitions/procedure';
 import type { Logger } from '../logging/logger';
 import { hookwaitPlugin } from '../plugin';
+import type { OutboundMetrics } from '../activities/outbound-metrics';
 import { connectWorker } from '../app/temporal-connection';
 import { conversationChannelFromConfig } from '../app/conversation-channel-from-config';
 
@@ -14,7 +15,13 @@ export interface StartedWorker {
 }
 
 /** Creates and runs the standalone worker: the given workflows module plus the hookwait plugin. */
-export async function startWorker(config: HookwaitConfig, procedures: readonly AnyProcedure[], workflowsPath: string, logger: Logger): Promise<StartedWorker> {
+export async function startWorker(
+  config: HookwaitConfig,
+  procedures: readonly AnyProcedure[],
+  workflowsPath: string,
+  logger: Logger,
+  extra: { readonly metrics?: OutboundMetrics } = {},
+): Promise<StartedWorker> {
   const connection = await connectWorker(config.temporal, logger);
   const worker = await Worker.create({
     connection,
@@ -29,6 +36,9 @@ export async function startWorker(config: HookwaitConfig, procedures: readonly A
         channel: conversationChannelFromConfig(config, logger),
         logger,
         searchAttributes: config.searchAttributes,
+        outboundAllow: config.outboundAllow ?? '',
+        ...(config.webhookSigningSecret ? { webhookSigningSecret: config.webhookSigningSecret } : {}),
+        ...(extra.metrics ? { metrics: extra.metrics } : {}),
       }),
     ],
   });

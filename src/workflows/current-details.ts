@@ -29,6 +29,9 @@ export function renderCurrentDetails(state: ProcedureState): string {
     lines.push(`**${m(state.procedure)}** is **${m(state.status)}**`);
   }
   lines.push('', `Procedure ${m(state.procedure)} · status **${m(state.status)}** · conversation ${m(state.conversationId)}`, '');
+  if (state.trigger) {
+    lines.splice(lines.length - 1, 0, `Started by trigger **${m(state.trigger.name)}**${state.trigger.deliveryId !== undefined ? ` · delivery ${m(state.trigger.deliveryId)}` : ''}`);
+  }
   lines.push('| wait | status | deadline | captured |', '|---|---|---|---|');
   for (const [name, w] of waits) {
     const captured = w.attributes ? Object.entries(w.attributes).map(([k, v]) => `${m(k)} = ${m(v)}`).join(', ') : '';

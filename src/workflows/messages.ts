@@ -3,7 +3,7 @@
  * types live in the pure core (`src/core/run-state.ts`); this module gives them their Temporal names.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CallbackSignalArgs, CustomerMessage, ExpireSignalArgs, ProcedureState, RevokeSignalArgs } from '../core/run-state';
+import type { CallbackSignalArgs, CustomerMessage, ExpireSignalArgs, ProcedureState, RevokeSignalArgs, TriggerResponse } from '../core/run-state';
 
 export * from '../core/run-state';
 
@@ -27,3 +27,11 @@ export const callbackUrlsUpdate = defineUpdate<Readonly<Record<string, string>>>
  * updates): how a client learns that its revoke, expire or complete took effect.
  */
 export const syncUpdate = defineUpdate<ProcedureState>('hookwait.sync');
+/**
+ * Resolves to the procedure's answer to the webhook that started it, once it calls `run.respond` (sent by the gateway
+ * as an update-with-start, always with the update id {@link TRIGGER_RESPONSE_UPDATE_ID}, so a repeated delivery asks
+ * the same update and gets the same answer).
+ */
+export const triggerResponseUpdate = defineUpdate<TriggerResponse>('hookwait.triggerResponse');
+/** The one update id of {@link triggerResponseUpdate} on a run. */
+export const TRIGGER_RESPONSE_UPDATE_ID = 'hookwait-trigger-response';

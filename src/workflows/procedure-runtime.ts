@@ -1,11 +1,14 @@
 import { patched, sleep, workflowInfo } from '@temporalio/workflow';
+import { installTriggerResponse, type TriggerResponder } from './trigger-response';
 import type { z } from 'zod';
 import type { AttributesDecl, CapturedAttributes, Scalar } from '../definitions/attributes';
 import type { ConnectorDecl, ConnectorDefinition, ConnectorPoint, ConnectorResult, DefinedConnectorResult } from '../definitions/connector';
 import { DefinitionError } from '../definitions/definition-error';
 import { type Duration, durationToMs } from '../definitions/duration';
 import { formatDurationMs, type PollSchedule } from '../definitions/poll';
-import { type AnyProcedure, findWait, type Procedure } from '../definitions/procedure';
+import { type AnyProcedure, findWait, type Procedure, type ProcedureWebhookDecl } from '../definitions/procedure';
+import type { WebhookPoint, WebhookResult } from '../definitions/webhook';
+import { sendCheckedWebhook } from './webhook';
 import type { Assignee, WaitDecl, WaitDefinition, WaitPoint } from '../definitions/wait-point';
 import { formatZodIssues } from '../definitions/zod-issues';
 import type { Callback, WaitPoll } from './callback';
@@ -49,6 +52,7 @@ export interface ProcedureRun<
   S extends z.ZodType,
   W extends { readonly [name: string]: WaitDecl<AttributesDecl> },
   C extends { readonly [name: string]: ConnectorDecl },
+  H extends { readonly [name: string]: ProcedureWebhookDecl } = { readonly [name: string]: ProcedureWebhookDecl },
 > {
   /** The validated input. */
   readonly input: z.output<S>;
@@ -78,6 +82,12 @@ export interface ProcedureRun<
   poll<P extends PollTarget<C>>(connector: P, options: PollOptions<PollResponse<C, P>>): Promise<PollResult<PollResponse<C, P>>>;
   /** Calls a declared data connector; resolves to its response mapped through the connector's schema. */
   callConnector<K extends keyof C & string>(connector: K, vars?: Record<string, unknown>): Promise<ConnectorResult<C[K]>>;
+  /**
+   * Sends a declared outbound webhook (templates over `input`, `attributes` captured so far and `vars`). Resolves to
+   * `{ ok: true, status, attempts }` on a 2xx; after the last failed attempt to `{ ok: false, status, attempts, error }`
+   * (a `required` webhook fails the run instead).
+   */
+  sendWebhook<K extends keyof H & string>(webhook: K, vars?: Record<string, unknown>): Promise<WebhookResult>;
   /** Sends a message to the customer through the conversation channel. */
   sendMessage(text: string): Promise<void>;
   /** Sends the message, assigns the conversation and ends the procedure with status `escalated`. */
@@ -87,6 +97,14 @@ export interface ProcedureRun<
    * its own. `run.createCallback('approval', { key: item.sku })`.
    */
   createCallback<K extends keyof W & string>(wait: K, options: { readonly key: string }): Promise<Callback<WaitDefinition<K, W[K]['attributes'], W[K]['onTimeout'] extends 'branch' ? 'branch' : 'escalate'>>>;
+  /**
+   * Answers the webhook that started this run (a trigger declared with `response: { type: 'fromProcedure', … }`):
+   * the sender gets this status (2xx or 4xx), headers and body, if it is still waiting (else it got the fallback).
+   * Resolves to whether a sender was waiting for this answer (false for a run not started by such a trigger).
+   * @throws `HookwaitAlreadyResponded` (an ApplicationFailure) when called a second time; `HookwaitInvalidResponse`
+   * for a status outside 2xx/4xx.
+   */
+  respond: TriggerResponder;
 }
 
 /** The property that carries a procedure's definition on its workflow function (a registered symbol: any copy reads it). */
@@ -109,9 +127,10 @@ export function procedure<
   W extends { readonly [name: string]: WaitDecl<AttributesDecl> },
   C extends { readonly [name: string]: ConnectorDecl },
   O,
+  H extends { readonly [name: string]: ProcedureWebhookDecl } = {},
 >(
-  definition: Procedure<N, S, W, C>,
-  body: (run: ProcedureRun<S, W, C>) => Promise<O>,
+  definition: Procedure<N, S, W, C, H>,
+  body: (run: ProcedureRun<S, W, C, H>) => Promise<O>,
 ): (input: z.input<S>) => Promise<ProcedureResult<O>> {
   const workflow = async (rawInput: z.input<S>): Promise<ProcedureResult<O>> => {
     const info = workflowInfo();
@@ -144,6 +163,8 @@ export function procedure<
     }
     const rt: Runtime = runtime(() => ({ procedure: definition.name, conversationId, waits, ...(Object.keys(bindings).length > 0 ? { bindings } : {}) }));
     rt.procedureMode = true;
+    // Before the first await: a trigger's update-with-start arrives with the run's first task.
+    const respond = installTriggerResponse(rt);
     // Patches of new features are decided here, before the first local activity (the mint), and only when the
     // procedure declares the feature: a patch first decided in the activation that resumes after a local activity may
     // not replay (see DEVELOPERS.md, "Deciding patches").
@@ -192,7 +213,7 @@ export function procedure<
       typeof target === 'string'
         ? callProcedureConnector(target, vars, n)
         : callDefinedConnector(target, { input, attributes: attributesSoFar(rt), vars: vars ?? {} }, n);
-    const run: ProcedureRun<S, W, C> = {
+    const run: ProcedureRun<S, W, C, H> = {
       input,
       conversationId,
       workflowId: info.workflowId,
@@ -238,6 +259,13 @@ export function procedure<
       async callConnector(name, vars) {
         return (await callProcedureConnector(name, vars)) as ConnectorResult<C[typeof name]>;
       },
+      async sendWebhook(name, vars) {
+        const webhooks: Record<string, WebhookPoint> = definition.webhooks ?? {};
+        const point = Object.prototype.hasOwnProperty.call(webhooks, name) ? webhooks[name] : undefined;
+        if (!point) throw failure('UnknownWebhook', `procedure '${definition.name}' declares no webhook '${name}'`);
+        // A new activity type in a new code path: no run parked before webhooks existed ever reaches it.
+        return sendCheckedWebhook(definition.name, point, { input, attributes: attributesSoFar(rt), vars: vars ?? {} });
+      },
       async sendMessage(text) {
         await channel(`Message to customer: ${text.length > 60 ? `${text.slice(0, 57)}…` : text}`).hookwaitSendMessage({
           conversationId,
@@ -248,6 +276,7 @@ export function procedure<
       escalate({ message, assignee }) {
         return rt.escalate('(procedure)', message, assignee);
       },
+      respond,
     };
 
     try {

@@ -119,6 +119,8 @@ export class Runtime {
   procedureMode = false;
   /** Whether waits declaring `progress` send their messages (the patch, decided once: {@link decideProgress}). */
   private progressPatched: boolean | undefined;
+  /** The worker's `HOOKWAIT_MAX_WAIT_TIMEOUT`, as the mint recorded it (absent in runs minted before it existed). */
+  private maxWaitTimeoutMs: number | undefined;
 
   constructor(init: RuntimeInit) {
     const info = workflowInfo();
@@ -251,6 +253,7 @@ export class Runtime {
       this.minting--;
     }
     this.searchAttributes = minted.searchAttributes;
+    if (typeof minted.maxWaitTimeoutMs === 'number') this.maxWaitTimeoutMs = minted.maxWaitTimeoutMs;
     return minted.urls;
   }
 
@@ -296,7 +299,7 @@ export class Runtime {
     let timeoutMs = point.timeoutMs;
     if (options?.timeout !== undefined) {
       try {
-        timeoutMs = waitTimeoutToMs(options.timeout, `wait(${id}).timeout`);
+        timeoutMs = waitTimeoutToMs(options.timeout, `wait(${id}).timeout`, this.maxWaitTimeoutMs);
       } catch (e) {
         throw failure('InvalidWaitTimeout', e instanceof DefinitionError ? e.message : String(e));
       }

@@ -6,4 +6,7 @@ export const HookwaitStatus = defineSearchAttributeKey('HookwaitStatus', SearchA
 export const HookwaitWaitingFor = defineSearchAttributeKey('HookwaitWaitingFor', SearchAttributeType.KEYWORD);
 export const HookwaitDeadline = defineSearchAttributeKey('HookwaitDeadline', SearchAttributeType.DATETIME);
 
-export const HOOKWAIT_SEARCH_ATTRIBUTES = [HookwaitProcedure, HookwaitStatus, HookwaitWaitingFor, HookwaitDeadline] as const;
+/** The trigger that started the run (set at its start by the gateway; absent for runs started otherwise). */
+export const HookwaitTrigger = defineSearchAttributeKey('HookwaitTrigger', SearchAttributeType.KEYWORD);
+
+export const HOOKWAIT_SEARCH_ATTRIBUTES = [HookwaitProcedure, HookwaitStatus, HookwaitWaitingFor, HookwaitDeadline, HookwaitTrigger] as const;

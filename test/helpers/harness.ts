@@ -16,7 +16,9 @@ import { createLogger, silentLogger } from '../../src/logging/logger';
 import { testProcedures } from '../fixtures/procedures';
 import { testWaits } from '../fixtures/waits';
 import type { WaitPoint } from '../../src/definitions/wait-point';
+import type { Trigger } from '../../src/definitions/trigger';
 import { RecordingChannel } from './recording-channel';
+import type { OutboundMetrics } from '../../src/activities/outbound-metrics';
 import { resolveHookwaitToSources } from './workflow-bundle';
 
 export interface Harness {
@@ -31,7 +33,17 @@ export interface Harness {
   readonly gatewayLog: string[];
   /** Starts a worker with the hookwait plugin; stop it with the returned function. */
   /** Starts a worker with the plugin (on the harness's task queue unless told another); resolves to its stop. */
-  startWorker(options?: { channel?: ConversationChannel; env?: Record<string, string | undefined>; taskQueue?: string; connectors?: readonly ConnectorPoint[] }): Promise<() => Promise<void>>;
+  startWorker(options?: {
+    channel?: ConversationChannel;
+    env?: Record<string, string | undefined>;
+    taskQueue?: string;
+    /** The SSRF guard's allow-list (default: loopback, where the tests' peers listen). */
+    outboundAllow?: string | readonly string[];
+    webhookSigningSecret?: string;
+    metrics?: OutboundMetrics;
+    /** Connectors made by `defineConnector` that the workflows call or poll. */
+    connectors?: readonly ConnectorPoint[];
+  }): Promise<() => Promise<void>>;
   teardown(): Promise<void>;
 }
 
@@ -56,7 +68,12 @@ export interface HarnessOptions {
    * gateway's client, whose signals then carry the trace context.
    */
   readonly openTelemetry?: OpenTelemetryWorkerPlugin & ClientPlugin;
+  /** Webhook triggers the gateway serves at `/hooks/<path>` (their runs start on the harness's task queue). */
+  readonly triggers?: readonly Trigger[];
 }
+
+/** What the harness's workers may call although not public: loopback, where the tests' HTTP peers listen. */
+export const HARNESS_OUTBOUND_ALLOW = '127.0.0.1,::1,localhost';
 
 /** Sender-auth secrets of the secured fixture procedure, as the gateway's environment would hold them. */
 export const TEST_SECRETS = {
@@ -89,6 +106,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     ...(options.identity !== undefined ? { client: { identity: options.identity } } : {}),
   });
+  const taskQueue = `tq-${randomUUID()}`;
   const gatewayLog: string[] = [];
   const logger = createLogger({ level: 'debug', write: (line) => gatewayLog.push(line) });
   const gatewayClient = openTelemetry
@@ -103,6 +121,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger,
     secrets: TEST_SECRETS,
     rateLimits: options.rateLimits ?? false,
+    ...(options.triggers ? { triggers: options.triggers, taskQueue, publicBaseUrl: 'http://gateway.invalid' } : {}),
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -112,7 +131,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const s = admin.listen(0, '127.0.0.1', () => resolve(s));
   });
   const adminUrl = `http://127.0.0.1:${(adminServer.address() as AddressInfo).port}`;
-  const taskQueue = `tq-${randomUUID()}`;
   const workers = new Set<() => Promise<void>>();
   const identity = options.identity;
 
@@ -140,6 +158,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
             logger: silentLogger,
             ...(options.env ? { env: options.env } : {}),
             ...(options.connectors ? { connectors: options.connectors } : {}),
+            // The tests' HTTP peers listen on loopback, which the SSRF guard refuses unless allowed.
+            outboundAllow: options.outboundAllow ?? HARNESS_OUTBOUND_ALLOW,
+            ...(options.webhookSigningSecret ? { webhookSigningSecret: options.webhookSigningSecret } : {}),
+            ...(options.metrics ? { metrics: options.metrics } : {}),
             ...(openTelemetry ? { openTelemetry } : {}),
           }),
         ],

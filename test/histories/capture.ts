@@ -56,6 +56,11 @@ import { eventually, postCallback } from '../helpers/http';
 import type { RecordingChannel } from '../helpers/recording-channel';
 import { callbackUrlOf, runState, untilWaitStatus } from '../helpers/runs';
 import { historyToJson } from './history-json';
+import { outboundProcedure } from '../fixtures/outbound-procedures';
+import { outbound } from '../fixtures/outbound-workflows';
+import { oauthLink } from '../fixtures/trigger-workflows';
+import { testTriggers, triggerProcedures } from '../fixtures/trigger-procedures';
+import { triggerWorkflowId } from '../../src/service/trigger-service';
 
 /** Client and worker identity recorded in the histories (instead of pid@hostname). */
 const IDENTITY = 'hookwait-replay-capture';
@@ -583,6 +588,32 @@ function callbackCaptures(h: Harness): Capture[] {
   ];
 }
 
+/** Outbound webhooks (test/fixtures/outbound-workflows.ts): a send that succeeds, and one that fails 3 times and branches. */
+function outboundCaptures(h: Harness): Capture[] {
+  const start = (workflowId: string, hook: string, path: string) =>
+    h.env.client.workflow.start(outbound, { taskQueue: h.taskQueue, workflowId, args: [{ hook, path, customer: 'c-1' }] });
+  return [
+    {
+      workflowType: 'outbound',
+      path: 'webhook-sent',
+      drive: async (id) => {
+        const handle = await start(id, 'formHook', 'ok');
+        await expectResult(handle, { status: 'completed', output: { branch: 'sent', sent: { ok: true, status: 200, attempts: 1 } } });
+        return handle;
+      },
+    },
+    {
+      workflowType: 'outbound',
+      path: 'webhook-failed-branch',
+      drive: async (id) => {
+        const handle = await start(id, 'jsonHook', 'down');
+        await expectResult(handle, { status: 'completed', output: { branch: 'failed', sent: { ok: false, status: 500, attempts: 3, error: 'webhook jsonHook: POST {{env.RECEIVER_URL}}/down answered 500' } } });
+        return handle;
+      },
+    },
+  ];
+}
+
 /** Async integration patterns (test/fixtures/async-workflows): poll, callback or poll, progress, a limited connector. */
 function asyncCaptures(h: Harness, checks: Map<string, number>): Capture[] {
   const start = <A extends unknown[]>(wf: (...args: A) => Promise<unknown>, workflowId: string, args: A) => h.env.client.workflow.start(wf, { taskQueue: h.taskQueue, workflowId, args });
@@ -700,6 +731,58 @@ async function startPeer(): Promise<{ url: string; server: Server }> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
+/** Webhook triggers (v4-triggers): a procedure answering its trigger (`run.respond`), the HTTP contract of waits. */
+function triggerCaptures(h: Harness): Capture[] {
+  return [
+    {
+      workflowType: 'triggeredOrder',
+      path: 'trigger-start-callback',
+      drive: async (workflowId) => {
+        const res = await postCallback(`${h.gatewayUrl}/hooks/orders/created?channel=web`, { order: { id: 'o-1' } }, { headers: { 'webhook-id': workflowId, 'x-source': 'crm' } });
+        check(res.status === 201, 'triggeredOrder: the trigger started the run', res);
+        const handle = h.env.client.workflow.getHandle(res.body.workflowId as string);
+        await expectStatus(postCallback(await callbackUrlOf(handle, 'approval'), { decision: 'yes' }), 202, 'approval callback');
+        await handle.result();
+        return handle;
+      },
+    },
+    {
+      workflowType: 'quote',
+      path: 'trigger-respond',
+      drive: async (workflowId) => {
+        // The trigger derives the workflow id from the delivery id: the capture's id is the key.
+        const res = await postCallback(`${h.gatewayUrl}/hooks/quotes`, { requestId: workflowId, item: 'lamp' });
+        check(res.status === 200 && res.body.price === 42, 'quote: the procedure answered the trigger', res);
+        const again = await postCallback(`${h.gatewayUrl}/hooks/quotes`, { requestId: workflowId, item: 'lamp' });
+        check(again.status === 200 && again.body.price === 42, 'quote: a repeated delivery gets the same answer', again);
+        const handle = h.env.client.workflow.getHandle(triggerWorkflowId('quoteRequested', workflowId));
+        await handle.result();
+        return handle;
+      },
+    },
+    {
+      workflowType: 'oauthLink',
+      path: 'get-redirect-header-query',
+      drive: async (workflowId) => {
+        const handle = await h.env.client.workflow.start(oauthLink, { taskQueue: h.taskQueue, workflowId, args: [{}] });
+        const authorized = await callbackUrlOf(handle, 'authorized');
+        const res = await fetch(`${authorized}?code=c-1&state=s-1`, { redirect: 'manual' });
+        check(res.status === 303, 'oauthLink: the GET callback is answered with the redirect', res.status);
+        const paid = await fetch(`${await callbackUrlOf(handle, 'paid')}?tenant=t1`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-pay-key': TEST_SECRETS.TEST_API_KEYS.split(',')[0] as string, 'x-event-type': 'invoice.paid' },
+          body: JSON.stringify({ amount: 3 }),
+        });
+        check(paid.status === 200, 'oauthLink: header and query capture', paid.status);
+        await expectStatus(postCallback(await callbackUrlOf(handle, 'created'), { id: 'c-1' }), 201, 'declared 201');
+        await expectStatus(postCallback(await callbackUrlOf(handle, 'quiet'), { ok: 'yes' }), 204, 'declared 204');
+        await handle.result();
+        return handle;
+      },
+    },
+  ];
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { tag: { type: 'string' } } });
   if (values.tag !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(values.tag)) throw new Error('--tag: letters, digits, . _ - only');
@@ -743,6 +826,33 @@ async function main(): Promise<void> {
     await new Promise((r) => (peer ? peer.server.close(r) : r(undefined)));
   }
 
+  // Outbound webhooks, to a receiver that answers 500 on /down.
+  let receiver: Server | undefined;
+  let outboundHarness: Harness | undefined;
+  try {
+    const server = createServer(async (req, res) => {
+      for await (const chunk of req) void chunk;
+      res.writeHead(req.url === '/down' ? 500 : 200).end();
+    });
+    receiver = server;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const receiverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    outboundHarness = await startHarness({ procedures: [outboundProcedure], workflowsPath: require.resolve('../fixtures/outbound-workflows'), identity: IDENTITY });
+    await outboundHarness.startWorker({ env: { RECEIVER_URL: receiverUrl, RECEIVER_TOKEN: 'receiver-token', RECEIVER_PORT: '1' } });
+    written.push(...(await captureAll(outboundCaptures(outboundHarness), outboundHarness, selection)));
+  } finally {
+    await outboundHarness?.teardown();
+    receiver?.closeAllConnections();
+    await new Promise((r) => (receiver ? receiver.close(r) : r(undefined)));
+  }
+  let triggered: Harness | undefined;
+  try {
+    triggered = await startHarness({ procedures: triggerProcedures, triggers: testTriggers, workflowsPath: require.resolve('../fixtures/trigger-workflows'), identity: IDENTITY });
+    await triggered.startWorker();
+    written.push(...(await captureAll(triggerCaptures(triggered), triggered, selection)));
+  } finally {
+    await triggered?.teardown();
+  }
   // The async integration patterns, with their provider.
   let asyncPeer: { url: string; server: Server } | undefined;
   let asyncHarness: Harness | undefined;

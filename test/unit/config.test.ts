@@ -42,6 +42,7 @@ describe('loadConfig: defaults', () => {
       trustProxyHops: 0,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
+      maxWaitTimeoutMs: 30 * 24 * 3_600_000,
     });
     expect(c.keyring.keys.get('k1')).toEqual(Buffer.alloc(32, 1));
     expect(c).not.toHaveProperty('helpdesk');
@@ -95,6 +96,7 @@ describe('loadConfig: values', () => {
         HOOKWAIT_TRUST_PROXY: '2',
         HOOKWAIT_HEADERS_TIMEOUT_MS: '2000',
         HOOKWAIT_REQUEST_TIMEOUT_MS: '3000',
+        HOOKWAIT_MAX_WAIT_TIMEOUT: '7d',
       }),
       noFiles,
     );
@@ -109,6 +111,7 @@ describe('loadConfig: values', () => {
       trustProxyHops: 2,
       headersTimeoutMs: 2000,
       requestTimeoutMs: 3000,
+      maxWaitTimeoutMs: 7 * 24 * 3_600_000,
     });
   });
 

@@ -6,7 +6,7 @@ const field = 'connectors.c';
 const norm = (decl: Partial<ConnectorDecl>, name = 'c') => normalizeConnector(name, { url: 'https://api.example.test/x', ...decl } as ConnectorDecl, field);
 
 describe('normalizeConnector', () => {
-  test('defaults: POST, title = name, no headers, 10s timeout, 5 attempts from 1s to 30s', () => {
+  test('defaults: POST, title = name, no headers, a JSON body, 10s timeout, 5 attempts from 1s to 30s', () => {
     const c = norm({});
     expect(c).toEqual({
       name: 'c',
@@ -14,6 +14,7 @@ describe('normalizeConnector', () => {
       method: 'POST',
       url: 'https://api.example.test/x',
       headers: {},
+      contentType: 'json',
       timeoutMs: 10_000,
       retry: { maximumAttempts: 5, initialIntervalMs: 1000, maximumIntervalMs: 30_000 },
       env: [],

@@ -16,6 +16,7 @@ export async function showCommand(args: string[], ctx: CliContext): Promise<numb
   const out = ctx.io.out;
   // Values come from senders (attributes, User-Agents) and authors (wait keys): escaped for the terminal.
   out(`${t(summary.procedure)} ${t(workflowId)}\n  status       ${t(summary.status)} (Temporal: ${t(summary.temporalStatus)})\n`);
+  if (summary.trigger) out(`  trigger      ${t(summary.trigger.name)}${summary.trigger.deliveryId !== undefined ? ` (delivery ${t(summary.trigger.deliveryId)})` : ''}\n`);
   if (summary.stateFrom === 'memo') out('  (no worker answered the state query: wait statuses are from the run\'s memo; attributes and the ledger are not shown)\n');
   if (summary.stateFrom === 'none') out('  (no worker answered the state query: waits and attributes are not shown)\n');
   for (const [name, w] of Object.entries(summary.waits)) {

@@ -9,7 +9,7 @@ import { checkProcedureInput, ProcedureInputError } from '../../client/start-pro
 import { ConfigError } from '../../config';
 import { forTerminal as t, jsonForTerminal } from '../../core/escape';
 import type { AnyProcedure } from '../../definitions/procedure';
-import type { ConnectorMock, ConnectorSequence, MockCallback, MockCallbacks, SimulateOptions, Simulation } from '../../testing';
+import type { ConnectorMock, ConnectorSequence, MockCallback, MockCallbacks, SimulateOptions, Simulation, WebhookMock } from '../../testing';
 import { procedureDefinitionOf } from '../../workflows/procedure-runtime';
 import { type CliContext, EXIT, NotFoundError, UsageError } from '../cli-support';
 
@@ -178,6 +178,20 @@ function connectorMocks(definition: AnyProcedure, given: readonly string[], test
   return Object.fromEntries([...answers].map(([name, list]) => [name, list.length === 1 ? (list[0] as ConnectorMock) : testing.connectorSequence(...list)]));
 }
 
+function webhookMocks(definition: AnyProcedure, given: readonly string[]): Record<string, WebhookMock> {
+  const mocks: Record<string, WebhookMock> = {};
+  const declared = definition.webhooks ?? {};
+  for (const flag of given) {
+    const { name, value } = namedValue('--webhook', flag, false);
+    if (!Object.prototype.hasOwnProperty.call(declared, name)) {
+      throw new UsageError(`simulate: --webhook for unknown webhook '${t(name)}' (${definition.name} declares: ${Object.keys(declared).join(', ') || 'none'})`);
+    }
+    if (Object.prototype.hasOwnProperty.call(mocks, name)) throw new UsageError(`simulate: --webhook ${t(name)} given twice`);
+    mocks[name] = value as WebhookMock;
+  }
+  return mocks;
+}
+
 /** The procedure's workflow function, from the workflows module (`HOOKWAIT_WORKFLOWS_MODULE`, or the demo's). */
 function workflowOf(name: string, env: NodeJS.ProcessEnv): { workflow: (input: never) => Promise<unknown>; workflowsPath: string } {
   const { workflowsModule } = procedureModules(env);
@@ -218,6 +232,7 @@ export async function simulateCommand(args: string[], ctx: CliContext): Promise<
       input: { type: 'string' },
       callback: { type: 'string', multiple: true },
       connector: { type: 'string', multiple: true },
+      webhook: { type: 'string', multiple: true },
       expect: { type: 'string' },
       'expect-path': { type: 'string' },
       json: { type: 'boolean' },
@@ -250,6 +265,7 @@ export async function simulateCommand(args: string[], ctx: CliContext): Promise<
     throw err;
   }
   const callbacks = mockCallbacks(definition, values.callback ?? []);
+  const webhooks = webhookMocks(definition, values.webhook ?? []);
 
   // @temporalio/testing is an optional peer dependency: loaded only here, so the other commands never need it.
   let testing: typeof import('../../testing');
@@ -267,7 +283,7 @@ export async function simulateCommand(args: string[], ctx: CliContext): Promise<
   const simulator = testing.createSimulator({ testServerPath });
   let run: Simulation<unknown>;
   try {
-    run = await simulator.simulate(workflow, { workflowsPath, input: input as never, callbacks, connectors, secrets: ctx.env, webpackConfigHook: bundleThisHookwait });
+    run = await simulator.simulate(workflow, { workflowsPath, input: input as never, callbacks, connectors, webhooks, secrets: ctx.env, webpackConfigHook: bundleThisHookwait });
   } catch (err) {
     if (!(err instanceof testing.SimulationError)) throw err;
     // The test data does not hold up (a payload the gateway refuses, a run that never waits for a mocked wait): not as expected.
