@@ -28,8 +28,11 @@ export { TRIGGER_MEMO_KEY, TRIGGER_RESPONSE_MEMO_KEY, type TriggerInfo, type Tri
 // Also here so that the whole public API is in one place; a workflows module should import it from
 // `hookwait/workflow`, which keeps express and node modules out of the workflow bundle.
 export { procedure, type ProcedureResult, type ProcedureRun, type WaitOutcome, type WaitSuccess, type WaitTimeout } from './workflows/procedure-runtime';
-export { createCallback, type Callback, type CallbackOutcome, type CreateCallbackOptions } from './workflows/callback';
+export { createCallback, type Callback, type CallbackOutcome, type CreateCallbackOptions, type DefinedConnectorPoll, type WaitPoll } from './workflows/callback';
+export { callConnector, pollConnector, type PollOptions, type PollResult } from './workflows/connector-calls';
 export { WaitEscalated } from './workflows/runtime';
+export { createConnectorWorkers, type ConnectorWorkersOptions, limitedConnectors, type LimitedConnector } from './worker/connector-workers';
+export type { ConnectorThrottledEvent } from './activities/data-connector';
 export * from './workflows/search-attributes';
 export { redactCallbackUrl } from './workflows/current-details';
 export * from './activities/activity-types';

@@ -1,8 +1,9 @@
 import { SimplePlugin } from '@temporalio/plugin';
-import type { BundleOptions, ReplayWorkerOptions, WorkerOptions } from '@temporalio/worker';
+import type { BundleOptions, ReplayWorkerOptions, Worker, WorkerOptions } from '@temporalio/worker';
 import { createHookwaitActivities, type HookwaitActivitiesOptions } from './activities/create-activities';
 import { withWorkerStartChecks } from './checks/worker-start';
 import { createLogger, hookwaitLogger } from './logging/logger';
+import { createConnectorWorkers, limitedConnectors } from './worker/connector-workers';
 
 /**
  * What the `openTelemetry` option takes: the Temporal SDK's OpenTelemetry plugin, `new OpenTelemetryPlugin({ resource,
@@ -31,6 +32,12 @@ export interface HookwaitPluginOptions extends HookwaitActivitiesOptions {
    * workflow interceptor module is added at bundling time. Default: no tracing.
    */
   readonly openTelemetry?: OpenTelemetryWorkerPlugin;
+  /**
+   * Run a connector worker beside the worker for each connector declared with `limits` (its own task queue,
+   * `maxConcurrentActivityTaskExecutions` and `maxTaskQueueActivitiesPerSecond`); they start and stop with it.
+   * Default true. Set false when other processes serve them (`createConnectorWorkers`).
+   */
+  readonly connectorWorkers?: boolean;
 }
 
 /**
@@ -57,9 +64,28 @@ export function withPreloadedModules(options: BundleOptions): BundleOptions {
 class HookwaitPlugin extends SimplePlugin {
   private readonly openTelemetry: OpenTelemetryWorkerPlugin | undefined;
 
-  constructor(options: HookwaitPluginOptions) {
-    super({ name: 'hookwait', activities: createHookwaitActivities(options) });
-    this.openTelemetry = options.openTelemetry;
+  constructor(private readonly hookwaitOptions: HookwaitPluginOptions) {
+    super({ name: 'hookwait', activities: createHookwaitActivities(hookwaitOptions) });
+    this.openTelemetry = hookwaitOptions.openTelemetry;
+  }
+
+  /** Runs the limited connectors' workers (see `connectorWorkers`) for as long as `worker` runs. */
+  override async runWorker(worker: Worker, next: (w: Worker) => Promise<void>): Promise<void> {
+    const options = this.hookwaitOptions;
+    if (options.connectorWorkers === false || limitedConnectors(worker.options.taskQueue, options).length === 0) return super.runWorker(worker, next);
+    const connectorWorkers = await createConnectorWorkers({
+      ...options,
+      ...(worker.connection ? { connection: worker.connection } : {}),
+      namespace: worker.options.namespace,
+      taskQueue: worker.options.taskQueue,
+    });
+    const running = connectorWorkers.map((w) => w.run());
+    try {
+      await super.runWorker(worker, next);
+    } finally {
+      for (const w of connectorWorkers) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.allSettled(running);
+    }
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
@@ -83,6 +109,9 @@ class HookwaitPlugin extends SimplePlugin {
  * data connectors, the conversation channel). It leaves `workflowsPath` alone: your workflows import
  * `procedure` or `createCallback` from `hookwait/workflow` themselves. With `openTelemetry`, it also applies the
  * SDK's OpenTelemetry plugin, so workflows and activities produce spans.
+ *
+ * Connectors declared with `limits` get a worker of their own (their own task queue, with the declared concurrency and
+ * rate), run beside this worker while it runs (option `connectorWorkers`).
  *
  * When the worker is created it checks that hookwait and your app load one copy of the Temporal SDK
  * (`DuplicateTemporalSdkError` otherwise) and, with `workflowsPath`, that every `procedure(...)` is exported under

@@ -40,6 +40,8 @@ import { CONNECTOR_BAD_RESPONSE, CONNECTOR_REJECTED, CONNECTOR_UNAVAILABLE } fro
 import { type OutboundRequest, OutboundRequestError, redactOutboundRequest, renderOutboundRequest } from './activities/outbound-request';
 import { WEBHOOK_ATTEMPT_FAILED } from './activities/webhook-send';
 import { type HookwaitMemo, type LedgerEntry, MEMO_KEY, type ProcedureState, waitId } from './core/run-state';
+import type { ConnectorPoint } from './definitions/connector';
+import { formatDurationMs } from './definitions/poll';
 import type { AnyProcedure } from './definitions/procedure';
 import { type Assignee, assigneeLabel } from './definitions/wait-point';
 import { formatZodIssues } from './definitions/zod-issues';
@@ -93,7 +95,44 @@ export interface MockHttpResponse {
  * (`{ status, body }`, nothing else in the object), an `Error` (a retryable failure, as a network error is), or a
  * function of the request returning (or throwing) one of those.
  */
-export type ConnectorMock = MockHttpResponse | Error | ((request: ConnectorRequest) => unknown) | Record<string, unknown> | string | number | boolean | null;
+export type ConnectorMock =
+  | MockHttpResponse
+  | Error
+  | ((request: ConnectorRequest) => unknown)
+  | ConnectorSequence
+  | Record<string, unknown>
+  | string
+  | number
+  | boolean
+  | null;
+
+const SEQUENCE = Symbol.for('hookwait.connectorSequence');
+
+/** Answers in turn, one per call (each retry attempt and each poll check is a call); the last one repeats. See {@link connectorSequence}. */
+export interface ConnectorSequence {
+  readonly [SEQUENCE]: readonly Exclude<ConnectorMock, ConnectorSequence>[];
+}
+
+/**
+ * A connector mock that answers each call with the next answer (every attempt and every poll check is a call), the
+ * last one repeating: retry sequences and poll sequences. Counted per simulation.
+ *
+ * @example
+ * ```ts
+ * connectors: {
+ *   startVerification: connectorSequence(new Error('ECONNRESET'), { status: 503 }, { verification_id: 'v1' }),
+ *   checkStatus: connectorSequence({ state: 'pending' }, { state: 'pending' }, { state: 'verified' }),
+ * }
+ * ```
+ */
+export function connectorSequence(...answers: readonly Exclude<ConnectorMock, ConnectorSequence>[]): ConnectorSequence {
+  if (answers.length === 0) throw new SimulationError('connectorSequence() needs at least one answer');
+  return { [SEQUENCE]: answers };
+}
+
+function isSequence(value: unknown): value is ConnectorSequence {
+  return typeof value === 'object' && value !== null && SEQUENCE in value;
+}
 
 /** What a webhook mock is asked with: the request as the worker would render it, secrets redacted. */
 export interface WebhookRequest {
@@ -146,6 +185,19 @@ export interface SimulateOptions<I> {
    * a helpdesk that keeps refusing it would. Default: every message and assignment is delivered and recorded.
    */
   readonly channel?: { readonly failMessage?: (text: string) => boolean };
+  /**
+   * Connectors made by `defineConnector` that the procedure calls (`run.poll(kycStatus, …)`): their mocks (in
+   * `connectors`, by name) are checked against their response schemas. Without them, a defined connector's mock is
+   * returned as it is.
+   */
+  readonly definedConnectors?: readonly ConnectorPoint[];
+  /**
+   * Start the run at this time on the workflow's clock (`Date`, ISO text or epoch ms): the test server's clock is
+   * skipped forward to it before the run starts, so `new Date()` in the workflow reads it. The server's clock only
+   * moves forward: a time before it (real time when the server started, or where an earlier simulation on the same
+   * simulator left it) is a {@link SimulationError}. Use a simulator of its own (`createSimulator`) for times in order.
+   */
+  readonly now?: Date | string | number;
 }
 
 /** A recorded customer message. */
@@ -185,6 +237,9 @@ export interface Simulation<R> {
    * - `wait:<id>`: the run began waiting (`<id>` is the wait, `<wait>:<key>` for a keyed one);
    *   `callback:<id>:<outcome>`: a callback reached the run (its ledger outcome: `accepted`, `duplicate`, `late`, …);
    *   `timeout:<id>`: the wait timed out;
+   * - `poll:<connector>`: one check of a poll (`run.poll`, `pollConnector`, a wait's `poll`); `poll:<id>:accepted`: the
+   *   wait's poll completed it; `progress:<id>:<n>`: progress message `n` of a wait (instead of `message`);
+   * - `sleep:<duration>`: a `run.sleep` (`sleep:1h`, `sleep:90s`);
    * - last: `completed`, `escalated` or `failed`.
    */
   readonly path: readonly string[];
@@ -395,7 +450,9 @@ function mockActivities(
   records: SimulationRecords,
 ): HookwaitActivities {
   const seen = new Set<string>();
-  const callConnector: HookwaitActivities['hookwaitCallConnector'] = async ({ connector, variables: given, callbackWaits }) => {
+  const calls = new Map<string, number>();
+  const defined = new Map((options.definedConnectors ?? []).map((c) => [c.name, c]));
+  const callConnector: HookwaitActivities['hookwaitCallConnector'] = async ({ connector, variables: given, callbackWaits, standalone }) => {
     const info = Context.current().info;
     const run = { namespace: info.workflowNamespace ?? 'default', procedure: definition.name, workflowId: info.workflowExecution?.workflowId ?? '', runId: info.workflowExecution?.runId ?? '' };
     const callbackUrls =
@@ -406,12 +463,18 @@ function mockActivities(
     const attempt = info.attempt;
     records.connectorCalls.push({ connector, variables, attempt });
     records.connectorByActivity.set(info.activityId, connector);
-    const point = Object.prototype.hasOwnProperty.call(definition.connectors, connector) ? definition.connectors[connector] : undefined;
+    const point: ConnectorPoint | undefined = standalone === true ? defined.get(connector) : Object.prototype.hasOwnProperty.call(definition.connectors, connector) ? definition.connectors[connector] : undefined;
     const mocks = options.connectors ?? {};
-    if (!point || !Object.prototype.hasOwnProperty.call(mocks, connector)) {
+    if ((!point && standalone !== true) || !Object.prototype.hasOwnProperty.call(mocks, connector)) {
       throw ApplicationFailure.nonRetryable(`simulation: no mock for connector '${connector}' (connectors.${connector})`, 'HookwaitSimulationMissingMock');
     }
     let answer: unknown = mocks[connector];
+    if (isSequence(answer)) {
+      const n = calls.get(connector) ?? 0;
+      calls.set(connector, n + 1);
+      const answers = answer[SEQUENCE];
+      answer = answers[Math.min(n, answers.length - 1)];
+    }
     try {
       if (typeof answer === 'function') answer = await (answer as (request: ConnectorRequest) => unknown)({ connector, variables, attempt });
     } catch (err) {
@@ -427,7 +490,7 @@ function mockActivities(
       if (answer.status >= 300) throw ApplicationFailure.create({ type: CONNECTOR_REJECTED, message: `${where} answered ${answer.status}: ${snippet}`, nonRetryable: true });
       body = answer.body ?? null;
     }
-    if (!point.response) return body;
+    if (!point?.response) return body;
     const mapped = point.response.safeParse(body);
     if (!mapped.success) throw ApplicationFailure.create({ type: CONNECTOR_BAD_RESPONSE, message: `${where}: response did not fit its schema: ${formatZodIssues(mapped.error, 'response')}`, nonRetryable: true });
     return mapped.data;
@@ -474,6 +537,17 @@ function refusal(id: string, answer: CallbackAnswer): SimulationError {
   );
 }
 
+/** Skips the test server's clock forward to `now` (see {@link SimulateOptions.now}). */
+async function skipTo(env: TestWorkflowEnvironment, now: Date | string | number): Promise<void> {
+  const target = now instanceof Date ? now.getTime() : typeof now === 'number' ? now : Date.parse(now);
+  if (!Number.isFinite(target)) throw new SimulationError(`now must be a Date, an ISO time or epoch milliseconds, got ${JSON.stringify(String(now))}`);
+  const current = await env.currentTimeMs();
+  if (target < current) {
+    throw new SimulationError(`now (${new Date(target).toISOString()}) is before the test server's clock (${new Date(current).toISOString()}); its clock only moves forward`);
+  }
+  if (target > current) await env.sleep(target - current);
+}
+
 const sleepReal = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function runSimulation(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap, definition: AnyProcedure, options: SimulateOptions<unknown>): Promise<Simulation<unknown>> {
@@ -493,6 +567,7 @@ async function runSimulation(env: TestWorkflowEnvironment, bundle: WorkflowBundl
   const answers: { wait: string; status: number; outcome: string }[] = [];
 
   return worker.runUntil(async () => {
+    if (options.now !== undefined) await skipTo(env, options.now);
     const handle = await env.client.workflow.start(definition.name, { taskQueue, workflowId, args: [options.input] });
     await drive(env, handle, service.deliverCallback.bind(service), pendingCallbacks(options.callbacks ?? {}), answers, options.stallTimeoutMs ?? 30_000);
     let result: unknown;
@@ -545,17 +620,19 @@ async function drive(
   let requests = 0;
   while (pending.some((p) => p.delivered < p.mocks.length)) {
     const description = await handle.describe();
+    const running = description.status.name === 'RUNNING';
     let state: ProcedureState | undefined;
-    if (description.status.name === 'RUNNING') {
-      try {
-        state = await handle.query(stateQuery);
-      } catch {
-        state = undefined; // no workflow task has run yet
-      }
+    try {
+      state = await handle.query(stateQuery);
+    } catch {
+      state = undefined; // no workflow task has run yet
     }
     const open = pending.filter((p) => p.delivered < p.mocks.length);
+    // An ended run takes no more callbacks, except those to a wait its poll completed: a late sender's, answered as
+    // the gateway answers them (gone).
+    if (!running && state && open.some((p) => p.delivered === 0 && state?.waits[p.id]?.completedBy !== 'poll')) state = undefined;
     if (!state) {
-      if (description.status.name !== 'RUNNING') {
+      if (!running) {
         const first = open.find((p) => p.delivered === 0);
         if (first) throw new SimulationError(`the run ended (${description.status.name.toLowerCase()}) before it waited for '${first.id}': its mock callbacks were never delivered`);
       } else {
@@ -568,7 +645,9 @@ async function drive(
     const ready = open
       .map((p) => {
         const w = state?.waits[p.id];
-        const since = p.delivered > 0 ? p.lastAt : w?.status === 'waiting' && w.waitingSince ? Date.parse(w.waitingSince) : undefined;
+        // A wait its poll completed still gets its mock callbacks (a late sender's: duplicates).
+        const begun = (w?.status === 'waiting' || (w?.status === 'received' && w.completedBy === 'poll')) && w.waitingSince;
+        const since = p.delivered > 0 ? p.lastAt : begun ? Date.parse(begun) : undefined;
         if (since === undefined) return undefined;
         const mock = p.mocks[p.delivered]!;
         return { p, mock, due: since + (mock.after !== undefined ? msToNumber(mock.after) : 0) };
@@ -637,11 +716,14 @@ function readHistory(
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (scheduled) {
       const type = scheduled.activityType?.name ?? '';
-      if (type === 'hookwaitSendMessage') path.push('message');
+      const input = scheduled.input?.payloads?.[0];
+      const args = input ? (defaultPayloadConverter.fromPayload(input) as { connector?: string; check?: number; idempotencyKey?: string }) : {};
+      const progress = type === 'hookwaitSendMessage' && typeof args.idempotencyKey === 'string' ? /\/progress\/(.+)\/(\d+)$/.exec(args.idempotencyKey) : null;
+      if (progress) path.push(`progress:${progress[1]}:${progress[2]}`);
+      else if (type === 'hookwaitSendMessage') path.push('message');
       else if (type === 'hookwaitCallConnector' || type === 'hookwaitCallConnectorMinting') {
-        const input = scheduled.input?.payloads?.[0];
-        const fromInput = input ? (defaultPayloadConverter.fromPayload(input) as { connector?: string }).connector : undefined;
-        path.push(`connector:${connectorByActivity.get(scheduled.activityId ?? '') ?? fromInput ?? '?'}`);
+        const name = connectorByActivity.get(scheduled.activityId ?? '') ?? args.connector ?? '?';
+        path.push(typeof args.check === 'number' ? `poll:${name}` : `connector:${name}`);
       } else if (type === 'hookwaitSendWebhook') {
         const input = scheduled.input?.payloads?.[0];
         const name = input ? (defaultPayloadConverter.fromPayload(input) as { webhook?: { name?: string } }).webhook?.name : undefined;
@@ -651,6 +733,12 @@ function readHistory(
         const assignee = input ? (defaultPayloadConverter.fromPayload(input) as { assignee?: Assignee }).assignee : undefined;
         path.push(assignee ? `assigned:${assigneeLabel(assignee)}` : 'assigned');
       } else path.push(`activity:${type}`);
+    }
+    const timer = event.timerStartedEventAttributes;
+    const summary = timer && event.userMetadata?.summary ? defaultPayloadConverter.fromPayload(event.userMetadata.summary) : undefined;
+    if (timer && typeof summary === 'string' && summary.startsWith('Sleep ')) {
+      const t = timer.startToFireTimeout;
+      path.push(`sleep:${formatDurationMs(Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6))}`);
     }
     const signaled = event.workflowExecutionSignaledEventAttributes;
     if (signaled?.signalName === callbackSignal.name) {
@@ -664,6 +752,7 @@ function readHistory(
         if (waits[id] === status) continue;
         if (status === 'waiting') path.push(`wait:${id}`);
         else if (status === 'timed_out') path.push(`timeout:${id}`);
+        else if (status === 'received' && state.waits[id]?.completedBy === 'poll') path.push(`poll:${id}:accepted`);
       }
       waits = { ...memo.waits };
     }
@@ -677,4 +766,70 @@ function readHistory(
   const startedMs = events[0] ? eventMs(events[0]) : 0;
   const endedMs = last ? eventMs(last) : startedMs;
   return { path, clock: { startedAt: new Date(startedMs).toISOString(), endedAt: new Date(endedMs).toISOString(), elapsedMs: endedMs - startedMs } };
+}
+
+/** What a matcher answers jest (`expect.extend`). */
+export interface MatcherResult {
+  readonly pass: boolean;
+  message(): string;
+}
+
+function simulationPath(received: unknown): readonly string[] | undefined {
+  const path = typeof received === 'object' && received !== null ? (received as { path?: unknown }).path : undefined;
+  return Array.isArray(path) && path.every((s) => typeof s === 'string') ? (path as string[]) : undefined;
+}
+
+/**
+ * Jest matchers for simulations: `expect.extend(hookwaitMatchers)`, then
+ * - `expect(run).toHaveTakenPath([...])`: `run.path` is exactly these steps (the message shows the first difference);
+ * - `expect(run).toHaveEnded('completed' | 'escalated' | 'failed')`: the last step.
+ *
+ * The types come with `import 'hookwait/testing'` for jest's global `expect` (`@types/jest`). With `@jest/globals`,
+ * declare them on `expect`'s `Matchers` yourself, or compare `run.path` with `toEqual`.
+ *
+ * @example
+ * ```ts
+ * import { hookwaitMatchers, simulate } from 'hookwait/testing';
+ * expect.extend(hookwaitMatchers);
+ *
+ * const run = await simulate(identityVerification, { workflowsPath, input, connectors, callbacks: { idVerification: 'timeout' } });
+ * expect(run).toHaveTakenPath(['message', 'connector:startVerification', 'wait:idVerification', 'timeout:idVerification',
+ *   'message', 'assigned:team kyc-review', 'escalated']);
+ * expect(run).toHaveEnded('escalated');
+ * ```
+ */
+export const hookwaitMatchers = {
+  toHaveTakenPath(received: unknown, expected: readonly string[]): MatcherResult {
+    const path = simulationPath(received);
+    if (!path) return { pass: false, message: () => 'expected a simulation (the value simulate() resolves to), with its path' };
+    const at = expected.findIndex((s, i) => s !== path[i]);
+    const pass = expected.length === path.length && at === -1;
+    const i = at === -1 ? Math.min(expected.length, path.length) : at;
+    return {
+      pass,
+      message: () =>
+        pass
+          ? `expected the simulation not to take the path\n  ${expected.join(', ')}`
+          : `expected the simulation to take the path\n  ${expected.join(', ')}\nit took\n  ${path.join(', ')}\nfirst difference at step ${i + 1}: expected ${expected[i] ?? '(the end)'}, got ${path[i] ?? '(the end)'}`,
+    };
+  },
+  toHaveEnded(received: unknown, outcome: 'completed' | 'escalated' | 'failed'): MatcherResult {
+    const path = simulationPath(received);
+    if (!path) return { pass: false, message: () => 'expected a simulation (the value simulate() resolves to), with its path' };
+    const last = path[path.length - 1];
+    const pass = last === outcome;
+    return { pass, message: () => (pass ? `expected the simulation not to end ${outcome}` : `expected the simulation to end ${outcome}; it ended ${last ?? 'without an outcome'}`) };
+  },
+};
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace jest {
+    interface Matchers<R> {
+      /** `run.path` is exactly `path` (see `hookwaitMatchers`). */
+      toHaveTakenPath(path: readonly string[]): R;
+      /** The simulation's last step is `outcome` (see `hookwaitMatchers`). */
+      toHaveEnded(outcome: 'completed' | 'escalated' | 'failed'): R;
+    }
+  }
 }

@@ -22,6 +22,7 @@ const HISTORIES = join(__dirname, 'histories');
 const MODULES = {
   'examples/identity-verification/workflows': require.resolve('../examples/identity-verification/workflows'),
   'test/fixtures/workflows': require.resolve('./fixtures/workflows'),
+  'test/fixtures/async-workflows': require.resolve('./fixtures/async-workflows'),
   'test/fixtures/outbound-procedure-workflow': require.resolve('./fixtures/outbound-procedure-workflow'),
   'test/fixtures/trigger-workflows': require.resolve('./fixtures/trigger-workflows'),
 } as const;

@@ -45,7 +45,7 @@ describe('simulate: the identity verification demo', () => {
   test('no callback: the declared 10-minute timeout escalates, on the workflow clock', async () => {
     const run = await sim.simulate(identityVerification, { ...demo, input: { customerId: 'c3' }, connectors: kyc, callbacks: { idVerification: 'timeout' } });
     expect(run.path).toEqual(['message', 'connector:startVerification', 'wait:idVerification', 'timeout:idVerification', 'message', 'assigned:team kyc-review', 'escalated']);
-    expect(run.result).toEqual({ status: 'escalated', wait: 'idVerification', attributes: {} });
+    expect(run.result).toEqual({ status: 'escalated', wait: 'idVerification', attributes: {}, escalation: { messageDelivered: true, assigned: true } });
     expect(run.assignments).toEqual([{ conversationId: run.workflowId, assignee: { team: 'kyc-review' }, reason: 'timeout at idVerification' }]);
     expect(run.clock.elapsedMs).toBeGreaterThanOrEqual(10 * 60_000);
   });
@@ -58,11 +58,11 @@ describe('simulate: the identity verification demo', () => {
       callbacks: { idVerification: 'timeout' },
       channel: { failMessage: (text) => text.includes('teammate') },
     });
-    expect(run.result).toEqual({ status: 'escalated', wait: 'idVerification', attributes: {} });
+    expect(run.result).toEqual({ status: 'escalated', wait: 'idVerification', attributes: {}, escalation: { messageDelivered: false, assigned: true } });
     expect(run.assignments).toEqual([{ conversationId: run.workflowId, assignee: { team: 'kyc-review' }, reason: 'timeout at idVerification' }]);
     expect(run.messages.map((m) => m.text)).not.toContainEqual(expect.stringContaining('teammate'));
     expect(run.path.slice(-3)).toEqual(['message', 'assigned:team kyc-review', 'escalated']);
-    expect(run.state?.escalatedAt).toMatchObject({ wait: 'idVerification', messageDelivered: false });
+    expect(run.state?.escalatedAt).toMatchObject({ wait: 'idVerification', messageDelivered: false, assigned: true });
   });
 
   test('a mock payload with a wrong attribute type fails the simulation, naming the field', async () => {

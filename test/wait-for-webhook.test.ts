@@ -109,7 +109,7 @@ describe('Wait for Webhook through the gateway', () => {
     });
     const url = await callbackUrl(handle, 'approval');
     const result = await handle.result();
-    expect(result).toEqual({ status: 'escalated', wait: 'approval', attributes: {} });
+    expect(result).toEqual({ status: 'escalated', wait: 'approval', attributes: {}, escalation: { messageDelivered: true, assigned: true } });
 
     const messages = h.channel.messages.filter((m) => m.conversationId === `conv-${workflowId}`);
     const assignments = h.channel.assignments.filter((a) => a.conversationId === `conv-${workflowId}`);
@@ -126,7 +126,7 @@ describe('Wait for Webhook through the gateway', () => {
     const workflowId = id('esc-lost');
     const conversationId = `conv-${workflowId}`;
     const handle = await h.env.client.workflow.start(approval, { taskQueue: h.taskQueue, workflowId, args: [{ waitTimeout: '1s', conversationId }] });
-    expect(await handle.result()).toEqual({ status: 'escalated', wait: 'approval', attributes: {} });
+    expect(await handle.result()).toEqual({ status: 'escalated', wait: 'approval', attributes: {}, escalation: { messageDelivered: true, assigned: true } });
     const attempts = h.channel.attempts.filter((a) => a.conversationId === conversationId);
     for (const kind of ['message', 'assign'] as const) {
       const mine = attempts.filter((a) => a.kind === kind);

@@ -33,6 +33,10 @@ export interface CallConnectorInput {
    * (deterministic), so no live URL travels in the activity's input, which workflow history keeps.
    */
   readonly callbackWaits?: readonly { readonly wait: string; readonly key?: string }[];
+  /** A connector made by `defineConnector` (the worker's `connectors`), not one of `procedure`'s. */
+  readonly standalone?: boolean;
+  /** The check's number when the call is one check of a poll (1, 2, …): for logs and the simulator's path. */
+  readonly check?: number;
 }
 export interface SendWebhookInput {
   /** The workflow type (the procedure's name): a label of the metrics and stats. */

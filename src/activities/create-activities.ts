@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { waitId } from '../core/run-state';
+import type { ConnectorPoint } from '../definitions/connector';
 import { parseMaxWaitTimeout } from '../definitions/duration';
 import type { AnyProcedure } from '../definitions/procedure';
 import { createLogger, hookwaitLogger, type Logger } from '../logging/logger';
@@ -9,7 +10,7 @@ import { missingRunSearchAttributes } from '../workflows/search-attributes';
 import { CallbackTokenTooLongError, mintCallbackToken, type TokenKeyring } from '../security/callback-token';
 import type { CallConnectorInput, HookwaitActivities } from './activity-types';
 import { type ConversationChannel, LoggingConversationChannel } from './conversation-channel';
-import { callConnector, CONNECTOR_MISCONFIGURED, OUTBOUND_REFUSED } from './data-connector';
+import { callConnector, CONNECTOR_MISCONFIGURED, type ConnectorThrottledEvent, OUTBOUND_REFUSED } from './data-connector';
 import { envAllowed } from '../definitions/outbound-env';
 import { guardedFetch, type OutboundAllowList, parseOutboundAllowList } from '../security/outbound-guard';
 import { createOutboundMetrics, type OutboundMetrics } from './outbound-metrics';
@@ -18,6 +19,13 @@ import { sendWebhookAttempt, webhookMessageId } from './webhook-send';
 export interface HookwaitActivitiesOptions {
   /** The procedures whose data connectors the worker calls; default none (plain workflows with `createCallback`). */
   readonly procedures?: readonly AnyProcedure[];
+  /** Connectors made by `defineConnector` that workflows call (`callConnector`, `pollConnector`, a wait's `poll`, `run.poll`). */
+  readonly connectors?: readonly ConnectorPoint[];
+  /**
+   * Called on each 429 a connector's target answers (the call is retried after its Retry-After). Also logged as
+   * `connector throttled by its target` with `throttled: true`. E.g. increment your own metric.
+   */
+  readonly onConnectorThrottled?: (event: ConnectorThrottledEvent) => void;
   readonly keyring: TokenKeyring;
   /** Callback URLs are `<publicBaseUrl>/callbacks/<token>`. */
   readonly publicBaseUrl: string;
@@ -160,14 +168,21 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
     }
   };
   const maxWaitTimeoutMs = parseMaxWaitTimeout((options.env ?? process.env).HOOKWAIT_MAX_WAIT_TIMEOUT);
-  async function callDeclaredConnector({ procedure, connector, variables: given, callbackWaits }: CallConnectorInput): Promise<unknown> {
-    const p = procedures.get(procedure);
-    const point = p && Object.prototype.hasOwnProperty.call(p.connectors, connector) ? p.connectors[connector] : undefined;
-    if (!point) {
-      throw ApplicationFailure.nonRetryable(`connector '${connector}' of procedure '${procedure}' is not registered with this worker's hookwait plugin`, CONNECTOR_MISCONFIGURED);
+  const standalone = new Map((options.connectors ?? []).map((c) => [c.name, c]));
+  async function callDeclaredConnector({ procedure, connector, variables: given, callbackWaits, standalone: isStandalone }: CallConnectorInput): Promise<unknown> {
+    let point: ConnectorPoint | undefined;
+    if (isStandalone === true) {
+      point = standalone.get(connector);
+      if (!point) throw ApplicationFailure.nonRetryable(`connector '${connector}' is not registered with this worker's hookwait plugin: add it to hookwaitPlugin({ connectors })`, CONNECTOR_MISCONFIGURED);
+    } else {
+      const p = procedures.get(procedure);
+      point = p && Object.prototype.hasOwnProperty.call(p.connectors, connector) ? p.connectors[connector] : undefined;
+      if (!point) {
+        throw ApplicationFailure.nonRetryable(`connector '${connector}' of procedure '${procedure}' is not registered with this worker's hookwait plugin`, CONNECTOR_MISCONFIGURED);
+      }
     }
     const signal = cancellationSignal();
-    const variables = callbackWaits === undefined ? given : { ...given, callbackUrls: mintCallbackUrls(options, { procedure, ...currentRun() }, callbackWaits) };
+    const variables = callbackWaits === undefined || isStandalone === true ? given : { ...given, callbackUrls: mintCallbackUrls(options, { procedure, ...currentRun() }, callbackWaits) };
     const labels = { procedure, name: connector, kind: 'connector' };
     const { attempt } = attemptInfo();
     const stopTimer = metrics.duration.startTimer(labels);
@@ -180,6 +195,7 @@ export function createHookwaitActivities(options: HookwaitActivitiesOptions): Ho
         observe: (status) => {
           if (status === 429) metrics.total.inc({ ...labels, outcome: 'rate_limited' });
         },
+        ...(options.onConnectorThrottled ? { onThrottled: options.onConnectorThrottled } : {}),
       });
       metrics.total.inc({ ...labels, outcome: 'sent' });
       return result;

@@ -27,6 +27,15 @@ export interface ConnectorCallContext {
   readonly signal?: AbortSignal;
   /** Told the HTTP status of each answer (metrics count 429s). */
   readonly observe?: (status: number) => void;
+  /** Told of each 429 answer (the target throttles us), with the Retry-After it asked for, if any. */
+  readonly onThrottled?: (event: ConnectorThrottledEvent) => void;
+}
+
+/** A connector's target answered 429: see `HookwaitActivitiesOptions.onConnectorThrottled`. */
+export interface ConnectorThrottledEvent {
+  readonly connector: string;
+  /** The milliseconds Retry-After asked for (capped at 5 minutes), or undefined when it gave none. */
+  readonly retryAfterMs: number | undefined;
 }
 
 function fail(type: string, message: string, nonRetryable: boolean, nextRetryDelayMs?: number): ApplicationFailure {
@@ -103,6 +112,15 @@ export async function callConnector(point: ConnectorPoint, variables: Record<str
   ctx.observe?.(res.status);
   if (res.status === 429 || res.status >= 500) {
     const delay = retryAfterMs(res.headers.get('retry-after'), MAX_RETRY_AFTER_MS);
+    if (res.status === 429) {
+      // Counted: a log line with `throttled: true` (count them in your log pipeline) and the worker's hook.
+      ctx.logger.warn({ connector: point.name, target, status: 429, throttled: true, retryAfterMs: delay }, 'connector throttled by its target');
+      try {
+        ctx.onThrottled?.({ connector: point.name, retryAfterMs: delay });
+      } catch {
+        // a hook's failure is not the call's
+      }
+    }
     throw fail(CONNECTOR_UNAVAILABLE, `${where}: ${target} answered ${res.status}: ${snippet}`, false, delay);
   }
   if (res.status >= 300 && res.status < 400) {

@@ -150,14 +150,18 @@ Options:
   --callback <wait>=timeout      send nothing: the wait times out
   --connector <name>=<json>      the connector's response body, or { "status": 503, "body": … }
   --connector <name>=@file.json
+  --connector <name>=<a>,<b>,…   answers in turn, one per call (each retry and each poll check is a call; the last
+                                 repeats); each is JSON, @file.json or error (a network error, retried), e.g.
+                                 --connector check=error,error,@ok.json; repeating the flag for a connector appends
   --webhook <name>=<json>        the webhook receiver's answer: a body (200), or { "status": 500, "body": … }
   --webhook <name>=@file.json
   --expect <outcome>             completed, escalated or failed: how the run must end
   --expect-path <steps>          the exact path, steps separated by commas, e.g.
                                  message,connector:startVerification,wait:idVerification,timeout:idVerification,...
                                  (steps: message, connector:<name>, webhook:<name>:sent|failed, assigned:team <t>,
-                                 activity:<type>, wait:<id>,
-                                 callback:<id>:<outcome>, timeout:<id>, then completed, escalated or failed)
+                                 activity:<type>, wait:<id>, callback:<id>:<outcome>, timeout:<id>, poll:<connector>,
+                                 poll:<id>:accepted, progress:<id>:<n>, sleep:<duration>, then completed, escalated or
+                                 failed)
   --json                         print { ok, path, result, failure?, expected?, differences? }
 
 Exit codes: 0 as expected (without --expect/--expect-path: the run did not fail), 1 not as expected, or a mock

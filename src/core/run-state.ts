@@ -6,7 +6,8 @@ import type { FieldError, Scalar } from '../definitions/attributes';
 
 /** Where a callback came from, as the gateway (or an operator tool) saw it. */
 export interface CallbackSource {
-  readonly kind: 'http' | 'operator' | 'client';
+  /** `poll`: the wait's own poll (`cb.wait({ poll })`); `progress`: a progress message the run sent while waiting. */
+  readonly kind: 'http' | 'operator' | 'client' | 'poll' | 'progress';
   /** Who, for an operator's action. */
   readonly operator?: string;
   readonly ip?: string;
@@ -57,7 +58,7 @@ export interface CustomerMessage {
 
 export type WaitStatus = 'pending' | 'waiting' | 'received' | 'timed_out';
 export type ProcedureStatus = 'running' | 'waiting' | 'completed' | 'escalated' | 'failed';
-export type LedgerOutcome = 'accepted' | 'duplicate' | 'late' | 'rejected' | 'unknown-wait' | 'expired' | 'revoked';
+export type LedgerOutcome = 'accepted' | 'duplicate' | 'late' | 'rejected' | 'unknown-wait' | 'expired' | 'revoked' | 'progress';
 
 /** One callback (or operator action) that reached the run. */
 export interface LedgerEntry {
@@ -67,6 +68,10 @@ export interface LedgerEntry {
   readonly outcome: LedgerOutcome;
   readonly source: CallbackSource;
   readonly errors?: readonly FieldError[];
+  /** For an entry of the wait's poll: the connector and the check's number (1, 2, …). */
+  readonly poll?: { readonly connector: string; readonly check: number };
+  /** For a progress message: its index (1, 2, …) and whether the channel took it. */
+  readonly progress?: { readonly index: number; readonly delivered: boolean };
 }
 
 /** One wait of the run: a declared wait, or one key of a keyed wait. */
@@ -89,6 +94,10 @@ export interface WaitState {
   readonly attributes?: Record<string, Scalar>;
   /** The accepted callback's digest (see {@link CallbackSignalArgs.digest}). */
   readonly digest?: string;
+  /** What completed the wait: its callback, or its poll (`cb.wait({ poll })`). */
+  readonly completedBy?: 'callback' | 'poll';
+  /** Progress messages sent while it was open. */
+  readonly progressSent?: number;
 }
 
 /** The whole readable state of a run, served by the `hookwait.state` query. */
@@ -105,8 +114,12 @@ export interface ProcedureState {
   readonly waits: Readonly<Record<string, WaitState>>;
   readonly customerMessages: readonly CustomerMessage[];
   readonly ledger: readonly LedgerEntry[];
-  /** The escalation: its wait, when, and `messageDelivered: false` when the customer could not be told (it still assigned). */
-  readonly escalatedAt?: { readonly wait: string; readonly at: string; readonly messageDelivered?: boolean };
+  /**
+   * The escalation: its wait, when, which parts were delivered: `messageDelivered: false` when the customer could not
+   * be told, `assigned: true` once the conversation was assigned (it always is). Runs escalated by earlier versions
+   * have no `assigned` (and `messageDelivered` only when false).
+   */
+  readonly escalatedAt?: { readonly wait: string; readonly at: string; readonly messageDelivered?: boolean; readonly assigned?: boolean };
   /** Revocations that also apply to keys created later: `*` (every wait) or a wait's name. */
   readonly revokedRules?: readonly string[];
   /** Callbacks for waits this run has not declared yet (a plain workflow declares its waits as it goes). */

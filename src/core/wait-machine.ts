@@ -9,7 +9,7 @@
  * - a callback that arrives before its wait is awaited, or (in a plain workflow) before the wait is even declared,
  *   is kept and applied as soon as it can be: no accepted callback is lost.
  */
-import { checkCapturedAttributes, type FieldError } from '../definitions/attributes';
+import { checkCapturedAttributes, type FieldError, type Scalar } from '../definitions/attributes';
 import { BINDING_MISMATCH, bindingDigest } from './run-binding';
 import type { WaitPoint } from '../definitions/wait-point';
 import {
@@ -56,6 +56,24 @@ export type MachineEvent =
   | { readonly type: 'begin'; readonly id: string; readonly at: string; readonly timeoutMs: number }
   /** The wait's condition returned: the callback came, an operator expired it, or its timer fired. */
   | { readonly type: 'end'; readonly id: string }
+  /**
+   * The wait's poll (`cb.wait({ poll })`) answered: `done` completes the wait with `attributes` (as a callback would,
+   * same checks) unless it already ended; `failed` stops the poll (recorded, the wait goes on; `errors` say why when it
+   * was the connector call that failed). With `done`, `errors` means the response did not fit the wait's attributes.
+   */
+  | {
+      readonly type: 'poll';
+      readonly wait: string;
+      readonly key?: string;
+      readonly at: string;
+      readonly connector: string;
+      readonly check: number;
+      readonly verdict: 'done' | 'failed';
+      readonly attributes?: Record<string, Scalar>;
+      readonly errors?: readonly FieldError[];
+    }
+  /** A progress message of an open wait was sent (`delivered`), or the channel refused it. */
+  | { readonly type: 'progress'; readonly id: string; readonly at: string; readonly index: number; readonly delivered: boolean }
   | { readonly type: 'finish'; readonly status: Extract<ProcedureStatus, 'completed' | 'escalated' | 'failed'>; readonly escalatedAt?: { readonly wait: string; readonly at: string } };
 
 export interface Transition {
@@ -113,6 +131,10 @@ export function step(state: ProcedureState, event: MachineEvent, ctx: MachineCon
       return onBegin(state, event);
     case 'end':
       return onEnd(state, event.id);
+    case 'poll':
+      return onPoll(state, event, ctx);
+    case 'progress':
+      return onProgress(state, event);
     case 'finish':
       return { state: { ...state, status: event.status, ...(event.escalatedAt ? { escalatedAt: event.escalatedAt } : {}) }, outcomes: [], publish: true };
   }
@@ -170,8 +192,43 @@ function onCallback(state: ProcedureState, cb: CallbackSignalArgs, ctx: MachineC
     receivedAt: base.at,
     attributes: check.attributes as Record<string, string | number | boolean>,
     ...(typeof cb.digest === 'string' ? { digest: cb.digest.slice(0, 64) } : {}),
+    completedBy: 'callback',
   };
   return done(record(withWait(state, id, received), { ...base, outcome: 'accepted' }), 'accepted', true);
+}
+
+/**
+ * The wait's poll answered. Like a callback that cannot be repeated by a sender: the first of callback and poll to
+ * complete the wait wins, the other is a `duplicate` (or `late` after a timeout); the same attribute and binding
+ * checks apply. Repeats are not counted towards the gateway's quiet quota (no sender is retrying).
+ */
+function onPoll(state: ProcedureState, event: Extract<MachineEvent, { type: 'poll' }>, ctx: MachineContext): Transition {
+  const id = waitId(event.wait, event.key);
+  const base = { at: event.at, wait: id, source: { kind: 'poll' as const }, poll: { connector: event.connector, check: event.check } };
+  const point = ctx.lookup(event.wait);
+  if (!point) return done(record(state, { ...base, outcome: 'unknown-wait' }), 'unknown-wait', false);
+  const { wait: w } = waitOf(state, point, event.key);
+  if (w.status === 'received') return done(record(state, { ...base, outcome: 'duplicate' }), 'duplicate', false);
+  if (w.status === 'timed_out' || TERMINAL_RUN.includes(state.status)) return done(record(state, { ...base, outcome: 'late' }), 'late', false);
+  if (event.verdict === 'failed') {
+    const errors = event.errors && event.errors.length > 0 ? event.errors : [{ field: '(poll)', message: `connector ${event.connector} answered that the job failed; the wait goes on` }];
+    return done(record(state, { ...base, outcome: 'rejected', errors }), 'rejected', false);
+  }
+  if (event.errors && event.errors.length > 0) return done(record(state, { ...base, outcome: 'rejected', errors: event.errors }), 'rejected', false);
+  const check = checkCapturedAttributes(point.attributes, event.attributes ?? {}, ctx.enforceMaxLength ? { enforceMaxLength: ctx.enforceMaxLength } : {});
+  if (!check.ok) return done(record(state, { ...base, outcome: 'rejected', errors: check.errors }), 'rejected', false);
+  const unbound = bindingError(state, point, check.attributes);
+  if (unbound) return done(record(state, { ...base, outcome: 'rejected', errors: [unbound] }), 'rejected', false);
+  const received: WaitState = { ...w, status: 'received', receivedAt: event.at, attributes: check.attributes as Record<string, Scalar>, completedBy: 'poll' };
+  return done(record(withWait(state, id, received), { ...base, outcome: 'accepted' }), 'accepted', true);
+}
+
+/** A progress message of an open wait: recorded on the ledger (and counted on the wait when delivered). */
+function onProgress(state: ProcedureState, event: Extract<MachineEvent, { type: 'progress' }>): Transition {
+  const w = own(state.waits, event.id);
+  const entry: LedgerEntry = { at: event.at, wait: event.id, outcome: 'progress', source: { kind: 'progress' }, progress: { index: event.index, delivered: event.delivered } };
+  const next = w && event.delivered ? withWait(state, event.id, { ...w, progressSent: (w.progressSent ?? 0) + 1 }) : state;
+  return done(record(next, entry), 'progress', false);
 }
 
 /**

@@ -36,6 +36,21 @@ export interface ConnectorDecl<R extends z.ZodType = z.ZodType> {
    * that reads an undeclared variable, or `{{env}}` itself, is a `DefinitionError`.
    */
   readonly env?: readonly string[];
+  /**
+   * Limits across all runs: at most `concurrency` calls in flight per worker process that serves the connector, and at
+   * most `perSecond` calls started per second on the whole task queue (enforced by the Temporal server). A limited
+   * connector's calls run on a task queue of their own ({@link connectorTaskQueue}), served by a connector worker
+   * (`hookwaitPlugin` starts one beside your worker; see `createConnectorWorkers`).
+   */
+  readonly limits?: ConnectorLimits;
+}
+
+/** See {@link ConnectorDecl.limits}. */
+export interface ConnectorLimits {
+  /** Calls in flight at once, per worker process serving the connector (1-1000). */
+  readonly concurrency?: number;
+  /** Calls started per second across all workers (the task queue's rate limit, e.g. `0.5` or `10`). */
+  readonly perSecond?: number;
 }
 
 export interface ConnectorPoint {
@@ -52,6 +67,72 @@ export interface ConnectorPoint {
   readonly retry: { readonly maximumAttempts: number; readonly initialIntervalMs: number; readonly maximumIntervalMs: number };
   /** The declared environment allowlist: names and `PREFIX*` entries (see {@link ConnectorDecl.env}). */
   readonly env: readonly string[];
+  readonly limits?: ConnectorLimits;
+}
+
+/**
+ * A connector declared on its own with {@link defineConnector}, for plain workflows (`pollConnector`, a wait's
+ * `poll`) and for `run.poll` in procedures. Register it with the worker: `hookwaitPlugin({ connectors: [kycStatus] })`.
+ */
+export interface ConnectorDefinition<N extends string = string, R extends z.ZodType = z.ZodType> extends ConnectorPoint {
+  readonly name: N;
+  /** Type-level only: the response schema as declared. */
+  readonly declaredResponse?: R;
+}
+
+/**
+ * Declares a connector outside a procedure, in a pure module that both your workflows and your worker import.
+ * Checked at once; a mistake throws a {@link DefinitionError} naming the field. Its templates see `input` and
+ * `vars` (what the workflow passes), and `env` (declared variables only).
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod';
+ * import { defineConnector } from 'hookwait/workflow';
+ *
+ * export const kycStatus = defineConnector({
+ *   name: 'kycStatus',
+ *   method: 'GET',
+ *   url: 'https://kyc.example.com/checks/{{vars.checkId}}',
+ *   response: z.object({ state: z.enum(['pending', 'verified', 'rejected']) }),
+ *   limits: { concurrency: 2, perSecond: 5 },
+ * });
+ * ```
+ */
+export function defineConnector<const N extends string, R extends z.ZodType = z.ZodType>(decl: ConnectorDecl<R> & { readonly name: N }): ConnectorDefinition<N, R> {
+  if (typeof decl !== 'object' || decl === null) throw new DefinitionError('connector', 'must be a connector declaration');
+  return normalizeConnector(decl.name, decl, typeof decl.name === 'string' && CONNECTOR_NAME.test(decl.name) ? decl.name : 'name') as ConnectorDefinition<N, R>;
+}
+
+/**
+ * The task queue a limited connector's calls run on: `<taskQueue>-connector-<procedure>-<name>` for a procedure's
+ * connector, `<taskQueue>-connector-<name>` for one made by {@link defineConnector}.
+ *
+ * @example
+ * ```ts
+ * connectorTaskQueue('support', 'identityVerification', 'startVerification'); // 'support-connector-identityVerification-startVerification'
+ * ```
+ */
+export function connectorTaskQueue(taskQueue: string, procedure: string | undefined, connector: string): string {
+  return procedure === undefined ? `${taskQueue}-connector-${connector}` : `${taskQueue}-connector-${procedure}-${connector}`;
+}
+
+const CONNECTOR_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+function normalizeLimits(limits: unknown, field: string): ConnectorLimits | undefined {
+  if (limits === undefined) return undefined;
+  if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) throw new DefinitionError(field, 'must be { concurrency?, perSecond? }');
+  const { concurrency, perSecond, ...rest } = limits as Record<string, unknown>;
+  const unknownKey = Object.keys(rest)[0];
+  if (unknownKey !== undefined) throw new DefinitionError(`${field}.${unknownKey}`, 'is not a limit: use concurrency or perSecond');
+  if (concurrency !== undefined && !(typeof concurrency === 'number' && Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 1000)) {
+    throw new DefinitionError(`${field}.concurrency`, `must be a whole number from 1 to 1000, got ${JSON.stringify(concurrency)}`);
+  }
+  if (perSecond !== undefined && !(typeof perSecond === 'number' && Number.isFinite(perSecond) && perSecond > 0 && perSecond <= 100_000)) {
+    throw new DefinitionError(`${field}.perSecond`, `must be a positive number of calls per second, got ${JSON.stringify(perSecond)}`);
+  }
+  if (concurrency === undefined && perSecond === undefined) throw new DefinitionError(field, 'declare concurrency, perSecond or both');
+  return { ...(concurrency !== undefined ? { concurrency } : {}), ...(perSecond !== undefined ? { perSecond } : {}) };
 }
 
 /** What a connector call resolves to in the workflow. */
@@ -72,7 +153,7 @@ export function connectorEnvAllowed(allow: readonly string[], name: string): boo
  * @throws {@link DefinitionError} naming the field, e.g. `connectors.kyc.headers.authorization` for an undeclared `{{env.X}}`.
  */
 export function normalizeConnector(name: string, decl: ConnectorDecl, field: string): ConnectorPoint {
-  if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(name)) throw new DefinitionError(field, 'connector names are 1-64 letters, digits, "_" or "-"');
+  if (!CONNECTOR_NAME.test(name)) throw new DefinitionError(field, 'connector names are 1-64 letters, digits, "_" or "-"');
   const method = decl.method ?? 'POST';
   if (!METHODS.includes(method)) throw new DefinitionError(`${field}.method`, `must be one of ${METHODS.join(', ')}`);
   if (typeof decl.url !== 'string' || decl.url.trim() === '') throw new DefinitionError(`${field}.url`, 'is required');
@@ -85,6 +166,7 @@ export function normalizeConnector(name: string, decl: ConnectorDecl, field: str
   if (timeoutMs < 1) throw new DefinitionError(`${field}.timeout`, 'must be positive');
   const env = normalizeEnvAllowlist(decl.env, `${field}.env`);
   checkEnvPlaceholders(decl, env, field);
+  const limits = normalizeLimits(decl.limits, `${field}.limits`);
   const contentType = outboundContentType(decl.contentType, decl.headers, `${field}.contentType`);
   if (contentType === 'form' && decl.body !== undefined) normalizeFormBody(decl.body, `${field}.body`);
   return {
@@ -103,8 +185,12 @@ export function normalizeConnector(name: string, decl: ConnectorDecl, field: str
       maximumIntervalMs: durationToMs(decl.retry?.maximumInterval ?? '30s', `${field}.retry.maximumInterval`),
     },
     env,
+    ...(limits ? { limits } : {}),
   };
 }
+
+/** What a call of a connector made by {@link defineConnector} resolves to: its response schema's output. */
+export type DefinedConnectorResult<C> = C extends ConnectorDefinition<string, infer R> ? z.output<R> : unknown;
 
 /**
  * The body encoding of a connector or webhook: as declared, else `'form'` when a declared `content-type` header says

@@ -7,5 +7,6 @@ export * from './wait-point';
 export * from './zod-issues';
 export * from './sender-auth';
 export * from './unsafe-number';
+export * from './poll';
 export * from './webhook';
 export * from './trigger';

@@ -1,6 +1,7 @@
 import { type AttributesDecl, type NormalizedAttribute, normalizeAttributes } from './attributes';
 import { DefinitionError } from './definition-error';
 import { type Duration, maxWaitTimeoutMs, waitTimeoutToMs } from './duration';
+import { normalizeProgress, type ProgressDecl, type ProgressPoint } from './poll';
 import { checkSignedParts, normalizeSenderAuth, type SenderAuth, type SenderAuthDecl } from './sender-auth';
 import { normalizeResponse, type ResponseDecl, type ResponseSpec, senderAuthHeaders } from './trigger';
 import { placeholderPaths } from './template-placeholders';
@@ -54,6 +55,16 @@ export interface WaitDecl<A extends AttributesDecl = AttributesDecl> {
    */
   readonly bind?: WaitBindingDecl;
   /**
+   * Progress messages while the wait is open: after each `every`, `message` is sent to the customer, at most `max`
+   * times (default 3), each once (idempotency key per index) and recorded on the ledger. They stop when the wait ends.
+   *
+   * @example
+   * ```ts
+   * progress: { every: '2m', message: 'We are still checking your documents ({{progress.elapsed}} so far).', max: 3 }
+   * ```
+   */
+  readonly progress?: ProgressDecl;
+  /**
    * The methods the callback URL accepts (default `['POST', 'PUT']`). A `GET` callback reads its attributes from the
    * query string (`from: 'query'`): a browser redirect such as OAuth's `?code=…&state=…`.
    */
@@ -93,6 +104,7 @@ export interface WaitPoint {
   readonly escalation?: { readonly message: string; readonly assignee: Assignee };
   readonly auth?: SenderAuth;
   readonly bind?: WaitBindingDecl;
+  readonly progress?: ProgressPoint;
   /** Absent: {@link DEFAULT_CALLBACK_METHODS}. */
   readonly methods?: readonly CallbackMethod[];
   readonly redirect?: string;
@@ -181,6 +193,7 @@ export function normalizeWait(name: string, decl: WaitDecl, field: string): Wait
   const auth = {
     ...(decl.auth !== undefined ? { auth: normalizeSenderAuth(decl.auth, `${field}.auth`) } : {}),
     ...(decl.bind !== undefined ? { bind: checkBinding(decl.bind, attributes, `${field}.bind`) } : {}),
+    ...(decl.progress !== undefined ? { progress: normalizeProgress(decl.progress, `${field}.progress`) } : {}),
     ...normalizeHttpContract(decl, attributes, field),
   };
   const authHeaders = senderAuthHeaders(auth.auth);

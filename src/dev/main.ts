@@ -91,10 +91,10 @@ async function main(): Promise<void> {
 
   const admin = await connectClient(config.temporal);
   stops.push(() => admin.connection.close());
-  if (!server) {
-    const added = await ensureSearchAttributes(admin, config.temporal.namespace);
-    if (added.length > 0) say(`Registered search attributes: ${added.join(', ')}`);
-  }
+  // Also on our own dev server: its SQLite file may predate a search attribute added since (the start flags only
+  // register attributes in a new database).
+  const added = await ensureSearchAttributes(admin, config.temporal.namespace);
+  if (added.length > 0) say(`Registered search attributes: ${added.join(', ')}`);
   // The bundled demo, passed explicitly (the standalone worker and gateway never default to it); either module can be
   // replaced by your own with HOOKWAIT_PROCEDURES_MODULE / HOOKWAIT_WORKFLOWS_MODULE.
   const modules = { ...demoProcedureModules(), ...configuredProcedureModules(env) };

@@ -1,16 +1,18 @@
-import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, sleep, workflowInfo } from '@temporalio/workflow';
 import { installTriggerResponse, type TriggerResponder } from './trigger-response';
 import type { z } from 'zod';
-import type { HookwaitActivities } from '../activities/activity-types';
 import type { AttributesDecl, CapturedAttributes, Scalar } from '../definitions/attributes';
-import type { ConnectorDecl, ConnectorResult } from '../definitions/connector';
-import type { Duration } from '../definitions/duration';
+import type { ConnectorDecl, ConnectorDefinition, ConnectorPoint, ConnectorResult, DefinedConnectorResult } from '../definitions/connector';
+import { DefinitionError } from '../definitions/definition-error';
+import { type Duration, durationToMs } from '../definitions/duration';
+import { formatDurationMs, type PollSchedule } from '../definitions/poll';
 import { type AnyProcedure, findWait, type Procedure, type ProcedureWebhookDecl } from '../definitions/procedure';
 import type { WebhookPoint, WebhookResult } from '../definitions/webhook';
 import { sendCheckedWebhook } from './webhook';
 import type { Assignee, WaitDecl, WaitDefinition, WaitPoint } from '../definitions/wait-point';
 import { formatZodIssues } from '../definitions/zod-issues';
-import type { Callback } from './callback';
+import type { Callback, WaitPoll } from './callback';
+import { callDefinedConnector, checkedSchedule, CONNECTOR_LIMITS_PATCH, connectorActivities, type PollOptions, type PollResult, runPoll, runtimePoll } from './connector-calls';
 import { channel, failure, Runtime, runtime, hasRuntime, WaitEscalated, type WaitSuccess, type WaitTimeout } from './runtime';
 import { waitId } from '../core/run-state';
 import { bindingDigest, boundInputValue } from '../core/run-binding';
@@ -27,7 +29,23 @@ export type WaitOutcome<D> = D extends WaitDecl<infer A extends AttributesDecl>
 /** How a procedure's run ended; the workflow's result. */
 export type ProcedureResult<O> =
   | { readonly status: 'completed'; readonly output: O; readonly attributes: Record<string, Record<string, Scalar>> }
-  | { readonly status: 'escalated'; readonly wait: string; readonly attributes: Record<string, Record<string, Scalar>> };
+  | {
+      readonly status: 'escalated';
+      readonly wait: string;
+      readonly attributes: Record<string, Record<string, Scalar>>;
+      /** Which parts of the escalation were delivered: the message to the customer (it may fail), the assignment (always made). */
+      readonly escalation?: { readonly messageDelivered: boolean; readonly assigned: true };
+    };
+
+/** A connector of the procedure (by name) or one made by `defineConnector`. */
+export type PollTarget<C> = (keyof C & string) | ConnectorDefinition;
+/** The response a poll of `P` gets: the connector's mapped response. */
+export type PollResponse<C, P> = P extends ConnectorDefinition ? DefinedConnectorResult<P> : P extends keyof C ? ConnectorResult<C[P]> : unknown;
+/** A procedure's wait poll (callback or poll, whichever comes first): see {@link WaitPoll}. */
+export interface ProcedureWaitPoll<C, P extends PollTarget<C>> extends WaitPoll<PollResponse<C, P>> {
+  /** A connector of the procedure (by name) or one made by `defineConnector`. */
+  readonly connector: P;
+}
 
 /** The handle a procedure's body gets: its input, its callback URLs, its waits and its connectors. */
 export interface ProcedureRun<
@@ -47,7 +65,21 @@ export interface ProcedureRun<
    * Pauses until the wait's callback arrives (at once if it already has) or its timeout passes.
    * @param options.timeout overrides the declared timeout for this run (at least 1s).
    */
-  wait<K extends keyof W & string>(wait: K, options?: { readonly timeout?: Duration }): Promise<WaitOutcome<W[K]>>;
+  wait<K extends keyof W & string, P extends PollTarget<C> = keyof C & string>(
+    wait: K,
+    options?: { readonly timeout?: Duration; readonly poll?: ProcedureWaitPoll<C, P> },
+  ): Promise<WaitOutcome<W[K]>>;
+  /**
+   * Pauses the procedure for `duration` (a durable Temporal timer, shown in the Web UI as `Sleep <duration>: <summary>`).
+   * Plain workflows use Temporal's own `sleep` from `@temporalio/workflow`.
+   */
+  sleep(duration: Duration, options?: { readonly summary?: string }): Promise<void>;
+  /**
+   * Calls a connector (the procedure's, by name, or one made by `defineConnector`) at once, then every `every`, until
+   * `until(response)` says `done` or `failed`, or `timeout` passes (a last check is made at the deadline). Each check
+   * is an activity and each interval a timer: durable and deterministic.
+   */
+  poll<P extends PollTarget<C>>(connector: P, options: PollOptions<PollResponse<C, P>>): Promise<PollResult<PollResponse<C, P>>>;
   /** Calls a declared data connector; resolves to its response mapped through the connector's schema. */
   callConnector<K extends keyof C & string>(connector: K, vars?: Record<string, unknown>): Promise<ConnectorResult<C[K]>>;
   /**
@@ -133,6 +165,11 @@ export function procedure<
     rt.procedureMode = true;
     // Before the first await: a trigger's update-with-start arrives with the run's first task.
     const respond = installTriggerResponse(rt);
+    // Patches of new features are decided here, before the first local activity (the mint), and only when the
+    // procedure declares the feature: a patch first decided in the activation that resumes after a local activity may
+    // not replay (see DEVELOPERS.md, "Deciding patches").
+    const limitsPatched = (Object.values(definition.connectors) as ConnectorPoint[]).some((c) => c.limits) && patched(CONNECTOR_LIMITS_PATCH);
+    if (waits.some((w) => w.progress)) rt.decideProgress();
     await rt.mintAll();
 
     const pointOf = (name: string): WaitPoint => {
@@ -141,6 +178,41 @@ export function procedure<
       return point;
     };
     let messagesSent = 0;
+    const connectorOf = (name: string): ConnectorPoint => {
+      const connector = Object.prototype.hasOwnProperty.call(definition.connectors, name) ? (definition.connectors as Record<string, ConnectorPoint>)[name] : undefined;
+      if (!connector) throw failure('UnknownConnector', `procedure '${definition.name}' declares no connector '${name}'`);
+      return connector;
+    };
+    const callProcedureConnector = async (name: string, vars: Record<string, unknown> | undefined, check?: number): Promise<unknown> => {
+      const connector = connectorOf(name);
+      const activities = connectorActivities(connector, definition.name, check !== undefined ? `Poll ${connector.title}: check ${check}` : `Data connector: ${connector.title}`, () => limitsPatched);
+      const variables = { input, attributes: attributesSoFar(rt), vars: vars ?? {} };
+      const callbackWaits = (): { wait: string; key?: string }[] =>
+        Object.keys(rt.state.callbackUrls).map((id) => {
+          const w = rt.state.waits[id];
+          return w?.wait !== undefined && w.key !== undefined ? { wait: w.wait, key: w.key } : { wait: id };
+        });
+      // A poll's check is a new path: it takes the current activity without asking the older patch (no run of an older
+      // version polls), so no patch is first decided in the middle of a wait.
+      if (check !== undefined) return activities.hookwaitCallConnectorMinting({ procedure: definition.name, connector: name, variables, callbackWaits: callbackWaits(), check });
+      // New runs pass no live URL (history keeps activity inputs): the activity mints `callbackUrls` again. It is a
+      // new activity type, so a worker not yet upgraded answers "not registered" (retried) rather than failing the
+      // call; runs that called connectors before this change replay the old call.
+      return patched(CONNECTOR_MINTS_URLS)
+        ? activities.hookwaitCallConnectorMinting({
+            procedure: definition.name,
+            connector: name,
+            variables,
+            callbackWaits: callbackWaits(),
+          })
+        : activities.hookwaitCallConnector({ procedure: definition.name, connector: name, variables: { ...variables, callbackUrls: rt.state.callbackUrls } });
+    };
+    const pollLabel = (target: string | ConnectorDefinition): string => (typeof target === 'string' ? target : target.name);
+    /** One check of a poll: the procedure's connector by name, or a defined one (its templates see input, attributes, vars). */
+    const pollCheck = (target: string | ConnectorDefinition, vars: Record<string, unknown> | undefined, n: number): Promise<unknown> =>
+      typeof target === 'string'
+        ? callProcedureConnector(target, vars, n)
+        : callDefinedConnector(target, { input, attributes: attributesSoFar(rt), vars: vars ?? {} }, n);
     const run: ProcedureRun<S, W, C, H> = {
       input,
       conversationId,
@@ -151,7 +223,27 @@ export function procedure<
         return url;
       },
       async wait(name, options) {
-        return (await rt.await(pointOf(name), undefined, options)) as WaitOutcome<W[typeof name]>;
+        const poll = options?.poll;
+        const runtimeOptions = {
+          ...(options?.timeout !== undefined ? { timeout: options.timeout } : {}),
+          ...(poll ? { poll: runtimePoll(pollLabel(poll.connector), poll as WaitPoll<unknown>, (n) => pollCheck(poll.connector, poll.vars, n)) } : {}),
+        };
+        return (await rt.await(pointOf(name), undefined, runtimeOptions)) as WaitOutcome<W[typeof name]>;
+      },
+      async sleep(duration, options) {
+        let ms: number;
+        try {
+          ms = durationToMs(duration, 'sleep(duration)');
+        } catch (e) {
+          throw failure('InvalidSleepDuration', e instanceof DefinitionError ? e.message : String(e));
+        }
+        const summary = typeof options?.summary === 'string' && options.summary.trim() !== '' ? `: ${options.summary.slice(0, 200)}` : '';
+        await sleep(ms, { summary: `Sleep ${formatDurationMs(ms)}${summary}` });
+      },
+      async poll(connector, options) {
+        const label = pollLabel(connector);
+        const schedule = checkedSchedule(options, `poll(${label})`) as PollSchedule & { timeoutMs: number };
+        return runPoll(label, schedule, (n) => pollCheck(connector, options.vars, n), options.until as (response: unknown) => unknown) as never;
       },
       async createCallback(name, options) {
         const point = pointOf(name);
@@ -165,34 +257,7 @@ export function procedure<
         } as never;
       },
       async callConnector(name, vars) {
-        const connector = Object.prototype.hasOwnProperty.call(definition.connectors, name) ? definition.connectors[name] : undefined;
-        if (!connector) throw failure('UnknownConnector', `procedure '${definition.name}' declares no connector '${name}'`);
-        const activities = proxyActivities<Pick<HookwaitActivities, 'hookwaitCallConnector' | 'hookwaitCallConnectorMinting'>>({
-          startToCloseTimeout: connector.timeoutMs + 5_000,
-          summary: `Data connector: ${connector.title}`,
-          retry: {
-            maximumAttempts: connector.retry.maximumAttempts,
-            initialInterval: connector.retry.initialIntervalMs,
-            maximumInterval: connector.retry.maximumIntervalMs,
-            backoffCoefficient: 2,
-          },
-        });
-        const variables = { input, attributes: attributesSoFar(rt), vars: vars ?? {} };
-        // New runs pass no live URL (history keeps activity inputs): the activity mints `callbackUrls` again. It is a
-        // new activity type, so a worker not yet upgraded answers "not registered" (retried) rather than failing the
-        // call; runs that called connectors before this change replay the old call.
-        const result = patched(CONNECTOR_MINTS_URLS)
-          ? await activities.hookwaitCallConnectorMinting({
-              procedure: definition.name,
-              connector: name,
-              variables,
-              callbackWaits: Object.keys(rt.state.callbackUrls).map((id) => {
-                const w = rt.state.waits[id];
-                return w?.wait !== undefined && w.key !== undefined ? { wait: w.wait, key: w.key } : { wait: id };
-              }),
-            })
-          : await activities.hookwaitCallConnector({ procedure: definition.name, connector: name, variables: { ...variables, callbackUrls: rt.state.callbackUrls } });
-        return result as ConnectorResult<C[typeof name]>;
+        return (await callProcedureConnector(name, vars)) as ConnectorResult<C[typeof name]>;
       },
       async sendWebhook(name, vars) {
         const webhooks: Record<string, WebhookPoint> = definition.webhooks ?? {};
@@ -221,7 +286,7 @@ export function procedure<
     } catch (err) {
       if (err instanceof WaitEscalated) {
         rt.apply({ type: 'finish', status: 'escalated', ...(rt.state.escalatedAt ? { escalatedAt: rt.state.escalatedAt } : {}) });
-        return { status: 'escalated', wait: err.wait, attributes: attributesSoFar(rt) };
+        return { status: 'escalated', wait: err.wait, attributes: attributesSoFar(rt), escalation: { messageDelivered: err.messageDelivered, assigned: true } };
       }
       rt.apply({ type: 'finish', status: 'failed' });
       throw err;

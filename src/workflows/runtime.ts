@@ -7,7 +7,9 @@
  * covered by the committed histories in test/histories (see DEVELOPERS.md).
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   condition,
   isCancellation,
   log,
@@ -16,6 +18,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -23,7 +26,8 @@ import {
 import type { HookwaitActivities } from '../activities/activity-types';
 import { type MachineContext, type MachineEvent, memoOf, step, waitSettled, initialState } from '../core/wait-machine';
 import { MAX_WAITS_PER_RUN, MEMO_KEY, MEMO_VERSION, type ProcedureState, waitId, WAIT_KEY } from '../core/run-state';
-import type { Scalar } from '../definitions/attributes';
+import { extractAttributes, type Scalar } from '../definitions/attributes';
+import { formatDurationMs, nextPollInterval, type PollSchedule, type ProgressPoint, progressMessage } from '../definitions/poll';
 import { DefinitionError } from '../definitions/definition-error';
 import { type Duration, waitTimeoutToMs } from '../definitions/duration';
 import { type Assignee, assigneeLabel, type WaitPoint } from '../definitions/wait-point';
@@ -31,12 +35,28 @@ import { renderCurrentDetails } from './current-details';
 import { callbackSignal, callbackUrlsUpdate, customerMessageSignal, expireSignal, revokeSignal, stateQuery, syncUpdate } from './messages';
 import { HookwaitDeadline, HookwaitProcedure, HookwaitStatus, HookwaitWaitingFor } from './search-attributes';
 
-/** A callback arrived in time. */
+/** A callback arrived in time (or the wait's poll found the job done). */
 export interface WaitSuccess<A> {
   readonly ok: true;
   readonly attributes: A;
-  /** ISO time the callback reached the gateway. */
+  /** ISO time the callback reached the gateway (for a poll: the time of the check that completed the wait). */
   readonly receivedAt: string;
+  /** What completed the wait: its callback, or its poll (`wait({ poll })`). Absent on runs of earlier versions. */
+  readonly completedBy?: 'callback' | 'poll';
+}
+
+/** The poll of a callback-or-poll wait, as the runtime runs it (see `WaitPoll` for the author's options). */
+export interface RuntimePoll {
+  /** The connector's name: for the ledger and the timers' summaries. */
+  readonly connector: string;
+  readonly schedule: PollSchedule;
+  /** Makes check `n` (an activity). */
+  call(n: number): Promise<unknown>;
+  until(response: unknown): unknown;
+  /** The wait's attributes from a `done` response; default: read by the wait's declared attributes (paths), as from a callback's body. */
+  readonly attributes?: (response: unknown) => unknown;
+  /** Turns `until`'s answer into a verdict, failing the run on a wrong one. */
+  verdict(answer: unknown): 'done' | 'pending' | 'failed';
 }
 /** No callback in time, on a wait declared with `onTimeout: 'branch'`. */
 export interface WaitTimeout {
@@ -50,7 +70,11 @@ export interface WaitTimeout {
  * (type `HookwaitEscalated`, not retried).
  */
 export class WaitEscalated extends ApplicationFailure {
-  constructor(readonly wait: string) {
+  constructor(
+    readonly wait: string,
+    /** Whether the escalation message reached the customer (the conversation is assigned either way). */
+    readonly messageDelivered: boolean = true,
+  ) {
     super(`wait '${wait}' timed out and escalated`, 'HookwaitEscalated', true);
   }
 }
@@ -93,6 +117,8 @@ export class Runtime {
   private readonly declaring = new Set<string>();
   /** Set by `procedure`: it publishes the escalated status itself, after unwinding the body. */
   procedureMode = false;
+  /** Whether waits declaring `progress` send their messages (the patch, decided once: {@link decideProgress}). */
+  private progressPatched: boolean | undefined;
   /** The worker's `HOOKWAIT_MAX_WAIT_TIMEOUT`, as the mint recorded it (absent in runs minted before it existed). */
   private maxWaitTimeoutMs: number | undefined;
   /** Publishing coalesced: a procedure started with {@link COALESCED_PUBLISH}. */
@@ -198,6 +224,16 @@ export class Runtime {
     for (const event of buffered) if (event.type === 'customer-message') this.apply(event);
   }
 
+  /**
+   * Decides the progress patch once, before a local activity (a procedure at its start, a plain workflow when it
+   * declares a wait with `progress`): a patch first decided in the activation that resumes after a local activity may
+   * not replay (DEVELOPERS.md, "Deciding patches").
+   */
+  decideProgress(): boolean {
+    this.progressPatched ??= patched(PROGRESS_PATCH);
+    return this.progressPatched;
+  }
+
   /** Knows a wait this run uses (a plain workflow declares them as it goes). */
   learn(point: WaitPoint): void {
     const existing = this.known.get(point.name);
@@ -246,6 +282,7 @@ export class Runtime {
       throw failure('HookwaitInvalidKey', `key of wait '${point.name}' must be 1-128 letters, digits or _ . @ = + -, got ${JSON.stringify(key)}`);
     }
     this.learn(point);
+    if (point.progress) this.decideProgress();
     const id = waitId(point.name, key);
     const known = this.state.callbackUrls[id];
     if (known !== undefined && Object.prototype.hasOwnProperty.call(this.state.waits, id)) return known;
@@ -265,8 +302,8 @@ export class Runtime {
     return url;
   }
 
-  /** Awaits one wait (see `Callback.wait`): the callback, an operator's expiry or the timeout. */
-  async await(point: WaitPoint, key: string | undefined, options?: { readonly timeout?: Duration }): Promise<WaitSuccess<Record<string, Scalar>> | WaitTimeout> {
+  /** Awaits one wait (see `Callback.wait`): the callback, its poll, an operator's expiry or the timeout. */
+  async await(point: WaitPoint, key: string | undefined, options?: { readonly timeout?: Duration; readonly poll?: RuntimePoll }): Promise<WaitSuccess<Record<string, Scalar>> | WaitTimeout> {
     const id = waitId(point.name, key);
     const wait = this.state.waits[id];
     if (!wait) throw failure('UnknownWait', `${this.state.procedure} declares no wait '${id}'`);
@@ -280,21 +317,104 @@ export class Runtime {
     }
     if (wait.status === 'waiting') throw failure('WaitInProgress', `wait '${id}' is already being awaited`);
     if (wait.status === 'pending') {
-      this.apply({ type: 'begin', id, at: new Date().toISOString(), timeoutMs });
+      const begunAt = Date.now();
+      this.apply({ type: 'begin', id, at: new Date(begunAt).toISOString(), timeoutMs });
+      // Work that runs only while the wait is open (progress messages, the poll), in a scope cancelled when it ends.
+      // New command sequences only for waits that declare them; progress is behind a patch too, so adding it to a wait
+      // with parked runs is replay-safe.
+      const scope = new CancellationScope();
+      const alongside: Promise<void>[] = [];
+      let broken: unknown;
+      const guard = (work: () => Promise<void>): Promise<void> =>
+        scope.run(work).catch((err: unknown) => {
+          if (!isCancellation(err)) broken ??= err;
+        });
+      if (point.progress && this.decideProgress()) alongside.push(guard(() => this.progress(point.progress as ProgressPoint, id, begunAt, begunAt + timeoutMs)));
+      if (options?.poll) alongside.push(guard(() => this.poll(point, key, options.poll as RuntimePoll)));
       this.awaiting.add(id);
       try {
-        await condition(() => waitSettled(this.state, id), timeoutMs, { summary: `${point.title} (${id})` });
+        await condition(() => waitSettled(this.state, id) || broken !== undefined, timeoutMs, { summary: `${point.title} (${id})` });
       } finally {
         this.awaiting.delete(id);
       }
       this.apply({ type: 'end', id });
+      if (alongside.length > 0) {
+        scope.cancel();
+        await Promise.all(alongside);
+        if (broken !== undefined) throw broken;
+      }
     }
     const settled = this.state.waits[id];
     if (settled?.status === 'received' && settled.attributes && settled.receivedAt) {
-      return { ok: true, attributes: settled.attributes, receivedAt: settled.receivedAt };
+      return { ok: true, attributes: settled.attributes, receivedAt: settled.receivedAt, ...(settled.completedBy ? { completedBy: settled.completedBy } : {}) };
     }
     if (point.onTimeout === 'branch' || !point.escalation) return { ok: false, reason: 'timeout' };
     return this.escalate(id, point.escalation.message, point.escalation.assignee);
+  }
+
+  /**
+   * Progress message `i` goes `i × every` after the wait began, while it is still open and before its deadline; each
+   * with its own idempotency key, so the channel delivers it once. A message the channel refuses is recorded, not fatal.
+   */
+  private async progress(progress: ProgressPoint, id: string, begunAt: number, deadline: number): Promise<void> {
+    const info = workflowInfo();
+    for (let index = 1; index <= progress.max; index++) {
+      const due = begunAt + index * progress.everyMs;
+      if (due >= deadline) return;
+      await sleep(Math.max(1, due - Date.now()), { summary: `Progress message ${index} of ${progress.max} (${id})` });
+      if (this.state.waits[id]?.status !== 'waiting' || waitSettled(this.state, id)) return;
+      let delivered = true;
+      try {
+        // Not cancelled half-way when the wait ends meanwhile: the message is sent or refused, and recorded.
+        await CancellationScope.nonCancellable(() =>
+          channel(`Progress message ${index} (${id})`).hookwaitSendMessage({
+            conversationId: this.state.conversationId,
+            text: progressMessage(progress, index),
+            idempotencyKey: `${info.workflowId}/${info.runId}/progress/${id}/${index}`,
+          }),
+        );
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        delivered = false;
+        log.warn('hookwait progress message failed', { wait: id, index, error: err instanceof Error ? err.message : String(err) });
+      }
+      this.apply({ type: 'progress', id, at: new Date().toISOString(), index, delivered });
+    }
+  }
+
+  /**
+   * The wait's poll: checks at once, then after each interval, until the job is done (the wait completes, through the
+   * state machine, as a callback would), failed, or the wait ends. A check whose call fails after its retries stops
+   * the poll (recorded); the callback can still complete the wait.
+   */
+  private async poll(point: WaitPoint, key: string | undefined, poll: RuntimePoll): Promise<void> {
+    const id = waitId(point.name, key);
+    const open = (): boolean => this.state.waits[id]?.status === 'waiting' && !waitSettled(this.state, id);
+    for (let n = 1; open(); n++) {
+      let response: unknown;
+      try {
+        response = await poll.call(n);
+      } catch (err) {
+        if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+        const cause = err.cause instanceof Error ? err.cause.message : err.message;
+        this.apply({ type: 'poll', wait: point.name, ...(key !== undefined ? { key } : {}), at: new Date().toISOString(), connector: poll.connector, check: n, verdict: 'failed', errors: [{ field: '(poll)', message: `check ${n} failed: ${cause.slice(0, 300)}` }] });
+        return;
+      }
+      if (!open()) return;
+      const verdict = poll.verdict(poll.until(response));
+      const event = { type: 'poll' as const, wait: point.name, ...(key !== undefined ? { key } : {}), at: new Date().toISOString(), connector: poll.connector, check: n };
+      if (verdict === 'failed') {
+        this.apply({ ...event, verdict: 'failed' });
+        return;
+      }
+      if (verdict === 'done') {
+        const extracted = extractAttributes(point.attributes, poll.attributes ? poll.attributes(response) : response);
+        this.apply(extracted.ok ? { ...event, verdict: 'done', attributes: extracted.inputs } : { ...event, verdict: 'done', errors: extracted.errors });
+        return;
+      }
+      const interval = nextPollInterval(poll.schedule, n);
+      await sleep(interval, { summary: `Poll ${poll.connector} (${id}): check ${n + 1} in ${formatDurationMs(interval)}` });
+    }
   }
 
   /** Sends the escalation message, assigns the conversation, then throws {@link WaitEscalated}. */
@@ -313,12 +433,12 @@ export class Runtime {
       log.warn('hookwait escalation message failed; assigning the conversation anyway', { wait, error: err instanceof Error ? err.message : String(err) });
     }
     await channel(`Assign to ${assigneeLabel(assignee)} (${wait})`).hookwaitAssign({ conversationId, assignee, idempotencyKey: `${key}/assign`, reason: `timeout at ${wait}` });
-    const escalatedAt = { wait, at: new Date().toISOString(), ...(messageDelivered ? {} : { messageDelivered }) };
+    const escalatedAt = { wait, at: new Date().toISOString(), messageDelivered, assigned: true };
     this.state = { ...this.state, escalatedAt };
     // A procedure publishes its escalated end itself. A plain workflow goes on (it may catch WaitEscalated and keep
     // waiting for other waits or keys), so its run stays open to callbacks: only what happened is published.
     if (!this.procedureMode) this.publish();
-    throw new WaitEscalated(wait);
+    throw new WaitEscalated(wait, messageDelivered);
   }
 
   /** What the gateway reads without a worker (memo), the list filters (search attributes) and the Web UI (details). */
@@ -371,6 +491,9 @@ const ATTRIBUTE_MAX_LENGTH = 'hookwait-attribute-max-length';
 
 /** Patch: an escalation whose message fails still assigns the conversation. */
 const ESCALATION_ASSIGNS_ANYWAY = 'hookwait-escalation-assigns-anyway';
+
+/** Patch: a wait that declares `progress` sends its progress messages (a wait given `progress` while runs park on it replays as it ran). */
+const PROGRESS_PATCH = 'hookwait-wait-progress';
 
 /** Patch: signals buffered before the handlers existed are applied in the order they were sent (see applyBuffered). */
 const BUFFERED_SIGNALS_IN_SENT_ORDER = 'hookwait-buffered-signals-in-sent-order';

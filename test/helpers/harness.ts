@@ -7,6 +7,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { createGatewayApps } from '../../src/api/gateway-app';
 import type { RateLimits } from '../../src/api/callback-route';
 import type { ConversationChannel } from '../../src/activities/conversation-channel';
+import type { ConnectorPoint } from '../../src/definitions/connector';
 import type { AnyProcedure } from '../../src/definitions/procedure';
 import { hookwaitPlugin, type OpenTelemetryWorkerPlugin } from '../../src/plugin';
 import { generateKeyringSpec, parseKeyring, type TokenKeyring } from '../../src/security/callback-token';
@@ -40,6 +41,8 @@ export interface Harness {
     outboundAllow?: string | readonly string[];
     webhookSigningSecret?: string;
     metrics?: OutboundMetrics;
+    /** Connectors made by `defineConnector` that the workflows call or poll. */
+    connectors?: readonly ConnectorPoint[];
   }): Promise<() => Promise<void>>;
   teardown(): Promise<void>;
 }
@@ -154,6 +157,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
             channel: options.channel ?? channel,
             logger: silentLogger,
             ...(options.env ? { env: options.env } : {}),
+            ...(options.connectors ? { connectors: options.connectors } : {}),
             // The tests' HTTP peers listen on loopback, which the SSRF guard refuses unless allowed.
             outboundAllow: options.outboundAllow ?? HARNESS_OUTBOUND_ALLOW,
             ...(options.webhookSigningSecret ? { webhookSigningSecret: options.webhookSigningSecret } : {}),

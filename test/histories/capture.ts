@@ -49,6 +49,8 @@ import { HookwaitClient } from '../../src/client/hookwait-client';
 import { approvalProcedure, stockProcedure, testProcedures } from '../fixtures/procedures';
 import { testWaits } from '../fixtures/waits';
 import { approval, approveLines, connectorCall, declareLate, escalatePlain, goSignal, refundLines, secured, stockCheck, verifyCustomer } from '../fixtures/workflows';
+import { asyncProcedures, definedStatus } from '../fixtures/async-procedures';
+import { callbackOrPoll, limited, plainCallbackOrPoll, polling, progressing, sleeping } from '../fixtures/async-workflows';
 import { startHarness, TEST_SECRETS, type Harness } from '../helpers/harness';
 import { eventually, postCallback } from '../helpers/http';
 import type { RecordingChannel } from '../helpers/recording-channel';
@@ -612,6 +614,114 @@ function outboundCaptures(h: Harness): Capture[] {
   ];
 }
 
+/** Async integration patterns (test/fixtures/async-workflows): poll, callback or poll, progress, a limited connector. */
+function asyncCaptures(h: Harness, checks: Map<string, number>): Capture[] {
+  const start = <A extends unknown[]>(wf: (...args: A) => Promise<unknown>, workflowId: string, args: A) => h.env.client.workflow.start(wf, { taskQueue: h.taskQueue, workflowId, args });
+  return [
+    {
+      workflowType: 'polling',
+      path: 'third-check',
+      drive: async (id) => {
+        const handle = await start(polling, id, [{ job: `third-${id}`, timeout: '30s' }]);
+        const result = (await handle.result()) as { output: { ok: boolean; checks: number } };
+        check(result.output.ok && result.output.checks === 3, 'poll should complete on the third check', result);
+        return handle;
+      },
+    },
+    {
+      workflowType: 'callbackOrPoll',
+      path: 'poll-first',
+      drive: async (id) => {
+        const handle = await start(callbackOrPoll, id, [{ job: `third-${id}`, defined: false }]);
+        const result = (await handle.result()) as { output: { completedBy?: string } };
+        check(result.output.completedBy === 'poll', 'the poll should complete the wait', result);
+        return handle;
+      },
+    },
+    {
+      workflowType: 'callbackOrPoll',
+      path: 'callback-first',
+      drive: async (id) => {
+        const job = `never-${id}`;
+        const handle = await start(callbackOrPoll, id, [{ job, defined: false }]);
+        await untilMemo(handle, (m) => m.waits.kyc === 'waiting');
+        await eventually(async () => ((checks.get(job) ?? 0) >= 2 ? true : undefined));
+        const url = await callbackUrlOf(handle, 'kyc');
+        await expectStatus(postCallback(url, { state: 'done', reference: 'from-callback' }), 202, 'callback');
+        const result = (await handle.result()) as { output: { completedBy?: string } };
+        check(result.output.completedBy === 'callback', 'the callback should complete the wait', result);
+        return handle;
+      },
+    },
+    {
+      workflowType: 'callbackOrPoll',
+      path: 'defined-connector-poll',
+      drive: async (id) => {
+        const handle = await start(callbackOrPoll, id, [{ job: `third-${id}`, defined: true }]);
+        const result = (await handle.result()) as { output: { completedBy?: string } };
+        check(result.output.completedBy === 'poll', 'the poll should complete the wait', result);
+        return handle;
+      },
+    },
+    {
+      workflowType: 'progressing',
+      path: 'progress-then-timeout',
+      drive: async (id) => {
+        const handle = await start(progressing, id, [{}]);
+        await expectResult(handle, { status: 'completed' });
+        check((await runState(handle)).waits.slow?.progressSent === 2, 'two progress messages', (await runState(handle)).waits.slow);
+        return handle;
+      },
+    },
+    {
+      workflowType: 'limited',
+      path: 'limited-connector',
+      drive: async (id) => {
+        const handle = await start(limited, id, [{ n: 1 }]);
+        await expectResult(handle, { status: 'completed', output: { ok: true } });
+        return handle;
+      },
+    },
+    {
+      workflowType: 'sleeping',
+      path: 'sleep',
+      drive: async (id) => {
+        const handle = await start(sleeping, id, [{ sleep: '1s' }]);
+        await expectResult(handle, { status: 'completed' });
+        return handle;
+      },
+    },
+    {
+      workflowType: 'plainCallbackOrPoll',
+      path: 'poll',
+      drive: async (id) => {
+        const handle = await start(plainCallbackOrPoll, id, [`third-${id}`]);
+        const result = (await handle.result()) as { completedBy?: string };
+        check(result.completedBy === 'poll', 'the poll should complete the wait', result);
+        return handle;
+      },
+    },
+  ];
+}
+
+/** The async fixtures' provider: `/status/<job>` (done on the third check for `third-*`, else pending) and `/slow`. */
+async function startAsyncPeer(checks: Map<string, number>): Promise<{ url: string; server: Server }> {
+  const server = createServer(async (req, res) => {
+    for await (const chunk of req) void chunk;
+    const url = req.url ?? '';
+    const json = (body: unknown): void => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (url.startsWith('/status/')) {
+      const job = decodeURIComponent(url.slice('/status/'.length));
+      const n = (checks.get(job) ?? 0) + 1;
+      checks.set(job, n);
+      return json(job.startsWith('third-') && n >= 3 ? { state: 'done', reference: `ref-${n}` } : { state: 'pending' });
+    }
+    return json({ ok: true });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
 async function startPeer(): Promise<{ url: string; server: Server }> {
   const server = createServer(async (req, res) => {
     for await (const chunk of req) void chunk;
@@ -742,6 +852,20 @@ async function main(): Promise<void> {
     written.push(...(await captureAll(triggerCaptures(triggered), triggered, selection)));
   } finally {
     await triggered?.teardown();
+  }
+  // The async integration patterns, with their provider.
+  let asyncPeer: { url: string; server: Server } | undefined;
+  let asyncHarness: Harness | undefined;
+  try {
+    const checks = new Map<string, number>();
+    asyncPeer = await startAsyncPeer(checks);
+    asyncHarness = await startHarness({ procedures: asyncProcedures, workflowsPath: require.resolve('../fixtures/async-workflows'), identity: IDENTITY });
+    await asyncHarness.startWorker({ env: { TEST_PEER_URL: asyncPeer.url }, connectors: [definedStatus] });
+    written.push(...(await captureAll(asyncCaptures(asyncHarness, checks), asyncHarness, selection)));
+  } finally {
+    await asyncHarness?.teardown();
+    asyncPeer?.server.closeAllConnections();
+    await new Promise((r) => (asyncPeer ? asyncPeer.server.close(r) : r(undefined)));
   }
   process.stdout.write(`${written.length} histories written to test/histories/\n`);
 }

@@ -9,7 +9,7 @@ import { checkProcedureInput, ProcedureInputError } from '../../client/start-pro
 import { ConfigError } from '../../config';
 import { forTerminal as t, jsonForTerminal } from '../../core/escape';
 import type { AnyProcedure } from '../../definitions/procedure';
-import type { ConnectorMock, MockCallback, MockCallbacks, SimulateOptions, Simulation, WebhookMock } from '../../testing';
+import type { ConnectorMock, ConnectorSequence, MockCallback, MockCallbacks, SimulateOptions, Simulation, WebhookMock } from '../../testing';
 import { procedureDefinitionOf } from '../../workflows/procedure-runtime';
 import { type CliContext, EXIT, NotFoundError, UsageError } from '../cli-support';
 
@@ -127,17 +127,55 @@ function mockCallbacks(definition: AnyProcedure, given: readonly string[]): Mock
   return Object.fromEntries([...byWait].map(([wait, mocks]) => [wait, mocks === 'timeout' ? 'timeout' : mocks.length === 1 ? (mocks[0] as MockCallback) : mocks]));
 }
 
-function connectorMocks(definition: AnyProcedure, given: readonly string[]): Record<string, ConnectorMock> {
-  const mocks: Record<string, ConnectorMock> = {};
+/** Splits `a,b,c` at commas outside JSON strings, objects and arrays. */
+function splitTopLevel(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts;
+}
+
+/**
+ * One `--connector` value: a sequence `a,b,…` of answers, each `error` (a network error, retried), `@file.json` or JSON
+ * (a body, or `{ "status": 503, "body": … }`).
+ */
+function connectorAnswers(name: string, raw: string): Exclude<ConnectorMock, ConnectorSequence>[] {
+  return splitTopLevel(raw).map((item) => {
+    const text = item.trim();
+    if (text === '') throw new UsageError(`simulate: --connector ${t(name)}: an empty answer in '${t(raw)}' (answers are separated by commas)`);
+    if (text === 'error') return new Error('simulated network error');
+    return namedValue('--connector', `${name}=${text}`, false).value as Exclude<ConnectorMock, ConnectorSequence>;
+  });
+}
+
+/** `--connector <name>=<answers>`, repeatable: all the answers given for a connector, in order, make its sequence. */
+function connectorMocks(definition: AnyProcedure, given: readonly string[], testing: typeof import('../../testing')): Record<string, ConnectorMock> {
+  const answers = new Map<string, Exclude<ConnectorMock, ConnectorSequence>[]>();
   for (const flag of given) {
-    const { name, value } = namedValue('--connector', flag, false);
+    const eq = flag.indexOf('=');
+    if (eq <= 0) throw new UsageError(`simulate: --connector takes <name>=<json>, <name>=@file.json or <name>=<answer>,<answer>,… (got '${t(flag)}')`);
+    const name = flag.slice(0, eq);
     if (!Object.prototype.hasOwnProperty.call(definition.connectors, name)) {
       throw new UsageError(`simulate: --connector for unknown connector '${t(name)}' (${definition.name} declares: ${Object.keys(definition.connectors).join(', ') || 'none'})`);
     }
-    if (Object.prototype.hasOwnProperty.call(mocks, name)) throw new UsageError(`simulate: --connector ${t(name)} given twice`);
-    mocks[name] = value as ConnectorMock;
+    answers.set(name, [...(answers.get(name) ?? []), ...connectorAnswers(name, flag.slice(eq + 1))]);
   }
-  return mocks;
+  return Object.fromEntries([...answers].map(([name, list]) => [name, list.length === 1 ? (list[0] as ConnectorMock) : testing.connectorSequence(...list)]));
 }
 
 function webhookMocks(definition: AnyProcedure, given: readonly string[]): Record<string, WebhookMock> {
@@ -227,7 +265,6 @@ export async function simulateCommand(args: string[], ctx: CliContext): Promise<
     throw err;
   }
   const callbacks = mockCallbacks(definition, values.callback ?? []);
-  const connectors = connectorMocks(definition, values.connector ?? []);
   const webhooks = webhookMocks(definition, values.webhook ?? []);
 
   // @temporalio/testing is an optional peer dependency: loaded only here, so the other commands never need it.
@@ -240,6 +277,7 @@ export async function simulateCommand(args: string[], ctx: CliContext): Promise<
     }
     throw err;
   }
+  const connectors = connectorMocks(definition, values.connector ?? [], testing);
   quietTemporalRuntime(await import('@temporalio/worker'));
   const testServerPath = await findTemporalTestServer({ env: ctx.env, log: (line) => ctx.io.err(`${line}\n`) });
   const simulator = testing.createSimulator({ testServerPath });
