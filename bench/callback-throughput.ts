@@ -84,7 +84,27 @@ function percentile(sorted: readonly number[], p: number): number {
 
 /** The worker's V8 old-space limit, when the bench sets one (`--worker-heap-mb`): what an operator sets with NODE_OPTIONS. */
 function heapArgs(env: Record<string, string>): string[] {
-  return env.BENCH_WORKER_HEAP_MB ? [`--max-old-space-size=${env.BENCH_WORKER_HEAP_MB}`] : [];
+  const extra = (process.env.BENCH_WORKER_EXECARGV ?? '').split(' ').filter((a) => a !== '');
+  return [...(env.BENCH_WORKER_HEAP_MB ? [`--max-old-space-size=${env.BENCH_WORKER_HEAP_MB}`] : []), ...extra];
+}
+
+/** What the worker child reports of its memory (bytes; `proc`: /proc/self/status in KiB). */
+interface WorkerStats {
+  readonly rss: number;
+  readonly peak: number;
+  readonly maxRss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+  readonly proc: Readonly<Record<string, number>>;
+  readonly parked: number;
+}
+
+/** One line on stderr with the worker's memory, for following the memory phase. */
+function traceLine(label: string, s: WorkerStats): string {
+  const k = (v: number | undefined): string => (v === undefined ? '?' : `${(v / 1024).toFixed(0)}`);
+  return `bench: ${label}: rss ${mib(s.rss)} (anon ${k(s.proc.RssAnon)} MiB, file ${k(s.proc.RssFile)} MiB, hwm ${k(s.proc.VmHWM)} MiB, ${s.proc.Threads ?? '?'} threads); main heap ${mib(s.heapUsed)}/${mib(s.heapTotal)}, external ${mib(s.external)}\n`;
 }
 
 /** The worker child: started, asked for its memory figures, stopped. */
@@ -98,9 +118,9 @@ class WorkerProcess {
     });
     return new WorkerProcess(child);
   }
-  stats(): Promise<{ rss: number; peak: number; maxRss: number; parked: number }> {
+  stats(): Promise<WorkerStats> {
     return new Promise((resolveStats) => {
-      const on = (m: { type?: string; rss: number; peak: number; maxRss: number; parked: number }): void => {
+      const on = (m: WorkerStats & { type?: string }): void => {
         if (m?.type !== 'stats') return;
         this.child.off('message', on);
         resolveStats(m);
@@ -400,14 +420,25 @@ async function main(): Promise<void> {
 
     if (parkedN > 0) {
       process.stderr.write(`bench: parking ${parkedN}…\n`);
-      const baseline = (await w.stats()).rss;
+      const baselineStats = await w.stats();
+      const baseline = baselineStats.rss;
+      process.stderr.write(traceLine('before parking', baselineStats));
+      let phase = 'parking';
+      let completedSoFar = 0;
+      const tracer = setInterval(() => {
+        void w.stats().then((s) => process.stderr.write(traceLine(`${phase} (${completedSoFar} completed)`, s)));
+      }, 15_000);
+      tracer.unref();
       w.resetPeak();
       const t0 = performance.now();
       const handles = await park(`parked-${process.pid}`, 'benchWait', parkedN);
       const parkSeconds = (performance.now() - t0) / 1000;
       process.stderr.write(`bench: ${parkedN} parked in ${parkSeconds.toFixed(0)} s; holding ${holdSeconds} s…\n`);
       await sleep(holdSeconds * 1000);
-      const held = (await w.stats()).rss;
+      const heldStats = await w.stats();
+      const held = heldStats.rss;
+      process.stderr.write(traceLine('held', heldStats));
+      phase = 'resuming';
       const g = gatewayOf('signal-first');
       const deadline = Date.now() + phaseTimeoutMs;
       const t1 = performance.now();
@@ -417,10 +448,13 @@ async function main(): Promise<void> {
         pool(handles, Math.max(concurrency, 64), async (h) => {
           await resultOf(h, deadline);
           completed++;
+          completedSoFar = completed;
         }),
       ]);
+      clearInterval(tracer);
       const resumeSeconds = (performance.now() - t1) / 1000;
       const stats = await w.stats();
+      process.stderr.write(traceLine('resumed', stats));
       parked = {
         n: parkedN,
         completed,

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '../../src/config';
 import { createRunStatusCache } from '../../src/service/run-status-cache';
-import { DEFAULT_MAX_CACHED_WORKFLOWS, defaultMaxCachedWorkflows, workerOptionsOf } from '../../src/worker/run-worker';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, defaultMaxCachedWorkflows, workerOptionsOf, workerV8Flags } from '../../src/worker/run-worker';
 import type { HookwaitMemo } from '../../src/core/run-state';
 
 const KEYS = `k1:${Buffer.alloc(32, 1).toString('base64')}`;
@@ -24,7 +24,16 @@ describe('worker tuning', () => {
     });
   });
 
+  test('the standalone worker turns V8\'s optimizing compiler off unless HOOKWAIT_WORKER_V8_OPTIMIZER=true', () => {
+    expect(workerV8Flags(loadConfig(env(), noFiles).worker)).toEqual(['--no-opt']);
+    expect(workerV8Flags(loadConfig(env({ HOOKWAIT_WORKER_V8_OPTIMIZER: 'false' }), noFiles).worker)).toEqual(['--no-opt']);
+    expect(workerV8Flags(loadConfig(env({ HOOKWAIT_WORKER_V8_OPTIMIZER: 'true' }), noFiles).worker)).toEqual([]);
+    // The flag is not a Worker option: the worker options stay the SDK's.
+    expect(workerOptionsOf(loadConfig(env({ HOOKWAIT_WORKER_V8_OPTIMIZER: 'true' }), noFiles).worker)).toEqual({ maxCachedWorkflows: defaultMaxCachedWorkflows() });
+  });
+
   test.each([
+    ['HOOKWAIT_WORKER_V8_OPTIMIZER', 'maybe'],
     ['HOOKWAIT_MAX_CACHED_WORKFLOWS', '-1'],
     ['HOOKWAIT_MAX_CACHED_WORKFLOWS', 'many'],
     ['HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS', '0'],
