@@ -46,7 +46,12 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: env('BENCH_TEMPORAL_ADDRESS') });
   const maxCached = process.env.BENCH_MAX_CACHED_WORKFLOWS;
   // The standalone worker's V8 flags (`--no-opt` unless BENCH_WORKER_V8_OPTIMIZER=true), set the same way.
-  applyWorkerV8Flags({ v8Optimizer: process.env.BENCH_WORKER_V8_OPTIMIZER === 'true' });
+  applyWorkerV8Flags({
+    v8Optimizer: process.env.BENCH_WORKER_V8_OPTIMIZER === 'true',
+    ...(maxCached !== undefined ? { maxCachedWorkflows: Number(maxCached) } : {}),
+    ...(process.env.BENCH_WORKFLOW_HEAP_MB ? { workflowHeapMb: Number(process.env.BENCH_WORKFLOW_HEAP_MB) } : {}),
+    ...(process.env.BENCH_WORKFLOW_SEMI_SPACE_MB ? { workflowSemiSpaceMb: Number(process.env.BENCH_WORKFLOW_SEMI_SPACE_MB) } : {}),
+  });
   const worker = await Worker.create({
     connection,
     namespace: env('BENCH_NAMESPACE'),
