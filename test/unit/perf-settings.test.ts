@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '../../src/config';
 import { createRunStatusCache } from '../../src/service/run-status-cache';
-import { DEFAULT_MAX_CACHED_WORKFLOWS, defaultMaxCachedWorkflows, workerOptionsOf, workerV8Flags } from '../../src/worker/run-worker';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, defaultMaxCachedWorkflows, workerOptionsOf, workerV8Flags, workflowHeapMbOf } from '../../src/worker/run-worker';
 import type { HookwaitMemo } from '../../src/core/run-state';
 
 const KEYS = `k1:${Buffer.alloc(32, 1).toString('base64')}`;
@@ -17,13 +17,15 @@ describe('worker tuning', () => {
     expect(defaultMaxCachedWorkflows(128 * 1024 * 1024)).toBe(10);
   });
 
-  test('HOOKWAIT_WORKER_HEAP_MB sizes the workflow thread\'s heap and, unless the cache is set, the cache default', () => {
-    const c = loadConfig(env({ HOOKWAIT_WORKER_HEAP_MB: '128' }), noFiles);
-    expect(workerOptionsOf(c.worker)).toEqual({ maxCachedWorkflows: 10 });
-    expect(workerV8Flags(c.worker)).toEqual(['--no-opt', '--max-semi-space-size=2', '--max-old-space-size=128']);
-    const both = loadConfig(env({ HOOKWAIT_WORKER_HEAP_MB: '128', HOOKWAIT_MAX_CACHED_WORKFLOWS: '40', HOOKWAIT_WORKER_SEMI_SPACE_MB: '8' }), noFiles);
-    expect(workerOptionsOf(both.worker)).toEqual({ maxCachedWorkflows: 40 });
-    expect(workerV8Flags(both.worker)).toEqual(['--no-opt', '--max-semi-space-size=8', '--max-old-space-size=128']);
+  test('the workflow thread\'s heap follows the cache (64 MiB + 2 MiB per cached run, at least 128) unless HOOKWAIT_WORKER_HEAP_MB is set', () => {
+    expect(workflowHeapMbOf({ maxCachedWorkflows: 50 })).toBe(164);
+    expect(workflowHeapMbOf({ maxCachedWorkflows: 10 })).toBe(128);
+    expect(workflowHeapMbOf({ maxCachedWorkflows: 1000 })).toBe(2064);
+    const c = loadConfig(env({ HOOKWAIT_MAX_CACHED_WORKFLOWS: '200' }), noFiles);
+    expect(workerV8Flags(c.worker)).toEqual(['--no-opt', '--max-semi-space-size=2', '--max-old-space-size=464']);
+    const set = loadConfig(env({ HOOKWAIT_WORKER_HEAP_MB: '128', HOOKWAIT_MAX_CACHED_WORKFLOWS: '40', HOOKWAIT_WORKER_SEMI_SPACE_MB: '8' }), noFiles);
+    expect(workerOptionsOf(set.worker)).toEqual({ maxCachedWorkflows: 40 });
+    expect(workerV8Flags(set.worker)).toEqual(['--no-opt', '--max-semi-space-size=8', '--max-old-space-size=128']);
   });
 
   test('HOOKWAIT_MAX_CACHED_WORKFLOWS, HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS and HOOKWAIT_WORKFLOW_TASK_POLLERS reach the worker options', () => {
@@ -36,9 +38,10 @@ describe('worker tuning', () => {
   });
 
   test('the standalone worker turns V8\'s optimizing compiler off unless HOOKWAIT_WORKER_V8_OPTIMIZER=true', () => {
-    expect(workerV8Flags(loadConfig(env(), noFiles).worker)).toEqual(['--no-opt', '--max-semi-space-size=2']);
-    expect(workerV8Flags(loadConfig(env({ HOOKWAIT_WORKER_V8_OPTIMIZER: 'false' }), noFiles).worker)).toEqual(['--no-opt', '--max-semi-space-size=2']);
-    expect(workerV8Flags(loadConfig(env({ HOOKWAIT_WORKER_V8_OPTIMIZER: 'true' }), noFiles).worker)).toEqual(['--max-semi-space-size=2']);
+    const heap = `--max-old-space-size=${workflowHeapMbOf({})}`;
+    expect(workerV8Flags(loadConfig(env(), noFiles).worker)).toEqual(['--no-opt', '--max-semi-space-size=2', heap]);
+    expect(workerV8Flags(loadConfig(env({ HOOKWAIT_WORKER_V8_OPTIMIZER: 'false' }), noFiles).worker)).toEqual(['--no-opt', '--max-semi-space-size=2', heap]);
+    expect(workerV8Flags(loadConfig(env({ HOOKWAIT_WORKER_V8_OPTIMIZER: 'true' }), noFiles).worker)).toEqual(['--max-semi-space-size=2', heap]);
     // The flag is not a Worker option: the worker options stay the SDK's.
     expect(workerOptionsOf(loadConfig(env({ HOOKWAIT_WORKER_V8_OPTIMIZER: 'true' }), noFiles).worker)).toEqual({ maxCachedWorkflows: defaultMaxCachedWorkflows() });
   });
