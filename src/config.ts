@@ -83,6 +83,9 @@ export const envSchema = z.object({
   HOOKWAIT_MAX_CACHED_WORKFLOWS: int(0, 1_000_000).optional(),
   HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS: int(1, 10_000).optional(),
   HOOKWAIT_WORKFLOW_TASK_POLLERS: int(2, 1_000).optional(),
+  HOOKWAIT_WORKER_V8_OPTIMIZER: bool.optional(),
+  HOOKWAIT_WORKER_HEAP_MB: int(64, 65_536).optional(),
+  HOOKWAIT_WORKER_SEMI_SPACE_MB: int(1, 1_024).optional(),
 });
 
 /**
@@ -164,6 +167,19 @@ export interface WorkerTuning {
   readonly maxConcurrentWorkflowTaskExecutions?: number;
   /** Pollers of the workflow task queue (`workflowTaskPollerBehavior: { type: 'simple-maximum' }`). */
   readonly workflowTaskPollers?: number;
+  /**
+   * Whether V8's optimizing compiler (TurboFan) runs in the standalone worker (default false: `--no-opt`). Its
+   * compile zones, allocated and freed on background threads, are what grew a worker's RSS by hundreds of MiB while
+   * it created and evicted workflow sandboxes; the workflow code gains little from it.
+   */
+  readonly v8Optimizer?: boolean;
+  /**
+   * The V8 old-space limit (MiB, `--max-old-space-size`) of the isolate the worker creates for its workflow thread,
+   * where every cached run's sandbox lives. Default: Node's (or NODE_OPTIONS').
+   */
+  readonly workflowHeapMb?: number;
+  /** The young-generation semi-space (MiB, `--max-semi-space-size`) of that isolate. Default 2. */
+  readonly workflowSemiSpaceMb?: number;
 }
 
 /** How {@link loadConfig} reads files and profiles. */
@@ -331,6 +347,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.HOOKWAIT_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: e.HOOKWAIT_MAX_CACHED_WORKFLOWS } : {}),
       ...(e.HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS !== undefined ? { maxConcurrentWorkflowTaskExecutions: e.HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS } : {}),
       ...(e.HOOKWAIT_WORKFLOW_TASK_POLLERS !== undefined ? { workflowTaskPollers: e.HOOKWAIT_WORKFLOW_TASK_POLLERS } : {}),
+      ...(e.HOOKWAIT_WORKER_V8_OPTIMIZER !== undefined ? { v8Optimizer: e.HOOKWAIT_WORKER_V8_OPTIMIZER } : {}),
+      ...(e.HOOKWAIT_WORKER_HEAP_MB !== undefined ? { workflowHeapMb: e.HOOKWAIT_WORKER_HEAP_MB } : {}),
+      ...(e.HOOKWAIT_WORKER_SEMI_SPACE_MB !== undefined ? { workflowSemiSpaceMb: e.HOOKWAIT_WORKER_SEMI_SPACE_MB } : {}),
     },
   };
 }

@@ -1,4 +1,4 @@
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type { HookwaitConfig, WorkerTuning } from '../config';
 import type { AnyProcedure } from '../definitions/procedure';
@@ -17,35 +17,105 @@ export interface StartedWorker {
 
 /**
  * The most workflow runs the standalone worker keeps in its cache unless `HOOKWAIT_MAX_CACHED_WORKFLOWS` says
- * otherwise. A cached run costs the worker its sandbox (about 2 MiB for a hookwait procedure: every workflow module
- * but the preloaded ones is its own copy); a run evicted from the cache replays its history on its next workflow
- * task, so the bound trades memory for the time of one replay.
+ * otherwise. A cached run costs the worker its sandbox in the workflow thread's V8 heap (about 1.5 MiB for a hookwait
+ * procedure: every workflow module but the preloaded ones is its own copy); a run evicted from the cache holds
+ * nothing in the worker and replays its history on its next workflow task, so the bound trades memory for the time
+ * of one replay. 50 keeps a worker with 10,000 parked runs under 300 MB (README, Benchmarks).
  */
-export const DEFAULT_MAX_CACHED_WORKFLOWS = 1_000;
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 50;
 
-/** The Temporal SDK's own default for the cache (from the V8 heap limit), capped at {@link DEFAULT_MAX_CACHED_WORKFLOWS}. */
+/** The V8 young-generation semi-space (MiB) of the workflow thread's isolate unless `HOOKWAIT_WORKER_SEMI_SPACE_MB` says otherwise. */
+export const DEFAULT_WORKFLOW_SEMI_SPACE_MB = 2;
+
+/**
+ * The Temporal SDK's own default for the cache (from the main thread's V8 heap limit), capped at
+ * {@link DEFAULT_MAX_CACHED_WORKFLOWS}.
+ *
+ * @example
+ * ```ts
+ * defaultMaxCachedWorkflows(4096 * 1024 * 1024); // 50
+ * defaultMaxCachedWorkflows(128 * 1024 * 1024);  // 10 (the SDK's minimum)
+ * ```
+ */
 export function defaultMaxCachedWorkflows(heapLimitBytes = getHeapStatistics().heap_size_limit): number {
   const heapMiB = heapLimitBytes / 1024 / 1024;
   return Math.min(DEFAULT_MAX_CACHED_WORKFLOWS, Math.max(Math.floor((Math.max(heapMiB - 200, 0) * 600) / 1024), 10));
 }
 
+/** The cache bound: `HOOKWAIT_MAX_CACHED_WORKFLOWS`, else {@link defaultMaxCachedWorkflows}. */
+function maxCachedWorkflowsOf(tuning: WorkerTuning): number {
+  return tuning.maxCachedWorkflows ?? defaultMaxCachedWorkflows();
+}
+
+/**
+ * The old-space limit (MiB) of the workflow thread's isolate: `HOOKWAIT_WORKER_HEAP_MB`, else 64 MiB plus 2 MiB per
+ * cached run, at least 128 (164 with the default cache of 50). Without a limit V8 sizes the heap from the machine's
+ * memory and lets garbage pile up far past what the cache holds.
+ *
+ * @example
+ * ```ts
+ * workflowHeapMbOf({ maxCachedWorkflows: 50 });   // 164
+ * workflowHeapMbOf({ maxCachedWorkflows: 1000 }); // 2064
+ * ```
+ */
+export function workflowHeapMbOf(tuning: WorkerTuning): number {
+  return tuning.workflowHeapMb ?? Math.max(128, 64 + 2 * maxCachedWorkflowsOf(tuning));
+}
+
 /**
  * The Temporal worker options the standalone worker passes for its tuning: the workflow cache always bounded
- * (default {@link defaultMaxCachedWorkflows}: the SDK's, from the heap limit, at most 1,000), the other settings only
+ * (default {@link defaultMaxCachedWorkflows}: the SDK's, from the heap limit, at most 50), the other settings only
  * when set.
  *
  * @example
  * ```ts
  * workerOptionsOf({ maxCachedWorkflows: 200 }); // { maxCachedWorkflows: 200 }
- * workerOptionsOf({});                          // { maxCachedWorkflows: 1000 } with a heap limit of 2 GiB or more
+ * workerOptionsOf({});                          // { maxCachedWorkflows: 50 } with a heap limit of 300 MiB or more
  * ```
  */
 export function workerOptionsOf(tuning: WorkerTuning): Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions' | 'workflowTaskPollerBehavior'> {
   return {
-    maxCachedWorkflows: tuning.maxCachedWorkflows ?? defaultMaxCachedWorkflows(),
+    maxCachedWorkflows: maxCachedWorkflowsOf(tuning),
     ...(tuning.maxConcurrentWorkflowTaskExecutions !== undefined ? { maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions } : {}),
     ...(tuning.workflowTaskPollers !== undefined ? { workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: tuning.workflowTaskPollers } } : {}),
   };
+}
+
+/**
+ * The V8 flags the standalone worker sets for itself before it creates its Temporal Worker (and so its workflow
+ * thread, whose isolate runs every workflow sandbox): `--no-opt` unless `v8Optimizer` is true, the semi-space
+ * (`--max-semi-space-size`, default {@link DEFAULT_WORKFLOW_SEMI_SPACE_MB}) and the old-space limit
+ * (`--max-old-space-size`, {@link workflowHeapMbOf}). The heap flags size isolates created from then on: the workflow thread's. V8's optimizing
+ * compiler allocates its compile zones with malloc on background threads; a worker that keeps creating and evicting
+ * sandboxes keeps recompiling the same workflow modules, and those zones left hundreds of MiB of freed but unreturned
+ * memory in the process (see DEVELOPERS.md, "Where a worker's memory goes"). Without it the worker used less CPU too.
+ *
+ * @example
+ * ```ts
+ * workerV8Flags({ maxCachedWorkflows: 50 });                   // ['--no-opt', '--max-semi-space-size=2', '--max-old-space-size=164']
+ * workerV8Flags({ v8Optimizer: true, workflowHeapMb: 128 });   // ['--max-semi-space-size=2', '--max-old-space-size=128']
+ * ```
+ */
+export function workerV8Flags(tuning: WorkerTuning): string[] {
+  return [
+    ...(tuning.v8Optimizer === true ? [] : ['--no-opt']),
+    `--max-semi-space-size=${tuning.workflowSemiSpaceMb ?? DEFAULT_WORKFLOW_SEMI_SPACE_MB}`,
+    `--max-old-space-size=${workflowHeapMbOf(tuning)}`,
+  ];
+}
+
+/**
+ * Sets {@link workerV8Flags} on this process's V8 (flags are process-wide: the main thread's functions not yet
+ * optimized stay unoptimized too). Call it before `Worker.create`.
+ *
+ * @example
+ * ```ts
+ * applyWorkerV8Flags(config.worker);
+ * const worker = await Worker.create({ ... });
+ * ```
+ */
+export function applyWorkerV8Flags(tuning: WorkerTuning): void {
+  for (const flag of workerV8Flags(tuning)) setFlagsFromString(flag);
 }
 
 /** Creates and runs the standalone worker: the given workflows module plus the hookwait plugin. */
@@ -56,6 +126,7 @@ export async function startWorker(
   logger: Logger,
   extra: { readonly metrics?: OutboundMetrics } = {},
 ): Promise<StartedWorker> {
+  applyWorkerV8Flags(config.worker);
   const connection = await connectWorker(config.temporal, logger);
   const worker = await Worker.create({
     connection,
@@ -78,7 +149,7 @@ export async function startWorker(
     ],
   });
   const done = worker.run().finally(() => connection.close());
-  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, procedures: procedures.map((p) => p.name), ...workerOptionsOf(config.worker) }, 'worker running');
+  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, procedures: procedures.map((p) => p.name), ...workerOptionsOf(config.worker), v8Flags: workerV8Flags(config.worker) }, 'worker running');
   return {
     worker,
     done,

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '../../src/config';
 import { createRunStatusCache } from '../../src/service/run-status-cache';
-import { DEFAULT_MAX_CACHED_WORKFLOWS, defaultMaxCachedWorkflows, workerOptionsOf } from '../../src/worker/run-worker';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, defaultMaxCachedWorkflows, workerOptionsOf, workerV8Flags, workflowHeapMbOf } from '../../src/worker/run-worker';
 import type { HookwaitMemo } from '../../src/core/run-state';
 
 const KEYS = `k1:${Buffer.alloc(32, 1).toString('base64')}`;
@@ -8,11 +8,24 @@ const env = (extra: Record<string, string> = {}) => ({ HOOKWAIT_TOKEN_KEYS: KEYS
 const noFiles = { temporalConfigFile: false, readFile: (p: string): Buffer => { throw new Error(`unexpected read of ${p}`); } };
 
 describe('worker tuning', () => {
-  test('the standalone worker always bounds its workflow cache: the SDK\'s heap-derived default, at most 1,000', () => {
+  test('the standalone worker always bounds its workflow cache: the SDK\'s heap-derived default, at most 50', () => {
+    expect(DEFAULT_MAX_CACHED_WORKFLOWS).toBe(50);
     expect(workerOptionsOf(loadConfig(env(), noFiles).worker)).toEqual({ maxCachedWorkflows: defaultMaxCachedWorkflows() });
-    expect(defaultMaxCachedWorkflows(4096 * 1024 * 1024)).toBe(DEFAULT_MAX_CACHED_WORKFLOWS);
-    expect(defaultMaxCachedWorkflows(512 * 1024 * 1024)).toBe(182);
+    expect(defaultMaxCachedWorkflows(4096 * 1024 * 1024)).toBe(50);
+    expect(defaultMaxCachedWorkflows(300 * 1024 * 1024)).toBe(50);
+    expect(defaultMaxCachedWorkflows(250 * 1024 * 1024)).toBe(29);
     expect(defaultMaxCachedWorkflows(128 * 1024 * 1024)).toBe(10);
+  });
+
+  test('the workflow thread\'s heap follows the cache (64 MiB + 2 MiB per cached run, at least 128) unless HOOKWAIT_WORKER_HEAP_MB is set', () => {
+    expect(workflowHeapMbOf({ maxCachedWorkflows: 50 })).toBe(164);
+    expect(workflowHeapMbOf({ maxCachedWorkflows: 10 })).toBe(128);
+    expect(workflowHeapMbOf({ maxCachedWorkflows: 1000 })).toBe(2064);
+    const c = loadConfig(env({ HOOKWAIT_MAX_CACHED_WORKFLOWS: '200' }), noFiles);
+    expect(workerV8Flags(c.worker)).toEqual(['--no-opt', '--max-semi-space-size=2', '--max-old-space-size=464']);
+    const set = loadConfig(env({ HOOKWAIT_WORKER_HEAP_MB: '128', HOOKWAIT_MAX_CACHED_WORKFLOWS: '40', HOOKWAIT_WORKER_SEMI_SPACE_MB: '8' }), noFiles);
+    expect(workerOptionsOf(set.worker)).toEqual({ maxCachedWorkflows: 40 });
+    expect(workerV8Flags(set.worker)).toEqual(['--no-opt', '--max-semi-space-size=8', '--max-old-space-size=128']);
   });
 
   test('HOOKWAIT_MAX_CACHED_WORKFLOWS, HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS and HOOKWAIT_WORKFLOW_TASK_POLLERS reach the worker options', () => {
@@ -24,7 +37,19 @@ describe('worker tuning', () => {
     });
   });
 
+  test('the standalone worker turns V8\'s optimizing compiler off unless HOOKWAIT_WORKER_V8_OPTIMIZER=true', () => {
+    const heap = `--max-old-space-size=${workflowHeapMbOf({})}`;
+    expect(workerV8Flags(loadConfig(env(), noFiles).worker)).toEqual(['--no-opt', '--max-semi-space-size=2', heap]);
+    expect(workerV8Flags(loadConfig(env({ HOOKWAIT_WORKER_V8_OPTIMIZER: 'false' }), noFiles).worker)).toEqual(['--no-opt', '--max-semi-space-size=2', heap]);
+    expect(workerV8Flags(loadConfig(env({ HOOKWAIT_WORKER_V8_OPTIMIZER: 'true' }), noFiles).worker)).toEqual(['--max-semi-space-size=2', heap]);
+    // The flag is not a Worker option: the worker options stay the SDK's.
+    expect(workerOptionsOf(loadConfig(env({ HOOKWAIT_WORKER_V8_OPTIMIZER: 'true' }), noFiles).worker)).toEqual({ maxCachedWorkflows: defaultMaxCachedWorkflows() });
+  });
+
   test.each([
+    ['HOOKWAIT_WORKER_V8_OPTIMIZER', 'maybe'],
+    ['HOOKWAIT_WORKER_HEAP_MB', '32'],
+    ['HOOKWAIT_WORKER_SEMI_SPACE_MB', '0'],
     ['HOOKWAIT_MAX_CACHED_WORKFLOWS', '-1'],
     ['HOOKWAIT_MAX_CACHED_WORKFLOWS', 'many'],
     ['HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS', '0'],
