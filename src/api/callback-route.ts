@@ -70,6 +70,38 @@ export function clientRequestIdOf(req: Request): string | undefined {
   return given && REQUEST_ID.test(given) ? given : undefined;
 }
 
+/** What both gateway routes read off a request before their service decides: its ids, content type and address. */
+export interface ExchangeHead {
+  readonly requestId: string;
+  readonly clientRequestId?: string;
+  readonly contentType?: string;
+  readonly ip?: string;
+}
+
+/**
+ * Starts one HTTP exchange of a gateway route: counts it (outcome and latency) when it finishes, gives it the
+ * gateway's own request id (`x-request-id`, and `res.locals.requestId` for the error handler), and returns its head.
+ */
+export function beginExchange(req: Request, res: Response, metrics: GatewayMetrics): ExchangeHead {
+  const started = process.hrtime.bigint();
+  res.once('finish', () => {
+    const outcome = (res.locals as Partial<Locals>).outcome ?? `status-${res.statusCode}`;
+    metrics.callbacks.inc({ outcome });
+    metrics.latency.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+  });
+  const requestId = requestIdOf(req);
+  const clientRequestId = clientRequestIdOf(req);
+  (res.locals as Partial<Locals>).requestId = requestId;
+  res.setHeader('x-request-id', requestId);
+  const contentType = req.get('content-type');
+  return {
+    requestId,
+    ...(clientRequestId !== undefined ? { clientRequestId } : {}),
+    ...(contentType !== undefined ? { contentType } : {}),
+    ...(req.ip ? { ip: req.ip } : {}),
+  };
+}
+
 /**
  * An early refusal whose body is declared (`Content-Length`) at most this long is drained and its keep-alive
  * connection kept: cheaper for both sides than a new connection per request (a sender retrying a bad URL, a flood of
@@ -178,24 +210,7 @@ export function createCallbackRouter(options: CallbackRouterOptions): Router {
 
   // Before the body is read: method, rate per address, token, rate per token, content type.
   router.all('/callbacks/:token', (req: Request, res: Response, next: NextFunction) => {
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      const outcome = locals(res).outcome ?? `status-${res.statusCode}`;
-      metrics.callbacks.inc({ outcome });
-      metrics.latency.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
-    });
-    const requestId = requestIdOf(req);
-    const clientRequestId = clientRequestIdOf(req);
-    locals(res).requestId = requestId;
-    res.setHeader('x-request-id', requestId);
-    const first = service.inspect({
-      method: req.method,
-      token: String(req.params.token),
-      requestId,
-      ...(clientRequestId !== undefined ? { clientRequestId } : {}),
-      ...(req.get('content-type') !== undefined ? { contentType: req.get('content-type') } : {}),
-      ...(req.ip ? { ip: req.ip } : {}),
-    });
+    const first = service.inspect({ method: req.method, token: String(req.params.token), ...beginExchange(req, res, metrics) });
     if ('answer' in first) return send(req, res, first.answer);
     locals(res).target = first.target;
     next();

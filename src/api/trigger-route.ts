@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Logger } from '../logging/logger';
 import { createTriggerService, type TriggerAnswer, type TriggerServiceOptions, type TriggerTarget } from '../service/trigger-service';
 import type { GatewayMetrics } from './gateway-metrics';
-import { clientRequestIdOf, problemErrorHandler, requestIdOf, sendAnswer } from './callback-route';
+import { beginExchange, problemErrorHandler, sendAnswer } from './callback-route';
 
 /** Headers a trigger request may carry, by lower-case name (repeated ones joined with `, ` as Node does). */
 function headersOf(req: Request): Record<string, string> {
@@ -41,24 +41,7 @@ export function mountTriggerRoutes(
   router.use('/hooks', (req: Request, res: Response, next: NextFunction) => {
     // `/hooks/callbacks/<token>` belongs to the callback route when the router is mounted under `/hooks`.
     if (req.path.startsWith('/callbacks/')) return next();
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      const outcome = locals(res).outcome ?? `status-${res.statusCode}`;
-      options.metrics.callbacks.inc({ outcome });
-      options.metrics.latency.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
-    });
-    const requestId = requestIdOf(req);
-    const clientRequestId = clientRequestIdOf(req);
-    locals(res).requestId = requestId;
-    res.setHeader('x-request-id', requestId);
-    const first = service.inspect({
-      method: req.method,
-      path: req.path,
-      requestId,
-      ...(clientRequestId !== undefined ? { clientRequestId } : {}),
-      ...(req.get('content-type') !== undefined ? { contentType: req.get('content-type') } : {}),
-      ...(req.ip ? { ip: req.ip } : {}),
-    });
+    const first = service.inspect({ method: req.method, path: req.path, ...beginExchange(req, res, options.metrics) });
     if ('answer' in first) return send(req, res, first.answer);
     locals(res).target = first.target;
     rawBody(req, res, (err?: unknown) => {
