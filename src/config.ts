@@ -78,7 +78,8 @@ export const envSchema = z.object({
         return z.NEVER;
       }
     }),
-  HOOKWAIT_STATUS_CHECK: z.enum(['describe', 'signal-first'], { error: "must be 'describe' or 'signal-first'" }).default('describe'),
+  HOOKWAIT_STATUS_CHECK: z.enum(['update', 'describe', 'signal-first'], { error: "must be 'update', 'describe' or 'signal-first'" }).default('update'),
+  HOOKWAIT_CALLBACK_UPDATE_TIMEOUT_MS: int(100, 120_000).default(5_000),
   HOOKWAIT_STATUS_CACHE_SIZE: int(1, 10_000_000).default(10_000),
   HOOKWAIT_MAX_CACHED_WORKFLOWS: int(0, 1_000_000).optional(),
   HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS: int(1, 10_000).optional(),
@@ -152,7 +153,9 @@ export interface HookwaitConfig {
   /** Where the worker serves its outbound metrics (`hookwait_outbound_*`, `/metrics`); off when unset. */
   readonly outboundMetrics?: { readonly port: number; readonly host: string };
   /** How the gateway learns whether a callback still applies: see `StatusCheck` in the callback service. */
-  readonly statusCheck: 'describe' | 'signal-first';
+  readonly statusCheck: 'update' | 'describe' | 'signal-first';
+  /** With `statusCheck: 'update'`: how long a worker has to answer a callback before the gateway signals instead (`HOOKWAIT_CALLBACK_UPDATE_TIMEOUT_MS`). */
+  readonly callbackUpdateTimeoutMs: number;
   /** How many closed runs and quiet waits a gateway replica remembers. */
   readonly statusCacheSize: number;
   /** The standalone worker's tuning; unset fields keep the Temporal SDK's defaults (see {@link workerTuning}). */
@@ -342,6 +345,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...(e.HOOKWAIT_WEBHOOK_SIGNING_SECRET !== undefined ? { webhookSigningSecret: e.HOOKWAIT_WEBHOOK_SIGNING_SECRET } : {}),
     ...(e.HOOKWAIT_OUTBOUND_METRICS_PORT !== undefined ? { outboundMetrics: { port: e.HOOKWAIT_OUTBOUND_METRICS_PORT, host: e.HOOKWAIT_OUTBOUND_METRICS_HOST } } : {}),
     statusCheck: e.HOOKWAIT_STATUS_CHECK,
+    callbackUpdateTimeoutMs: e.HOOKWAIT_CALLBACK_UPDATE_TIMEOUT_MS,
     statusCacheSize: e.HOOKWAIT_STATUS_CACHE_SIZE,
     worker: {
       ...(e.HOOKWAIT_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: e.HOOKWAIT_MAX_CACHED_WORKFLOWS } : {}),

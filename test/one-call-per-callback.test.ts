@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 /** A gateway of its own whose client counts every call it makes to Temporal's WorkflowService. */
-async function countedGateway(statusCheck: StatusCheck): Promise<{ readonly calls: string[]; readonly urlOf: (callbackUrl: string) => string }> {
+async function countedGateway(statusCheck: StatusCheck, extra: { readonly updateTimeoutMs?: number } = {}): Promise<{ readonly calls: string[]; readonly urlOf: (callbackUrl: string) => string }> {
   const calls: string[] = [];
   const connection = h.env.connection;
   const service = new Proxy(connection.workflowService, {
@@ -54,6 +54,7 @@ async function countedGateway(statusCheck: StatusCheck): Promise<{ readonly call
     secrets: TEST_SECRETS,
     rateLimits: false,
     statusCheck,
+    ...extra,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -143,7 +144,7 @@ describe('signal-first: one Temporal call per accepted callback', () => {
   });
 });
 
-describe('describe (the default): exact answers, repeats of a closed run answered from memory', () => {
+describe('describe: exact answers, repeats of a closed run answered from memory', () => {
   test('an accepted callback is describe + signal; after the run finished, the repeat is described once, then remembered', async () => {
     const g = await countedGateway('describe');
     const handle = await h.env.client.workflow.start(approval, { taskQueue: h.taskQueue, workflowId: uniqueId('describe'), args: [{}] });
@@ -161,5 +162,79 @@ describe('describe (the default): exact answers, repeats of a closed run answere
     expect((await postCallback(url, approvalBody)).status).toBe(200);
     expect((await postCallback(url, { ...approvalBody, decision: 'rejected' })).status).toBe(410);
     expect(g.calls).toEqual([]);
+  });
+});
+
+describe('update (the default): one call per callback, and the run answers exactly', () => {
+  test('an accepted callback is one update; the run resumes', async () => {
+    const g = await countedGateway('update');
+    const handle = await h.env.client.workflow.start(approval, { taskQueue: h.taskQueue, workflowId: uniqueId('update'), args: [{}] });
+    const url = g.urlOf(await callbackUrlOf(handle, 'approval'));
+    await untilWaitStatus(handle, 'approval', 'waiting');
+    g.calls.length = 0;
+    expect(await postCallback(url, approvalBody)).toMatchObject({ status: 202, body: { status: 'accepted', wait: 'approval' } });
+    expect(g.calls).toEqual(['updateWorkflowExecution']);
+    expect((await handle.result()).status).toBe('completed');
+    const history = await handle.fetchHistory();
+    expect(history.events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length).toBe(1);
+
+    // The run has closed: the update is refused, one describe tells the repeat (200) from another callback (410).
+    g.calls.length = 0;
+    expect((await postCallback(url, approvalBody)).status).toBe(200);
+    expect(g.calls).toEqual(['updateWorkflowExecution', 'describeWorkflowExecution']);
+    g.calls.length = 0;
+    expect((await postCallback(url, { ...approvalBody, decision: 'rejected' })).status).toBe(410);
+    expect(g.calls).toEqual([]);
+  });
+
+  test('an open run: a repeat is 200, a timed-out wait 410, a revoked wait 410, each with one call and on the ledger', async () => {
+    const g = await countedGateway('update');
+    // stock times out after 1 s and the run goes on to wait for confirm.
+    const late = await h.env.client.workflow.start(stockCheck, { taskQueue: h.taskQueue, workflowId: uniqueId('update-late'), args: [{ waitTimeout: '1s' }] });
+    const lateUrl = g.urlOf(await callbackUrlOf(late, 'stock'));
+    await untilWaitStatus(late, 'stock', 'timed_out');
+    g.calls.length = 0;
+    expect((await postCallback(lateUrl, { in_stock: '1' })).body).toMatchObject({ status: 410, type: 'urn:hookwait:problem:gone', detail: 'this wait has already timed out' });
+    expect(g.calls).toEqual(['updateWorkflowExecution']);
+
+    const open = await h.env.client.workflow.start(stockCheck, { taskQueue: h.taskQueue, workflowId: uniqueId('update-repeat'), args: [{}] });
+    const stockUrl = g.urlOf(await callbackUrlOf(open, 'stock'));
+    expect((await postCallback(stockUrl, { in_stock: '1' })).status).toBe(202);
+    g.calls.length = 0;
+    expect(await postCallback(stockUrl, { in_stock: '2' })).toMatchObject({ status: 200, body: { status: 'duplicate', wait: 'stock' } });
+    expect(g.calls).toEqual(['updateWorkflowExecution']);
+    expect((await runState(open)).waits.stock?.attributes).toEqual({ in_stock: '1' });
+
+    const revoked = await h.env.client.workflow.start(stockCheck, { taskQueue: h.taskQueue, workflowId: uniqueId('update-revoked'), args: [{}] });
+    const revokedUrl = g.urlOf(await callbackUrlOf(revoked, 'stock'));
+    await revoked.signal(revokeSignal, { wait: 'stock', at: new Date().toISOString(), source: { kind: 'operator', operator: 'test' } });
+    await eventually(async () => ((await runState(revoked)).waits.stock?.revoked ? true : undefined));
+    g.calls.length = 0;
+    expect((await postCallback(revokedUrl, { in_stock: '1' })).body).toMatchObject({ status: 410, detail: 'this callback URL has been revoked' });
+    expect(g.calls).toEqual(['updateWorkflowExecution']);
+    const s = await runState(revoked);
+    expect(s.ledger.filter((e) => e.source.kind === 'http').map((e) => e.outcome)).toEqual(['revoked']);
+    expect(s.waits.stock?.status).toBe('waiting');
+    for (const run of [late, open, revoked]) await run.terminate('test done');
+  });
+
+  test('no worker answers in time: the durable signal instead (202), applied once a worker runs', async () => {
+    const g = await countedGateway('update', { updateTimeoutMs: 1_500 });
+    const taskQueue = `${h.taskQueue}-update-fallback`;
+    const stop = await h.startWorker({ taskQueue });
+    const handle = await h.env.client.workflow.start(approval, { taskQueue, workflowId: uniqueId('update-no-worker'), args: [{}] });
+    const url = g.urlOf(await callbackUrlOf(handle, 'approval'));
+    await untilWaitStatus(handle, 'approval', 'waiting');
+    await stop();
+
+    g.calls.length = 0;
+    expect(await postCallback(url, approvalBody)).toMatchObject({ status: 202, body: { status: 'accepted' } });
+    expect(g.calls.filter((c) => c === 'signalWorkflowExecution')).toHaveLength(1);
+    expect(g.calls[0]).toBe('updateWorkflowExecution');
+
+    await h.startWorker({ taskQueue });
+    expect(await handle.result()).toMatchObject({ status: 'completed' });
+    const history = await handle.fetchHistory();
+    expect(history.events?.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'hookwait.callback').length).toBe(1);
   });
 });

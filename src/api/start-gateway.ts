@@ -123,6 +123,7 @@ export async function startGateway(
     rateLimits: config.rateLimits,
     trustProxyHops: config.trustProxyHops,
     statusCheck: config.statusCheck,
+    updateTimeoutMs: config.callbackUpdateTimeoutMs,
     runStatusCache: createRunStatusCache({ maxEntries: config.statusCacheSize }),
     logger,
     ...(triggers.length > 0

@@ -36,6 +36,16 @@ export interface CallbackSignalArgs {
   readonly digest?: string;
 }
 
+/**
+ * What the run did with one callback delivered as an update (`hookwait.deliver`): the gateway's exact answer, from the
+ * run itself. `kept`: the run has not declared that wait yet (a plain workflow); it is applied when it does.
+ */
+export interface CallbackDelivery {
+  readonly outcome: Extract<LedgerOutcome, 'accepted' | 'duplicate' | 'late' | 'revoked' | 'rejected' | 'unknown-wait'> | 'kept';
+  /** Why the run refused it (`rejected`): the field and the reason, as on the ledger. */
+  readonly errors?: readonly FieldError[];
+}
+
 export interface ExpireSignalArgs {
   readonly wait: string;
   readonly key?: string;

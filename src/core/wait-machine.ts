@@ -14,6 +14,7 @@ import { BINDING_MISMATCH, bindingDigest } from './run-binding';
 import type { WaitPoint } from '../definitions/wait-point';
 import {
   type CallbackSignalArgs,
+  type CallbackSource,
   type CustomerMessage,
   type ExpireSignalArgs,
   isRevokedBy,
@@ -172,16 +173,13 @@ function onCallback(state: ProcedureState, cb: CallbackSignalArgs, ctx: MachineC
     return keepEarly(state, cb, base);
   }
   const { id, wait: w } = waitOf(state, point, key);
-  const repeat = (outcome: 'revoked' | 'duplicate' | 'late'): Transition => {
+  const repeat = repeatOf(state, w, base.source.kind, kept);
+  if (repeat) {
     const repeats = (w.repeats ?? 0) + 1;
-    const next = record(withWait(state, id, { ...w, repeats }), { ...base, outcome });
+    const next = record(withWait(state, id, { ...w, repeats }), { ...base, outcome: repeat });
     // From the quota on, the gateway stops signalling this wait's repeats (see HookwaitMemo.quiet).
-    return done(next, outcome, repeats === MAX_RECORDED_REPEATS);
-  };
-  // A kept callback passed the revocation check when it arrived; a revocation since does not undo that.
-  if (w.revoked && base.source.kind === 'http' && !kept) return repeat('revoked');
-  if (w.status === 'received') return repeat('duplicate');
-  if (w.status === 'timed_out' || TERMINAL_RUN.includes(state.status)) return repeat('late');
+    return done(next, repeat, repeats === MAX_RECORDED_REPEATS);
+  }
   const check = checkCapturedAttributes(point.attributes, cb.attributes, ctx.enforceMaxLength ? { enforceMaxLength: ctx.enforceMaxLength } : {});
   if (!check.ok) return done(record(withWait(state, id, w), { ...base, outcome: 'rejected', errors: check.errors }), 'rejected', false);
   const unbound = bindingError(state, point, check.attributes);
@@ -195,6 +193,34 @@ function onCallback(state: ProcedureState, cb: CallbackSignalArgs, ctx: MachineC
     completedBy: 'callback',
   };
   return done(record(withWait(state, id, received), { ...base, outcome: 'accepted' }), 'accepted', true);
+}
+
+/** Why a callback cannot apply to a wait that already has a state: revoked (HTTP only), already received, or late. */
+function repeatOf(state: ProcedureState, w: WaitState, sourceKind: CallbackSource['kind'], kept: boolean): 'revoked' | 'duplicate' | 'late' | undefined {
+  // A kept callback passed the revocation check when it arrived; a revocation since does not undo that.
+  if (w.revoked && sourceKind === 'http' && !kept) return 'revoked';
+  if (w.status === 'received') return 'duplicate';
+  if (w.status === 'timed_out' || TERMINAL_RUN.includes(state.status)) return 'late';
+  return undefined;
+}
+
+/**
+ * A callback that would only be recorded as a repeat (`revoked`, `duplicate`, `late`) of a wait already past the run's
+ * quota of recorded repeats: what it would be recorded as, else undefined. Reads the state only (no event applied), so
+ * an update's validator can refuse such a callback before it reaches the run's history.
+ *
+ * @example
+ * ```ts
+ * quietRepeat(state, { wait: 'kyc', receivedAt, source: { kind: 'http', requestId: 'r1' } }, ctx); // 'duplicate' after 20 repeats
+ * ```
+ */
+export function quietRepeat(state: ProcedureState, cb: CallbackSignalArgs, ctx: MachineContext): 'revoked' | 'duplicate' | 'late' | undefined {
+  const point = ctx.lookup(String(cb?.wait));
+  if (!point) return undefined;
+  const key = typeof cb?.key === 'string' ? cb.key : undefined;
+  const w = own(state.waits, waitId(point.name, key));
+  if (!w || (w.repeats ?? 0) < MAX_RECORDED_REPEATS) return undefined;
+  return repeatOf(state, w, cb?.source?.kind ?? 'client', false);
 }
 
 /**

@@ -5,14 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { AnyProcedure } from '../definitions/procedure';
 import type { WaitPoint } from '../definitions/wait-point';
-import { type CallbackSignalArgs, type CallbackSource, type HookwaitMemo, isRevokedBy, MEMO_KEY, waitId } from '../core/run-state';
+import { type CallbackDelivery, type CallbackSignalArgs, type CallbackSource, type HookwaitMemo, isRevokedBy, MEMO_KEY, waitId } from '../core/run-state';
 import { BINDING_MISMATCH, bindingDigest } from '../core/run-binding';
 import { hookwaitLogger, type Logger, silentLogger } from '../logging/logger';
 import { redactToken, type TokenKeyring, type VerifiedCallbackToken, verifyCallbackToken } from '../security/callback-token';
 import { buildSenderVerifiers } from '../security/sender-auth-verifier';
-import { callbackSignal } from '../workflows/messages';
+import { CALLBACK_QUIET_FAILURE, callbackSignal, deliverUpdate } from '../workflows/messages';
 import { CallbackBodyError, type CallbackBodyType, callbackBodyType, parseCallbackBody } from '../api/callback-body';
 import { clientAddressKey, FixedWindowLimiter } from '../api/rate-limiter';
 import { OUTCOMES, type Outcome, type Problem, problemOf, RETRY_AFTER_SECONDS } from './outcomes';
@@ -51,15 +52,23 @@ export interface CallbackServiceOptions {
   /** Default {@link DEFAULT_RATE_LIMITS}; `false` turns limiting off. */
   readonly rateLimits?: RateLimits | false;
   /**
-   * How the gateway learns whether a callback still applies (see {@link StatusCheck}); default `'describe'`.
+   * How the gateway learns whether a callback still applies (see {@link StatusCheck}); default `'update'`.
    */
   readonly statusCheck?: StatusCheck;
+  /** With `statusCheck: 'update'`: how long a worker has to answer a callback before the gateway signals instead; default {@link DEFAULT_UPDATE_TIMEOUT_MS}. */
+  readonly updateTimeoutMs?: number;
   /** What this gateway remembers of closed runs and quiet waits; default a cache of {@link DEFAULT_RUN_STATUS_CACHE_SIZE} entries. */
   readonly runStatusCache?: RunStatusCache;
 }
 
 /**
  * How the gateway learns a run's and a wait's status before answering a callback:
+ * - `'update'` (the default): the callback goes to the run as an update (`hookwait.deliver`), one call, and the run
+ *   answers what it did, so every answer is exact (202, 200 for a repeat, 410 for a timed-out or revoked wait, 422 for
+ *   another run's bound value). When no worker answers within `updateTimeoutMs`, or the worker does not know the update
+ *   yet (an older hookwait), the gateway sends the durable signal instead and answers 202, as `'signal-first'` does;
+ *   after such a timeout it signals alone for 15 s. A closed run refuses the update; one `describe` then tells the
+ *   200 (same callback again) from the 410.
  * - `'describe'`: one `describe` of the run, then the signal (two calls to Temporal per accepted callback); every
  *   answer is exact: 410 for a timed-out or revoked wait, 200 for a repeat, 422 for another run's bound value.
  * - `'signal-first'`: the signal alone (one call per accepted callback). A closed run refuses it, and one `describe`
@@ -68,9 +77,9 @@ export interface CallbackServiceOptions {
  *   `revoked` or `duplicate` (the run never applies it); a repeat sent to the same gateway replica is answered
  *   exactly (it describes the run first).
  */
-export type StatusCheck = 'describe' | 'signal-first';
+export type StatusCheck = 'update' | 'describe' | 'signal-first';
 /** The values of {@link StatusCheck}. */
-export const STATUS_CHECKS = ['describe', 'signal-first'] as const satisfies readonly StatusCheck[];
+export const STATUS_CHECKS = ['update', 'describe', 'signal-first'] as const satisfies readonly StatusCheck[];
 
 /** What a sender gets back for a callback that reached the run. */
 export interface CallbackAccepted {
@@ -164,7 +173,8 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       ? new FixedWindowLimiter(limits.perToken, limits.windowMs, { newKeysPerSecond: Number.POSITIVE_INFINITY, overflowLimit: Math.max(limits.perToken, limits.perIp) })
       : undefined;
   const withDeadline = <T>(fn: () => Promise<T>): Promise<T> => options.client.connection.withDeadline(Date.now() + timeoutMs, fn);
-  const statusCheck: StatusCheck = options.statusCheck ?? 'describe';
+  const statusCheck: StatusCheck = options.statusCheck ?? 'update';
+  const updateTimeoutMs = options.updateTimeoutMs ?? DEFAULT_UPDATE_TIMEOUT_MS;
   const statusCache = options.runStatusCache ?? createRunStatusCache();
   // Waits this replica answered 202 for lately (bounded): their repeats take the exact path (describe first).
   const recentlyAccepted = new Set<string>();
@@ -289,6 +299,38 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     const refuseBinding = (error: FieldError): CallbackAnswer =>
       answer(log, requestId, 'invalid-attributes', `${error.field}: ${error.message}`, { fields: [error.field], binding: true }, {}, [error]);
 
+    // Update: one call, and the run's own answer (exact). No worker answers in time: the durable signal instead.
+    if (statusCheck === 'update' && check.ok) {
+      const known = bindingError(statusCache.bound(claims.workflowId, claims.runId));
+      if (known) return refuseBinding(known);
+      const receivedAt = new Date().toISOString();
+      const args: CallbackSignalArgs = { wait: wait.name, ...keyed, attributes: check.inputs, receivedAt, source, digest };
+      const delivered = await deliverByUpdate(handle, args, requestId);
+      if (delivered.kind === 'closed') return closedAnswer(target, digest, shaped);
+      if (delivered.kind === 'answered') {
+        const run = delivered.delivery;
+        if (run.outcome === 'accepted' || run.outcome === 'kept') return withDeclared(wait, accepted(log, 'accepted', id, requestId, { update: true }, receivedAt), check.attributes);
+        if (run.outcome === 'rejected') {
+          const errors = run.errors && run.errors.length > 0 ? run.errors : [{ field: '(callback)', message: 'refused by the run' }];
+          return answer(log, requestId, 'invalid-attributes', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: errors.map((e) => e.field), update: true }, {}, errors);
+        }
+        if (run.outcome === 'unknown-wait') return answer(log, requestId, 'gone', 'this wait can no longer be completed', { update: true });
+        return repeatAnswer(log, requestId, run.outcome, id, receivedAt, shaped);
+      }
+      if (delivered.kind === 'quiet') {
+        log.info({ recorded: false }, 'callback repeat not recorded on the run');
+        return repeatAnswer(log, requestId, delivered.answer, id, undefined, shaped);
+      }
+      // No worker answered in time (or it does not know the update yet): the signal, durable with no worker up.
+      try {
+        await withDeadline(() => handle.signal(callbackSignal, args));
+      } catch (err) {
+        if (classifyTemporalError(err) !== 'gone') return temporalError(log, requestId, 'signal', err);
+        return closedAnswer(target, digest, shaped);
+      }
+      return withDeclared(wait, accepted(log, 'accepted', id, requestId, { update: false, why: delivered.why }, receivedAt), check.attributes);
+    }
+
     // Signal first: one call to Temporal for a callback that applies. The run checks everything again (the wait's
     // state, revocation, the binding) and records on its ledger what did not apply; a closed run refuses the signal.
     if (statusCheck === 'signal-first' && check.ok && !recentlyAccepted.has(`${claims.runId}\n${id}`)) {
@@ -355,6 +397,34 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     return withDeclared(wait, accepted(log, 'accepted', id, requestId, {}, receivedAt), check.attributes);
   };
 
+  // After an update no worker answered in time, this replica sends signals alone for a while (a worker that is down
+  // would otherwise cost every sender the whole wait).
+  let updatesPausedUntil = 0;
+  /** One callback as the `hookwait.deliver` update: the run's answer, or why the caller must fall back to the signal. */
+  const deliverByUpdate = async (
+    handle: ReturnType<Client['workflow']['getHandle']>,
+    args: CallbackSignalArgs,
+    requestId: string,
+  ): Promise<UpdateDelivery> => {
+    if (Date.now() < updatesPausedUntil) return { kind: 'fallback', why: 'no-worker-lately' };
+    try {
+      const delivery = await options.client.connection.withDeadline(Date.now() + updateTimeoutMs, () =>
+        handle.executeUpdate(deliverUpdate, { args: [args], updateId: `hookwait-callback-${requestId}` }),
+      );
+      return { kind: 'answered', delivery };
+    } catch (err) {
+      const refused = updateRefusal(err);
+      if (refused) return refused;
+      if (classifyTemporalError(err) === 'gone') return { kind: 'closed' };
+      if (isDeadline(err)) {
+        updatesPausedUntil = Date.now() + UPDATE_PAUSE_MS;
+        logger.warn({ updateTimeoutMs, pausedForMs: UPDATE_PAUSE_MS }, 'no worker answered a callback update in time: signalling instead for a while');
+        return { kind: 'fallback', why: 'no-worker-in-time' };
+      }
+      return { kind: 'fallback', why: 'update-failed' };
+    }
+  };
+
   /** A signal found no open run: one describe, for the answer (and this gateway remembers it: a closed run stays closed). */
   const closedAnswer = async (target: CallbackTarget, digest: string, shaped: (a: CallbackAnswer) => CallbackAnswer): Promise<CallbackAnswer> => {
     const { claims, log } = target;
@@ -381,6 +451,37 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       return 'answer' in first ? first.answer : deliver(first.target, request);
     },
   };
+}
+
+/** What became of a callback sent as the `hookwait.deliver` update. */
+type UpdateDelivery =
+  | { readonly kind: 'answered'; readonly delivery: CallbackDelivery }
+  /** The validator refused it: a repeat past the run's quota, answered as `answer`, never recorded. */
+  | { readonly kind: 'quiet'; readonly answer: 'revoked' | 'late' | 'duplicate' }
+  | { readonly kind: 'closed' }
+  | { readonly kind: 'fallback'; readonly why: 'no-worker-lately' | 'no-worker-in-time' | 'update-failed' };
+
+/** How long the gateway waits for a worker to answer a callback update before signalling instead; default 5 s. */
+export const DEFAULT_UPDATE_TIMEOUT_MS = 5_000;
+/** After an unanswered update, how long a replica signals without trying updates. */
+const UPDATE_PAUSE_MS = 15_000;
+
+/** The validator's refusal of a repeat past the quota, from a failed update; undefined for anything else. */
+function updateRefusal(err: unknown): { readonly kind: 'quiet'; readonly answer: 'revoked' | 'late' | 'duplicate' } | undefined {
+  if (!(err instanceof Error) || err.name !== 'WorkflowUpdateFailedError') return undefined;
+  const cause = (err as Error & { cause?: unknown }).cause;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== CALLBACK_QUIET_FAILURE) return undefined;
+  const said = cause.details?.[0];
+  return said === 'revoked' || said === 'late' || said === 'duplicate' ? { kind: 'quiet', answer: said } : { kind: 'quiet', answer: 'duplicate' };
+}
+
+/** A call cut short by its deadline (gRPC DEADLINE_EXCEEDED, or the SDK's update timeout). */
+function isDeadline(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'WorkflowUpdateRPCTimeoutOrCancelledError') return true;
+  const code = (err as Error & { code?: unknown; cause?: { code?: unknown } }).code ?? (err as Error & { cause?: { code?: unknown } }).cause?.code;
+  // gRPC status codes: 4 DEADLINE_EXCEEDED, 1 CANCELLED.
+  return code === 4 || code === 1 || /deadline/i.test(err.message);
 }
 
 /**

@@ -3,12 +3,22 @@
  * types live in the pure core (`src/core/run-state.ts`); this module gives them their Temporal names.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CallbackSignalArgs, CustomerMessage, ExpireSignalArgs, ProcedureState, RevokeSignalArgs, TriggerResponse } from '../core/run-state';
+import type { CallbackDelivery, CallbackSignalArgs, CustomerMessage, ExpireSignalArgs, ProcedureState, RevokeSignalArgs, TriggerResponse } from '../core/run-state';
 
 export * from '../core/run-state';
 
 /** A callback for one wait (sent by the gateway, or by an operator's `complete`); durable with no worker up. */
 export const callbackSignal = defineSignal<[CallbackSignalArgs]>('hookwait.callback');
+/**
+ * A callback for one wait, as an update: the run applies it exactly as {@link callbackSignal} and answers what it did
+ * (accepted, duplicate, late, revoked, rejected), so the gateway's answer is exact with one call. Needs a worker to
+ * answer; the gateway falls back to the signal when none does in time. A callback that would only add a repeat past the
+ * run's quota is refused by the validator (failure type {@link CALLBACK_QUIET_FAILURE}, details `[outcome]`), so it
+ * never reaches the history.
+ */
+export const deliverUpdate = defineUpdate<CallbackDelivery, [CallbackSignalArgs]>('hookwait.deliver');
+/** The failure type of a {@link deliverUpdate} refused as a repeat past the quota (details: `['duplicate' | 'late' | 'revoked']`). */
+export const CALLBACK_QUIET_FAILURE = 'HookwaitCallbackQuiet';
 /** Customer messages get no reply while the procedure waits; they are recorded in its state. */
 export const customerMessageSignal = defineSignal<[CustomerMessage]>('hookwait.customerMessage');
 /** Revokes callback URLs of the run: the gateway answers 410 from then on; the waits themselves are unchanged. */

@@ -24,15 +24,15 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { HookwaitActivities } from '../activities/activity-types';
-import { type MachineContext, type MachineEvent, memoOf, step, waitSettled, initialState } from '../core/wait-machine';
-import { MAX_WAITS_PER_RUN, MEMO_KEY, MEMO_VERSION, type ProcedureState, waitId, WAIT_KEY } from '../core/run-state';
+import { type MachineContext, type MachineEvent, memoOf, quietRepeat, step, type Transition, waitSettled, initialState } from '../core/wait-machine';
+import { type CallbackDelivery, type CallbackSignalArgs, MAX_WAITS_PER_RUN, MEMO_KEY, MEMO_VERSION, type ProcedureState, waitId, WAIT_KEY } from '../core/run-state';
 import { extractAttributes, type Scalar } from '../definitions/attributes';
 import { formatDurationMs, nextPollInterval, type PollSchedule, type ProgressPoint, progressMessage } from '../definitions/poll';
 import { DefinitionError } from '../definitions/definition-error';
 import { type Duration, waitTimeoutToMs } from '../definitions/duration';
 import { type Assignee, assigneeLabel, type WaitPoint } from '../definitions/wait-point';
 import { renderCurrentDetails } from './current-details';
-import { callbackSignal, callbackUrlsUpdate, customerMessageSignal, expireSignal, revokeSignal, stateQuery, syncUpdate } from './messages';
+import { CALLBACK_QUIET_FAILURE, callbackSignal, callbackUrlsUpdate, customerMessageSignal, deliverUpdate, expireSignal, revokeSignal, stateQuery, syncUpdate } from './messages';
 import { HookwaitDeadline, HookwaitProcedure, HookwaitStatus, HookwaitWaitingFor } from './search-attributes';
 
 /** A callback arrived in time (or the wait's poll found the job done). */
@@ -147,12 +147,12 @@ export class Runtime {
     this.installHandlers();
   }
 
-  /** Applies an event to the state; publishes when what others read changed. */
-  apply(event: MachineEvent): void {
+  /** Applies an event to the state; publishes when what others read changed. Returns what the event recorded. */
+  apply(event: MachineEvent): Transition['outcomes'] {
     const t = step(this.state, event, this.ctx);
     this.state = t.state;
-    if (!t.publish) return;
-    this.publish();
+    if (t.publish) this.publish();
+    return t.outcomes;
   }
 
   private installHandlers(): void {
@@ -172,7 +172,7 @@ export class Runtime {
       (cb) => {
         // The gateway's request id travels in the signal, so one callback can be followed from HTTP to here.
         log.info('hookwait callback', { wait: String(cb?.wait), key: cb?.key, requestId: cb?.source?.requestId, kind: cb?.source?.kind });
-        receive({ type: 'callback', callback: { ...cb, receivedAt: typeof cb?.receivedAt === 'string' ? cb.receivedAt : new Date().toISOString() } });
+        receive(callbackEvent(cb));
       },
       { description: 'A callback for one wait: sent by the hookwait gateway (HTTP) or an operator (hookwait complete).' },
     );
@@ -206,6 +206,24 @@ export class Runtime {
       { description: "The run's callback URLs, once minted." },
     );
     setHandler(syncUpdate, () => this.state, { description: 'The state after every earlier signal was applied (revoke, expire, complete).' });
+    setHandler(
+      deliverUpdate,
+      (cb): CallbackDelivery => {
+        log.info('hookwait callback', { wait: String(cb?.wait), key: cb?.key, requestId: cb?.source?.requestId, kind: cb?.source?.kind, update: true });
+        const [outcome] = this.apply(callbackEvent(cb));
+        if (outcome === undefined) return { outcome: 'kept' };
+        // A callback records one ledger entry: the last.
+        const errors = outcome === 'rejected' ? this.state.ledger[this.state.ledger.length - 1]?.errors : undefined;
+        return { outcome: outcome as CallbackDelivery['outcome'], ...(errors ? { errors } : {}) };
+      },
+      {
+        description: 'A callback for one wait (the gateway): applied as hookwait.callback is, answered with what the run did.',
+        validator: (cb) => {
+          const repeat = quietRepeat(this.state, cb, this.ctx);
+          if (repeat) throw ApplicationFailure.create({ type: CALLBACK_QUIET_FAILURE, message: `repeat not recorded: ${repeat}`, details: [repeat], nonRetryable: true });
+        },
+      },
+    );
   }
 
   /**
@@ -497,6 +515,11 @@ const PROGRESS_PATCH = 'hookwait-wait-progress';
 
 /** Patch: signals buffered before the handlers existed are applied in the order they were sent (see applyBuffered). */
 const BUFFERED_SIGNALS_IN_SENT_ORDER = 'hookwait-buffered-signals-in-sent-order';
+
+/** A callback (signal or update) as the machine's event; a sender-less time is the run's own clock. */
+function callbackEvent(cb: CallbackSignalArgs): MachineEvent {
+  return { type: 'callback', callback: { ...cb, receivedAt: typeof cb?.receivedAt === 'string' ? cb.receivedAt : new Date().toISOString() } };
+}
 
 let current: Runtime | undefined;
 
