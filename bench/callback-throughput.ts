@@ -2,9 +2,10 @@
  * hookwait's benchmark (`npm run bench`): the targets of the speed and memory work, each next to its measured figure,
  * in one run on one Temporal server. Starts a Temporal dev server (unless `--address`/TEMPORAL_ADDRESS names one),
  * a worker in a child process (measured alone: hookwait plugin, a one-wait procedure and a bare workflow), and in
- * this process the Temporal client and two gateways on 127.0.0.1 (status check `signal-first` and `describe`), whose
+ * this process the Temporal client and three gateways on 127.0.0.1 (status check `update`, `signal-first`, `describe`), whose
  * clients count every call they make to Temporal. For each path it parks N runs, resumes `--idle` of them one at a
  * time (idle send → resumed latency), then the rest with `--concurrency` in flight (runs resumed per second):
+ * - gateway, update (the default): HTTP → token → update (the run answers);
  * - gateway, signal-first: HTTP → token → signal;
  * - gateway, describe: HTTP → token → describe → signal;
  * - direct `handle.signal()` to the same procedure;
@@ -190,7 +191,7 @@ async function main(): Promise<void> {
       cluster: { type: 'boolean', default: false },
       namespace: { type: 'string' },
       json: { type: 'string', default: 'bench/results/latest.json' },
-      paths: { type: 'string', default: 'gateway-signal-first,gateway-describe,direct-signal,bare-workflow' },
+      paths: { type: 'string', default: 'gateway-update,gateway-signal-first,gateway-describe,direct-signal,bare-workflow' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -212,7 +213,7 @@ async function main(): Promise<void> {
         '  --edge-seconds S        forged-token load for S seconds (default 5; 0 skips it)',
         '  --address host:port     an external Temporal (also TEMPORAL_ADDRESS; --cluster requires one); no dev server',
         '  --namespace NS          its namespace (also TEMPORAL_NAMESPACE; default "default")',
-        '  --paths a,b             which paths to measure (default all four)',
+        '  --paths a,b             which paths to measure (default all five: gateway-update, gateway-signal-first, gateway-describe, direct-signal, bare-workflow)',
         '  --json FILE             where the figures go (default bench/results/latest.json)',
         '',
       ].join('\n'),
@@ -242,7 +243,7 @@ async function main(): Promise<void> {
   const external = values.address ?? process.env.TEMPORAL_ADDRESS;
   if (values.cluster && !external) throw new Error('--cluster needs --address host:port or TEMPORAL_ADDRESS (start the cluster with `npm run cluster`)');
   const paths = values.paths.split(',').map((p) => p.trim());
-  for (const p of paths) if (!['gateway-signal-first', 'gateway-describe', 'direct-signal', 'bare-workflow'].includes(p)) throw new Error(`--paths: unknown path ${p}`);
+  for (const p of paths) if (!['gateway-update', 'gateway-signal-first', 'gateway-describe', 'direct-signal', 'bare-workflow'].includes(p)) throw new Error(`--paths: unknown path ${p}`);
 
   const loadAtStart = loadavg()[0] ?? 0;
   const phaseTimeoutMs = Math.max(180_000, (n + parkedN) * 100);
@@ -281,7 +282,7 @@ async function main(): Promise<void> {
     const keyring = parseKeyring(keySpec);
 
     const gateways = new Map<StatusCheck, { url: string; calls: () => number; reset: () => void }>();
-    for (const statusCheck of ['signal-first', 'describe'] as const) {
+    for (const statusCheck of ['update', 'signal-first', 'describe'] as const) {
       const counted = countingClient(connection, namespace);
       const app = createGatewayApp({ client: counted.client, namespace, procedures, keyring, logger: silentLogger, secrets: {}, rateLimits: false, statusCheck });
       const s = await new Promise<Server>((res, rej) => {
@@ -406,8 +407,8 @@ async function main(): Promise<void> {
 
     for (const path of paths) {
       process.stderr.write(`bench: ${path}…\n`);
-      if (path === 'gateway-signal-first' || path === 'gateway-describe') {
-        const g = gatewayOf(path === 'gateway-signal-first' ? 'signal-first' : 'describe');
+      if (path.startsWith('gateway-')) {
+        const g = gatewayOf(path.slice('gateway-'.length) as StatusCheck);
         results.push(await measure(path, 'benchWait', (h) => post(urlOf(g.url, h), h.workflowId), g));
       } else if (path === 'direct-signal') {
         results.push(
@@ -464,7 +465,7 @@ async function main(): Promise<void> {
       const held = heldStats.rss;
       process.stderr.write(traceLine('held', heldStats));
       phase = 'resuming';
-      const g = gatewayOf('signal-first');
+      const g = gatewayOf('update');
       const deadline = Date.now() + phaseTimeoutMs;
       const t1 = performance.now();
       let completed = 0;
@@ -507,7 +508,7 @@ async function main(): Promise<void> {
 
   // The report.
   const by = (p: string): PathResult | undefined => results.find((r) => r.path === p);
-  const sf = by('gateway-signal-first');
+  const sf = by('gateway-update');
   const direct = by('direct-signal');
   const bare = by('bare-workflow');
   const fmt = (v: number | undefined, digits = 0): string => (v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(digits));
@@ -516,7 +517,7 @@ async function main(): Promise<void> {
     {
       target: 'One Temporal call per accepted callback',
       goal: '1 call; gateway idle p50 ≤ 1.2 × direct signal',
-      measured: sf && direct ? `${fmt(sf.temporalCallsPerCallback, 2)} calls (signal-first); p50 ${fmt(sf.idleP50Ms)} ms vs ${fmt(direct.idleP50Ms)} ms (${fmt(sf.idleP50Ms / direct.idleP50Ms, 2)}×)` : 'n/a',
+      measured: sf && direct ? `${fmt(sf.temporalCallsPerCallback, 2)} calls (update, the default); p50 ${fmt(sf.idleP50Ms)} ms vs ${fmt(direct.idleP50Ms)} ms (${fmt(sf.idleP50Ms / direct.idleP50Ms, 2)}×)` : 'n/a',
       met: sf && direct ? sf.temporalCallsPerCallback === 1 && sf.idleP50Ms <= 1.2 * direct.idleP50Ms : undefined,
     },
     {
@@ -548,6 +549,7 @@ async function main(): Promise<void> {
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ];
   const names: Record<string, string> = {
+    'gateway-update': 'hookwait gateway → update (`update`, the default)',
     'gateway-signal-first': 'hookwait gateway → signal (`signal-first`)',
     'gateway-describe': 'hookwait gateway → describe → signal (`describe`)',
     'direct-signal': 'direct `handle.signal()` to the procedure',

@@ -50,7 +50,7 @@ import { redactFields } from './logging/redact-fields';
 import { generateKeyringSpec, parseKeyring, type TokenKeyring } from './security/callback-token';
 import { type CallbackAnswer, createCallbackService } from './service/callback-service';
 import type { Problem } from './service/outcomes';
-import { callbackSignal, stateQuery } from './workflows/messages';
+import { callbackSignal, deliverUpdate, stateQuery } from './workflows/messages';
 import { procedureDefinitionOf } from './workflows/procedure-runtime';
 
 /** One mock callback: what a sender would send to the wait's callback URL. */
@@ -740,8 +740,9 @@ function readHistory(
       const t = timer.startToFireTimeout;
       path.push(`sleep:${formatDurationMs(Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6))}`);
     }
-    const signaled = event.workflowExecutionSignaledEventAttributes;
-    if (signaled?.signalName === callbackSignal.name) {
+    // A callback reaches the run as the gateway's update (`hookwait.deliver`), or as the signal.
+    const signaled = event.workflowExecutionSignaledEventAttributes?.signalName ?? event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name;
+    if (signaled === callbackSignal.name || signaled === deliverUpdate.name) {
       const entry = state.ledger[signals++];
       path.push(entry ? `callback:${entry.wait}:${entry.outcome}` : 'callback');
     }

@@ -242,7 +242,8 @@ describe('faults', () => {
     expect(down.body).toMatchObject({ type: 'urn:hookwait:problem:temporal-unavailable', requestId: downId });
     expect((await fetch(`${gatewayUrl}/readyz`)).status).toBe(503);
     expect(gatewayLog.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
-      expect.objectContaining({ msg: 'temporal unavailable', outcome: 'unavailable', operation: 'describe', requestId: downId, clientRequestId: requestId }),
+      // The update (the default) cannot reach Temporal, nor can the signal the gateway falls back to.
+      expect.objectContaining({ msg: 'temporal unavailable', outcome: 'unavailable', operation: 'signal', requestId: downId, clientRequestId: requestId }),
     );
 
     // Temporal comes back while the sender keeps retrying the same delivery (Retry-After honoured, capped at 1 s

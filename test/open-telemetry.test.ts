@@ -32,7 +32,7 @@ afterAll(async () => {
 const spansNamed = (name: string): ReadableSpan[] => exporter.getFinishedSpans().filter((s) => s.name === name);
 
 describe('OpenTelemetry, opted in with hookwaitPlugin({ openTelemetry })', () => {
-  test("one trace from the HTTP callback to the workflow's signal handler: the sender's traceparent is carried into the signal", async () => {
+  test("one trace from the HTTP callback to the workflow's update handler: the sender's traceparent is carried into the update", async () => {
     const handle = await h.env.client.workflow.start(verifyCustomer, { taskQueue: h.taskQueue, workflowId: uniqueId('otel'), args: [{}] });
     const url = await callbackUrlOf(handle, 'idVerified');
     await untilWaitStatus(handle, 'idVerified', 'waiting');
@@ -43,18 +43,18 @@ describe('OpenTelemetry, opted in with hookwaitPlugin({ openTelemetry })', () =>
     expect(res.status).toBe(202);
     expect(await handle.result()).toMatchObject({ status: 'verified', reference: 'ref-otel' });
 
-    // Client side: the gateway's signal, a child of the sender's span.
-    const signal = await eventually(async () => spansNamed('SignalWorkflow:hookwait.callback').find((s) => s.spanContext().traceId === traceId));
+    // Client side: the gateway's update (the default status check), a child of the sender's span.
+    const signal = await eventually(async () => spansNamed('StartWorkflowUpdate:hookwait.deliver').find((s) => s.spanContext().traceId === traceId));
     expect(signal.parentSpanId).toBe(senderSpanId);
     expect(signal.spanContext().traceState?.get('vendor')).toBe('1');
-    // Workflow side (exported through the worker's sink): the signal handler, a child of the gateway's signal span.
-    const handled = await eventually(async () => spansNamed('HandleSignal:hookwait.callback').find((s) => s.spanContext().traceId === traceId));
+    // Workflow side (exported through the worker's sink): the update handler, a child of the gateway's update span.
+    const handled = await eventually(async () => spansNamed('HandleUpdate:hookwait.deliver').find((s) => s.spanContext().traceId === traceId));
     expect(handled.parentSpanId).toBe(signal.spanContext().spanId);
 
-    // What travels with the signal in history: the trace context, in the header the SDK's interceptors use.
+    // What travels with the update in history: the trace context, in the header the SDK's interceptors use.
     const history = await handle.fetchHistory();
-    const signaled = (history.events ?? []).find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'hookwait.callback');
-    const header = signaled?.workflowExecutionSignaledEventAttributes?.header?.fields?.['_tracer-data'];
+    const accepted = (history.events ?? []).find((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'hookwait.deliver');
+    const header = accepted?.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.header?.fields?.['_tracer-data'];
     expect(header).toBeDefined();
     const carried = defaultPayloadConverter.fromPayload<Record<string, string>>(header!);
     expect(carried.traceparent).toBe(`00-${traceId}-${signal.spanContext().spanId}-01`);
@@ -74,10 +74,10 @@ describe('OpenTelemetry, opted in with hookwaitPlugin({ openTelemetry })', () =>
     const handle = await h.env.client.workflow.start(verifyCustomer, { taskQueue: h.taskQueue, workflowId: uniqueId('otel-none'), args: [{}] });
     const url = await callbackUrlOf(handle, 'idVerified');
     await untilWaitStatus(handle, 'idVerified', 'waiting');
-    const before = new Set(spansNamed('SignalWorkflow:hookwait.callback').map((s) => s.spanContext().spanId));
+    const before = new Set(spansNamed('StartWorkflowUpdate:hookwait.deliver').map((s) => s.spanContext().spanId));
     expect((await postCallback(url, { status: 'rejected', data: { reference: { id: 'r' } } })).status).toBe(202);
     expect(await handle.result()).toMatchObject({ status: 'rejected' });
-    const signal = await eventually(async () => spansNamed('SignalWorkflow:hookwait.callback').find((s) => !before.has(s.spanContext().spanId)));
+    const signal = await eventually(async () => spansNamed('StartWorkflowUpdate:hookwait.deliver').find((s) => !before.has(s.spanContext().spanId)));
     expect(signal.parentSpanId).toBeUndefined();
   });
 });

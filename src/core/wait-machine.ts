@@ -173,6 +173,10 @@ function onCallback(state: ProcedureState, cb: CallbackSignalArgs, ctx: MachineC
     return keepEarly(state, cb, base);
   }
   const { id, wait: w } = waitOf(state, point, key);
+  // The same HTTP request twice (the gateway's update, then its signal when no worker answered in time, both applied
+  // once a worker runs): the second is not recorded.
+  const requestId = base.source.kind === 'http' ? base.source.requestId : undefined;
+  if (typeof requestId === 'string' && state.ledger.some((e) => e.wait === id && e.source.requestId === requestId)) return { state, outcomes: ['duplicate'], publish: false };
   const repeat = repeatOf(state, w, base.source.kind, kept);
   if (repeat) {
     const repeats = (w.repeats ?? 0) + 1;

@@ -13,7 +13,7 @@ import { BINDING_MISMATCH, bindingDigest } from '../core/run-binding';
 import { hookwaitLogger, type Logger, silentLogger } from '../logging/logger';
 import { redactToken, type TokenKeyring, type VerifiedCallbackToken, verifyCallbackToken } from '../security/callback-token';
 import { buildSenderVerifiers } from '../security/sender-auth-verifier';
-import { CALLBACK_QUIET_FAILURE, callbackSignal, deliverUpdate } from '../workflows/messages';
+import { CALLBACK_REFUSED_FAILURE, callbackSignal, deliverUpdate } from '../workflows/messages';
 import { CallbackBodyError, type CallbackBodyType, callbackBodyType, parseCallbackBody } from '../api/callback-body';
 import { clientAddressKey, FixedWindowLimiter } from '../api/rate-limiter';
 import { OUTCOMES, type Outcome, type Problem, problemOf, RETRY_AFTER_SECONDS } from './outcomes';
@@ -66,9 +66,9 @@ export interface CallbackServiceOptions {
  * - `'update'` (the default): the callback goes to the run as an update (`hookwait.deliver`), one call, and the run
  *   answers what it did, so every answer is exact (202, 200 for a repeat, 410 for a timed-out or revoked wait, 422 for
  *   another run's bound value). When no worker answers within `updateTimeoutMs`, or the worker does not know the update
- *   yet (an older hookwait), the gateway sends the durable signal instead and answers 202, as `'signal-first'` does;
- *   after such a timeout it signals alone for 15 s. A closed run refuses the update; one `describe` then tells the
- *   200 (same callback again) from the 410.
+ *   yet (an older hookwait), the gateway sends the durable signal instead and answers 202, as `'signal-first'` does
+ *   (the run applies one request once, whichever of the two reaches it first). A closed run refuses the update; one
+ *   `describe` then tells the 200 (same callback again) from the 410.
  * - `'describe'`: one `describe` of the run, then the signal (two calls to Temporal per accepted callback); every
  *   answer is exact: 410 for a timed-out or revoked wait, 200 for a repeat, 422 for another run's bound value.
  * - `'signal-first'`: the signal alone (one call per accepted callback). A closed run refuses it, and one `describe`
@@ -307,21 +307,19 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       const args: CallbackSignalArgs = { wait: wait.name, ...keyed, attributes: check.inputs, receivedAt, source, digest };
       const delivered = await deliverByUpdate(handle, args, requestId);
       if (delivered.kind === 'closed') return closedAnswer(target, digest, shaped);
-      if (delivered.kind === 'answered') {
+      if (delivered.kind === 'answered' || delivered.kind === 'refused') {
         const run = delivered.delivery;
+        if (delivered.kind === 'refused' && run.outcome !== 'rejected') log.info({ recorded: false }, 'callback repeat not recorded on the run');
         if (run.outcome === 'accepted' || run.outcome === 'kept') return withDeclared(wait, accepted(log, 'accepted', id, requestId, { update: true }, receivedAt), check.attributes);
         if (run.outcome === 'rejected') {
           const errors = run.errors && run.errors.length > 0 ? run.errors : [{ field: '(callback)', message: 'refused by the run' }];
-          return answer(log, requestId, 'invalid-attributes', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: errors.map((e) => e.field), update: true }, {}, errors);
+          return answer(log, requestId, 'invalid-attributes', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: errors.map((e) => e.field), update: true, ...(errors.some((e) => e.message === BINDING_MISMATCH) ? { binding: true } : {}) }, {}, errors);
         }
         if (run.outcome === 'unknown-wait') return answer(log, requestId, 'gone', 'this wait can no longer be completed', { update: true });
         return repeatAnswer(log, requestId, run.outcome, id, receivedAt, shaped);
       }
-      if (delivered.kind === 'quiet') {
-        log.info({ recorded: false }, 'callback repeat not recorded on the run');
-        return repeatAnswer(log, requestId, delivered.answer, id, undefined, shaped);
-      }
       // No worker answered in time (or it does not know the update yet): the signal, durable with no worker up.
+      if (delivered.why === 'no-worker-in-time') log.warn({ updateTimeoutMs }, 'no worker answered the callback update in time: sending it as a signal');
       try {
         await withDeadline(() => handle.signal(callbackSignal, args));
       } catch (err) {
@@ -397,16 +395,12 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     return withDeclared(wait, accepted(log, 'accepted', id, requestId, {}, receivedAt), check.attributes);
   };
 
-  // After an update no worker answered in time, this replica sends signals alone for a while (a worker that is down
-  // would otherwise cost every sender the whole wait).
-  let updatesPausedUntil = 0;
   /** One callback as the `hookwait.deliver` update: the run's answer, or why the caller must fall back to the signal. */
   const deliverByUpdate = async (
     handle: ReturnType<Client['workflow']['getHandle']>,
     args: CallbackSignalArgs,
     requestId: string,
   ): Promise<UpdateDelivery> => {
-    if (Date.now() < updatesPausedUntil) return { kind: 'fallback', why: 'no-worker-lately' };
     try {
       const delivery = await options.client.connection.withDeadline(Date.now() + updateTimeoutMs, () =>
         handle.executeUpdate(deliverUpdate, { args: [args], updateId: `hookwait-callback-${requestId}` }),
@@ -416,11 +410,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       const refused = updateRefusal(err);
       if (refused) return refused;
       if (classifyTemporalError(err) === 'gone') return { kind: 'closed' };
-      if (isDeadline(err)) {
-        updatesPausedUntil = Date.now() + UPDATE_PAUSE_MS;
-        logger.warn({ updateTimeoutMs, pausedForMs: UPDATE_PAUSE_MS }, 'no worker answered a callback update in time: signalling instead for a while');
-        return { kind: 'fallback', why: 'no-worker-in-time' };
-      }
+      if (isDeadline(err)) return { kind: 'fallback', why: 'no-worker-in-time' };
       return { kind: 'fallback', why: 'update-failed' };
     }
   };
@@ -456,23 +446,24 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
 /** What became of a callback sent as the `hookwait.deliver` update. */
 type UpdateDelivery =
   | { readonly kind: 'answered'; readonly delivery: CallbackDelivery }
-  /** The validator refused it: a repeat past the run's quota, answered as `answer`, never recorded. */
-  | { readonly kind: 'quiet'; readonly answer: 'revoked' | 'late' | 'duplicate' }
+  /** The validator refused it (another run's bound value, or a repeat past the run's quota): never recorded. */
+  | { readonly kind: 'refused'; readonly delivery: CallbackDelivery }
   | { readonly kind: 'closed' }
-  | { readonly kind: 'fallback'; readonly why: 'no-worker-lately' | 'no-worker-in-time' | 'update-failed' };
+  | { readonly kind: 'fallback'; readonly why: 'no-worker-in-time' | 'update-failed' };
 
 /** How long the gateway waits for a worker to answer a callback update before signalling instead; default 5 s. */
 export const DEFAULT_UPDATE_TIMEOUT_MS = 5_000;
-/** After an unanswered update, how long a replica signals without trying updates. */
-const UPDATE_PAUSE_MS = 15_000;
 
-/** The validator's refusal of a repeat past the quota, from a failed update; undefined for anything else. */
-function updateRefusal(err: unknown): { readonly kind: 'quiet'; readonly answer: 'revoked' | 'late' | 'duplicate' } | undefined {
+/** The validator's refusal, from a failed update; undefined for any other failure. */
+function updateRefusal(err: unknown): { readonly kind: 'refused'; readonly delivery: CallbackDelivery } | undefined {
   if (!(err instanceof Error) || err.name !== 'WorkflowUpdateFailedError') return undefined;
   const cause = (err as Error & { cause?: unknown }).cause;
-  if (!(cause instanceof ApplicationFailure) || cause.type !== CALLBACK_QUIET_FAILURE) return undefined;
-  const said = cause.details?.[0];
-  return said === 'revoked' || said === 'late' || said === 'duplicate' ? { kind: 'quiet', answer: said } : { kind: 'quiet', answer: 'duplicate' };
+  if (!(cause instanceof ApplicationFailure) || cause.type !== CALLBACK_REFUSED_FAILURE) return undefined;
+  const said = cause.details?.[0] as Partial<CallbackDelivery> | undefined;
+  const outcome = said?.outcome;
+  if (outcome === 'revoked' || outcome === 'late' || outcome === 'duplicate') return { kind: 'refused', delivery: { outcome } };
+  const errors = Array.isArray(said?.errors) ? said.errors.filter((e) => typeof e?.field === 'string' && typeof e?.message === 'string') : [];
+  return { kind: 'refused', delivery: { outcome: 'rejected', errors } };
 }
 
 /** A call cut short by its deadline (gRPC DEADLINE_EXCEEDED, or the SDK's update timeout). */

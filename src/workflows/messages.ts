@@ -11,14 +11,14 @@ export * from '../core/run-state';
 export const callbackSignal = defineSignal<[CallbackSignalArgs]>('hookwait.callback');
 /**
  * A callback for one wait, as an update: the run applies it exactly as {@link callbackSignal} and answers what it did
- * (accepted, duplicate, late, revoked, rejected), so the gateway's answer is exact with one call. Needs a worker to
- * answer; the gateway falls back to the signal when none does in time. A callback that would only add a repeat past the
- * run's quota is refused by the validator (failure type {@link CALLBACK_QUIET_FAILURE}, details `[outcome]`), so it
- * never reaches the history.
+ * (accepted, duplicate, late, revoked), so the gateway's answer is exact with one call. Needs a worker to answer; the
+ * gateway falls back to the signal when none does in time. The validator refuses, before anything reaches the
+ * history, a callback the run would reject (another run's bound value) and a repeat past the run's quota of recorded
+ * repeats: failure type {@link CALLBACK_REFUSED_FAILURE}, its one detail the {@link CallbackDelivery}.
  */
 export const deliverUpdate = defineUpdate<CallbackDelivery, [CallbackSignalArgs]>('hookwait.deliver');
-/** The failure type of a {@link deliverUpdate} refused as a repeat past the quota (details: `['duplicate' | 'late' | 'revoked']`). */
-export const CALLBACK_QUIET_FAILURE = 'HookwaitCallbackQuiet';
+/** The failure type of a {@link deliverUpdate} its validator refused (details: `[CallbackDelivery]`). */
+export const CALLBACK_REFUSED_FAILURE = 'HookwaitCallbackRefused';
 /** Customer messages get no reply while the procedure waits; they are recorded in its state. */
 export const customerMessageSignal = defineSignal<[CustomerMessage]>('hookwait.customerMessage');
 /** Revokes callback URLs of the run: the gateway answers 410 from then on; the waits themselves are unchanged. */

@@ -32,7 +32,7 @@ import { DefinitionError } from '../definitions/definition-error';
 import { type Duration, waitTimeoutToMs } from '../definitions/duration';
 import { type Assignee, assigneeLabel, type WaitPoint } from '../definitions/wait-point';
 import { renderCurrentDetails } from './current-details';
-import { CALLBACK_QUIET_FAILURE, callbackSignal, callbackUrlsUpdate, customerMessageSignal, deliverUpdate, expireSignal, revokeSignal, stateQuery, syncUpdate } from './messages';
+import { CALLBACK_REFUSED_FAILURE, callbackSignal, callbackUrlsUpdate, customerMessageSignal, deliverUpdate, expireSignal, revokeSignal, stateQuery, syncUpdate } from './messages';
 import { HookwaitDeadline, HookwaitProcedure, HookwaitStatus, HookwaitWaitingFor } from './search-attributes';
 
 /** A callback arrived in time (or the wait's poll found the job done). */
@@ -219,8 +219,8 @@ export class Runtime {
       {
         description: 'A callback for one wait (the gateway): applied as hookwait.callback is, answered with what the run did.',
         validator: (cb) => {
-          const repeat = quietRepeat(this.state, cb, this.ctx);
-          if (repeat) throw ApplicationFailure.create({ type: CALLBACK_QUIET_FAILURE, message: `repeat not recorded: ${repeat}`, details: [repeat], nonRetryable: true });
+          const refused = refusedCallback(this.state, cb, this.ctx);
+          if (refused) throw ApplicationFailure.create({ type: CALLBACK_REFUSED_FAILURE, message: `callback refused: ${refused.outcome}`, details: [refused], nonRetryable: true });
         },
       },
     );
@@ -519,6 +519,20 @@ const BUFFERED_SIGNALS_IN_SENT_ORDER = 'hookwait-buffered-signals-in-sent-order'
 /** A callback (signal or update) as the machine's event; a sender-less time is the run's own clock. */
 function callbackEvent(cb: CallbackSignalArgs): MachineEvent {
   return { type: 'callback', callback: { ...cb, receivedAt: typeof cb?.receivedAt === 'string' ? cb.receivedAt : new Date().toISOString() } };
+}
+
+/**
+ * What an update's validator refuses, so that it never reaches the history: a callback the run would reject (its
+ * attributes or another run's bound value), or a repeat past the quota of recorded repeats. Reads the state only.
+ */
+function refusedCallback(state: ProcedureState, cb: CallbackSignalArgs, ctx: MachineContext): CallbackDelivery | undefined {
+  const repeat = quietRepeat(state, cb, ctx);
+  if (repeat) return { outcome: repeat };
+  // The gateway checked lengths already; a validator decides no patch.
+  const t = step(state, callbackEvent(cb), { ...ctx, enforceMaxLength: () => true });
+  if (t.outcomes[0] !== 'rejected') return undefined;
+  const errors = t.state.ledger[t.state.ledger.length - 1]?.errors;
+  return { outcome: 'rejected', ...(errors ? { errors } : {}) };
 }
 
 let current: Runtime | undefined;

@@ -43,7 +43,8 @@ describe('loadConfig: defaults', () => {
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       maxWaitTimeoutMs: 30 * 24 * 3_600_000,
-      statusCheck: 'describe',
+      statusCheck: 'update',
+      callbackUpdateTimeoutMs: 5000,
       statusCacheSize: 10_000,
       worker: {},
     });

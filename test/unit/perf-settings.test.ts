@@ -67,8 +67,9 @@ describe('worker tuning', () => {
     expect((err as ConfigError).settings).toEqual([name]);
   });
 
-  test('the gateway status check defaults to describe; signal-first is accepted', () => {
-    expect(loadConfig(env(), noFiles).statusCheck).toBe('describe');
+  test('the gateway status check defaults to update; describe and signal-first are accepted', () => {
+    expect(loadConfig(env(), noFiles)).toMatchObject({ statusCheck: 'update', callbackUpdateTimeoutMs: 5_000 });
+    expect(loadConfig(env({ HOOKWAIT_STATUS_CHECK: 'describe', HOOKWAIT_CALLBACK_UPDATE_TIMEOUT_MS: '2000' }), noFiles)).toMatchObject({ statusCheck: 'describe', callbackUpdateTimeoutMs: 2_000 });
     expect(loadConfig(env({ HOOKWAIT_STATUS_CHECK: 'signal-first', HOOKWAIT_STATUS_CACHE_SIZE: '50' }), noFiles)).toMatchObject({ statusCheck: 'signal-first', statusCacheSize: 50 });
   });
 });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { defineWait } from '../../src/definitions/wait-point';
 import type { WaitPoint } from '../../src/definitions/wait-point';
-import { type MachineContext, type MachineEvent, initialState, memoOf, step, waitSettled } from '../../src/core/wait-machine';
+import { type MachineContext, type MachineEvent, initialState, memoOf, quietRepeat, step, waitSettled } from '../../src/core/wait-machine';
 import { MAX_LEDGER, MAX_RECORDED_REPEATS, type ProcedureState, waitId } from '../../src/core/run-state';
 import { bindingDigest } from '../../src/core/run-binding';
 
@@ -11,6 +11,9 @@ const b = defineWait({ name: 'b', title: 'B', attributes: ['v'], timeout: '1h', 
 const waits = new Map<string, WaitPoint>([a, b].map((w) => [w.name, w]));
 const closedCtx: MachineContext = { closed: true, lookup: (n) => waits.get(n) };
 const http = { kind: 'http' as const, requestId: 'r' };
+// Every HTTP callback is its own request (the machine takes one request once): a fresh gateway request id each.
+let requests = 0;
+const httpSource = (): typeof http => ({ kind: 'http', requestId: `r${++requests}` });
 const operator = { kind: 'operator' as const, operator: 'ann' };
 
 const fresh = (closed = true): ProcedureState =>
@@ -28,7 +31,7 @@ function run(events: readonly MachineEvent[], ctx: MachineContext = closedCtx, s
 
 const cb = (wait: string, v: string, source: typeof http | typeof operator = http, key?: string): MachineEvent => ({
   type: 'callback',
-  callback: { wait, ...(key !== undefined ? { key } : {}), attributes: { v }, receivedAt: '2026-01-01T00:00:01.000Z', source },
+  callback: { wait, ...(key !== undefined ? { key } : {}), attributes: { v }, receivedAt: '2026-01-01T00:00:01.000Z', source: source === http ? httpSource() : source },
 });
 
 describe('wait machine: examples', () => {
@@ -143,6 +146,25 @@ describe('wait machine: examples', () => {
     expect(memoOf(state, 2).quiet).toEqual(['a']);
   });
 
+  test('one HTTP request delivered twice (an update, then the signal sent when no worker answered in time): the second is not recorded', () => {
+    const same: MachineEvent = { type: 'callback', callback: { wait: 'a', attributes: { v: 'x' }, receivedAt: 't', source: { kind: 'http', requestId: 'req-1' } } };
+    const { state, trace } = run([same, same, cb('a', 'y')]);
+    expect(trace.map((t) => [t.outcomes, t.publish])).toEqual([[['accepted'], true], [['duplicate'], false], [['duplicate'], false]]);
+    expect(state.ledger.map((e) => e.outcome)).toEqual(['accepted', 'duplicate']);
+    expect(state.waits.a?.repeats).toBe(1);
+  });
+
+  test('quietRepeat: only a repeat of a wait past the quota, read without applying anything', () => {
+    const events = [cb('a', 'x'), ...Array.from({ length: MAX_RECORDED_REPEATS - 1 }, () => cb('a', 'x'))];
+    const before = run(events).state;
+    const probe = { wait: 'a', attributes: { v: 'y' }, receivedAt: 't', source: httpSource() };
+    expect(quietRepeat(before, probe, closedCtx)).toBeUndefined();
+    const after = step(before, cb('a', 'x'), closedCtx).state;
+    expect(quietRepeat(after, probe, closedCtx)).toBe('duplicate');
+    expect(quietRepeat(after, { ...probe, wait: 'b' }, closedCtx)).toBeUndefined();
+    expect(quietRepeat(after, { ...probe, wait: 'zzz' }, closedCtx)).toBeUndefined();
+  });
+
   test('the accepted callback digest reaches the memo', () => {
     const e: MachineEvent = { type: 'callback', callback: { wait: 'a', attributes: { v: 'x' }, receivedAt: 't', source: http, digest: 'd1' } };
     expect(memoOf(run([e]).state, 2).digests).toEqual({ a: 'd1' });
@@ -170,7 +192,7 @@ const splitId = (id: string): { wait: string; key?: string } => (id.includes(':'
 const eventArb: fc.Arbitrary<MachineEvent> = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(fc.constantFrom('a', 'b', 'b:k1', 'b:k2', 'zzz'), fc.constantFrom('x', 'y', 'bad', '1'), fc.boolean(), fc.option(fc.string({ maxLength: 4 }), { nil: undefined })).map(([id, v, isHttp, digest]): MachineEvent => {
     const { wait, key } = splitId(id);
-    return { type: 'callback', callback: { wait, ...(key ? { key } : {}), attributes: { v }, receivedAt: 't', source: isHttp ? http : operator, ...(digest !== undefined ? { digest } : {}) } };
+    return { type: 'callback', callback: { wait, ...(key ? { key } : {}), attributes: { v }, receivedAt: 't', source: isHttp ? httpSource() : operator, ...(digest !== undefined ? { digest } : {}) } };
   }) },
   { weight: 1, arbitrary: idArb.map((id): MachineEvent => ({ type: 'expire', request: { ...splitId(id), at: 't', source: operator } })) },
   { weight: 1, arbitrary: fc.option(idArb, { nil: undefined }).map((id): MachineEvent => ({ type: 'revoke', request: { ...(id ? splitId(id) : {}), at: 't', source: operator } })) },
