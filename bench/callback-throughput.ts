@@ -349,7 +349,11 @@ async function main(): Promise<void> {
     const eventsAfterResume = async (h: WorkflowHandle): Promise<{ total: number; byType: Record<string, number> }> => {
       const history = await h.fetchHistory();
       const events = history.events ?? [];
-      const resumedAt = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes || e.activityTaskCompletedEventAttributes?.result);
+      let resumedAt = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes || e.activityTaskCompletedEventAttributes?.result || e.workflowExecutionUpdateAcceptedEventAttributes);
+      // An update is accepted by the workflow task it started: count from that task's scheduling.
+      if (events[resumedAt]?.workflowExecutionUpdateAcceptedEventAttributes) {
+        while (resumedAt > 0 && !events[resumedAt]?.workflowTaskScheduledEventAttributes) resumedAt--;
+      }
       const byType: Record<string, number> = {};
       const after = events.slice(resumedAt);
       for (const e of after) {
