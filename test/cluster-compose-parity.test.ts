@@ -17,6 +17,7 @@ import {
 } from '../src/dev/compose-env';
 import type { Postgres } from '../src/dev/postgres';
 import { NAMESPACE_RETENTION, TEMPORAL_DATABASES, writeTemporalServerConfig } from '../src/dev/temporal-postgres-server';
+import { TEMPORAL_SERVER_VERSION } from '../src/dev/temporal-server';
 
 // `npm run cluster` reads the gateway's and worker's environment from docker-compose.yml at start, so the two cannot
 // drift; these tests check that it does so faithfully (only the topology differs), and that the Temporal side (schema,
@@ -35,6 +36,13 @@ const independent = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')
 };
 
 describe('npm run cluster and docker-compose.yml', () => {
+  it('runs the Temporal server release that npm run cluster builds', () => {
+    const images = independent as unknown as { services: Record<string, { image?: string }>; 'x-temporal-admin-tools': { image: string } };
+    const version = TEMPORAL_SERVER_VERSION.replace(/^v/, '');
+    expect(images.services.temporal?.image).toBe(`temporalio/server:${version}`);
+    expect(images['x-temporal-admin-tools'].image.startsWith(`temporalio/admin-tools:${version}-`)).toBe(true);
+  });
+
   it('reads the compose file of this checkout', () => {
     expect(composeFilePath()).toBe(join(root, 'docker-compose.yml'));
   });
