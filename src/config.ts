@@ -79,7 +79,8 @@ export const envSchema = z.object({
       }
     }),
   HOOKWAIT_STATUS_CHECK: z.enum(['update', 'describe', 'signal-first'], { error: "must be 'update', 'describe' or 'signal-first'" }).default('update'),
-  HOOKWAIT_CALLBACK_UPDATE_TIMEOUT_MS: int(100, 120_000).default(5_000),
+  // Under the standalone gateway's 25 s drain, so a request waiting on a worker still ends before it is cut off.
+  HOOKWAIT_CALLBACK_UPDATE_TIMEOUT_MS: int(100, 20_000).default(2_000),
   HOOKWAIT_STATUS_CACHE_SIZE: int(1, 10_000_000).default(10_000),
   HOOKWAIT_MAX_CACHED_WORKFLOWS: int(0, 1_000_000).optional(),
   HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS: int(1, 10_000).optional(),

@@ -44,6 +44,12 @@ export interface MachineContext {
    * answers through a patch, so a run that accepted such a value before the limit existed replays as it ran.
    */
   readonly enforceMaxLength?: () => boolean;
+  /**
+   * Asked only when an HTTP callback carries the request id of one already on the ledger for that wait: take it as the
+   * same request again and record nothing? Default yes. The workflow answers through a patch: gateways before the
+   * update took a sender's `x-request-id` as theirs, so older histories may hold two different callbacks with one id.
+   */
+  readonly oneRequestOnce?: () => boolean;
 }
 
 export type MachineEvent =
@@ -176,7 +182,9 @@ function onCallback(state: ProcedureState, cb: CallbackSignalArgs, ctx: MachineC
   // The same HTTP request twice (the gateway's update, then its signal when no worker answered in time, both applied
   // once a worker runs): the second is not recorded.
   const requestId = base.source.kind === 'http' ? base.source.requestId : undefined;
-  if (typeof requestId === 'string' && state.ledger.some((e) => e.wait === id && e.source.requestId === requestId)) return { state, outcomes: ['duplicate'], publish: false };
+  if (typeof requestId === 'string' && state.ledger.some((e) => e.wait === id && e.source.requestId === requestId) && (ctx.oneRequestOnce?.() ?? true)) {
+    return { state, outcomes: ['duplicate'], publish: false };
+  }
   const repeat = repeatOf(state, w, base.source.kind, kept);
   if (repeat) {
     const repeats = (w.repeats ?? 0) + 1;

@@ -173,6 +173,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       ? new FixedWindowLimiter(limits.perToken, limits.windowMs, { newKeysPerSecond: Number.POSITIVE_INFINITY, overflowLimit: Math.max(limits.perToken, limits.perIp) })
       : undefined;
   const withDeadline = <T>(fn: () => Promise<T>): Promise<T> => options.client.connection.withDeadline(Date.now() + timeoutMs, fn);
+  const updateFailures = refusalSampler(60_000);
   const statusCheck: StatusCheck = options.statusCheck ?? 'update';
   const updateTimeoutMs = options.updateTimeoutMs ?? DEFAULT_UPDATE_TIMEOUT_MS;
   const statusCache = options.runStatusCache ?? createRunStatusCache();
@@ -307,9 +308,14 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       const args: CallbackSignalArgs = { wait: wait.name, ...keyed, attributes: check.inputs, receivedAt, source, digest };
       const delivered = await deliverByUpdate(handle, args, requestId);
       if (delivered.kind === 'closed') return closedAnswer(target, digest, shaped);
+      if (delivered.kind === 'unavailable') return temporalError(log, requestId, 'update', delivered.error);
       if (delivered.kind === 'answered' || delivered.kind === 'refused') {
         const run = delivered.delivery;
-        if (delivered.kind === 'refused' && run.outcome !== 'rejected') log.info({ recorded: false }, 'callback repeat not recorded on the run');
+        if (delivered.kind === 'refused' && (run.outcome === 'duplicate' || run.outcome === 'late' || run.outcome === 'revoked')) {
+          // Past the run's quota: it never records this wait's repeats again, so this replica answers them itself.
+          statusCache.rememberQuiet(claims.workflowId, claims.runId, id, run.outcome);
+          log.info({ recorded: false }, 'callback repeat not recorded on the run');
+        }
         if (run.outcome === 'accepted' || run.outcome === 'kept') return withDeclared(wait, accepted(log, 'accepted', id, requestId, { update: true }, receivedAt), check.attributes);
         if (run.outcome === 'rejected') {
           const errors = run.errors && run.errors.length > 0 ? run.errors : [{ field: '(callback)', message: 'refused by the run' }];
@@ -320,6 +326,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       }
       // No worker answered in time (or it does not know the update yet): the signal, durable with no worker up.
       if (delivered.why === 'no-worker-in-time') log.warn({ updateTimeoutMs }, 'no worker answered the callback update in time: sending it as a signal');
+      else if (updateFailures('update-failed')) log.warn({ error: delivered.error }, 'the callback update failed: sending callbacks as signals (answers may be approximate); at most one line a minute');
       try {
         await withDeadline(() => handle.signal(callbackSignal, args));
       } catch (err) {
@@ -402,16 +409,20 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     requestId: string,
   ): Promise<UpdateDelivery> => {
     try {
-      const delivery = await options.client.connection.withDeadline(Date.now() + updateTimeoutMs, () =>
+      const delivery: unknown = await options.client.connection.withDeadline(Date.now() + updateTimeoutMs, () =>
         handle.executeUpdate(deliverUpdate, { args: [args], updateId: `hookwait-callback-${requestId}` }),
       );
+      // A handler of that name that answers something else (not hookwait's): the signal decides.
+      if (!isDelivery(delivery)) return { kind: 'fallback', why: 'update-failed', error: new Error('the hookwait.deliver update answered no outcome') };
       return { kind: 'answered', delivery };
     } catch (err) {
       const refused = updateRefusal(err);
       if (refused) return refused;
       if (classifyTemporalError(err) === 'gone') return { kind: 'closed' };
-      if (isDeadline(err)) return { kind: 'fallback', why: 'no-worker-in-time' };
-      return { kind: 'fallback', why: 'update-failed' };
+      if (isDeadline(err)) return { kind: 'fallback', why: 'no-worker-in-time', error: err };
+      // Temporal itself is unreachable: the signal would fail the same way.
+      if (grpcCode(err) === 14) return { kind: 'unavailable', error: err };
+      return { kind: 'fallback', why: 'update-failed', error: err };
     }
   };
 
@@ -449,10 +460,27 @@ type UpdateDelivery =
   /** The validator refused it (another run's bound value, or a repeat past the run's quota): never recorded. */
   | { readonly kind: 'refused'; readonly delivery: CallbackDelivery }
   | { readonly kind: 'closed' }
-  | { readonly kind: 'fallback'; readonly why: 'no-worker-in-time' | 'update-failed' };
+  | { readonly kind: 'unavailable'; readonly error: unknown }
+  | { readonly kind: 'fallback'; readonly why: 'no-worker-in-time' | 'update-failed'; readonly error: unknown };
 
-/** How long the gateway waits for a worker to answer a callback update before signalling instead; default 5 s. */
-export const DEFAULT_UPDATE_TIMEOUT_MS = 5_000;
+/**
+ * How long the gateway waits for a worker to answer a callback update before signalling instead: 2 s, well under
+ * the 3–5 s some senders wait for an answer, and far above a healthy worker's few milliseconds.
+ */
+export const DEFAULT_UPDATE_TIMEOUT_MS = 2_000;
+
+/** What the run answered, if it is a {@link CallbackDelivery}. */
+function isDelivery(value: unknown): value is CallbackDelivery {
+  return typeof value === 'object' && value !== null && typeof (value as { outcome?: unknown }).outcome === 'string';
+}
+
+/** The gRPC status code of a failed call, when it carries one (directly or as its cause). */
+function grpcCode(err: unknown): number | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as Error & { code?: unknown; cause?: { code?: unknown } };
+  const code = typeof e.code === 'number' ? e.code : e.cause?.code;
+  return typeof code === 'number' ? code : undefined;
+}
 
 /** The validator's refusal, from a failed update; undefined for any other failure. */
 function updateRefusal(err: unknown): { readonly kind: 'refused'; readonly delivery: CallbackDelivery } | undefined {
@@ -461,7 +489,7 @@ function updateRefusal(err: unknown): { readonly kind: 'refused'; readonly deliv
   if (!(cause instanceof ApplicationFailure) || cause.type !== CALLBACK_REFUSED_FAILURE) return undefined;
   const said = cause.details?.[0] as Partial<CallbackDelivery> | undefined;
   const outcome = said?.outcome;
-  if (outcome === 'revoked' || outcome === 'late' || outcome === 'duplicate') return { kind: 'refused', delivery: { outcome } };
+  if (outcome === 'revoked' || outcome === 'late' || outcome === 'duplicate' || outcome === 'unknown-wait') return { kind: 'refused', delivery: { outcome } };
   const errors = Array.isArray(said?.errors) ? said.errors.filter((e) => typeof e?.field === 'string' && typeof e?.message === 'string') : [];
   return { kind: 'refused', delivery: { outcome: 'rejected', errors } };
 }
@@ -470,7 +498,7 @@ function updateRefusal(err: unknown): { readonly kind: 'refused'; readonly deliv
 function isDeadline(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   if (err.name === 'WorkflowUpdateRPCTimeoutOrCancelledError') return true;
-  const code = (err as Error & { code?: unknown; cause?: { code?: unknown } }).code ?? (err as Error & { cause?: { code?: unknown } }).cause?.code;
+  const code = grpcCode(err);
   // gRPC status codes: 4 DEADLINE_EXCEEDED, 1 CANCELLED.
   return code === 4 || code === 1 || /deadline/i.test(err.message);
 }

@@ -47,6 +47,8 @@ export interface RunStatusCache {
    * hookwait memo. Keeps the terminal facts about `waitId` and the run's bound digests; forgets nothing else.
    */
   rememberDescription(workflowId: string, runId: string, waitId: string, runStatus: string, memo: HookwaitMemo | undefined, quietAnswer?: 'revoked' | 'late' | 'duplicate'): void;
+  /** Records that a wait of an open run is past its quota of recorded repeats (the run refused a repeat as `answer`). */
+  rememberQuiet(workflowId: string, runId: string, waitId: string, answer: 'revoked' | 'late' | 'duplicate'): void;
   /** How many entries are held (for tests and metrics). */
   size(): number;
 }
@@ -87,6 +89,9 @@ export function createRunStatusCache(options: RunStatusCacheOptions = {}): RunSt
       } else if (quietAnswer && memo?.quiet?.includes(waitId)) {
         put(waits, `${run}\n${waitId}`, { kind: 'quiet', answer: quietAnswer });
       }
+    },
+    rememberQuiet(workflowId, runId, waitId, answer) {
+      put(waits, `${runKey(workflowId, runId)}\n${waitId}`, { kind: 'quiet', answer });
     },
     size: () => waits.size + bounds.size,
   };

@@ -134,7 +134,7 @@ export class Runtime {
     for (const w of init.waits ?? []) this.known.set(w.name, w);
     const closed = init.waits !== undefined;
     // Attribute length limits came later: a run that accepted a longer value before them (no marker) replays as it ran.
-    this.ctx = { closed, lookup: (name) => this.known.get(name), enforceMaxLength: () => patched(ATTRIBUTE_MAX_LENGTH) };
+    this.ctx = { closed, lookup: (name) => this.known.get(name), enforceMaxLength: () => patched(ATTRIBUTE_MAX_LENGTH), oneRequestOnce: () => patched(ONE_REQUEST_ONCE) };
     this.state = initialState({
       procedure: init.procedure,
       workflowId: info.workflowId,
@@ -504,6 +504,12 @@ export class Runtime {
  */
 const COALESCED_PUBLISH = 'hookwait-coalesced-publish';
 
+/**
+ * Patch: an HTTP callback whose gateway request id is already on the wait's ledger is the same request again (the
+ * gateway's update and its fallback signal): not recorded. Asked only when that happens.
+ */
+const ONE_REQUEST_ONCE = 'hookwait-one-request-once';
+
 /** Patch: a callback's string attribute over its `maxLength` is refused (asked only when one is). */
 const ATTRIBUTE_MAX_LENGTH = 'hookwait-attribute-max-length';
 
@@ -529,7 +535,9 @@ function refusedCallback(state: ProcedureState, cb: CallbackSignalArgs, ctx: Mac
   const repeat = quietRepeat(state, cb, ctx);
   if (repeat) return { outcome: repeat };
   // The gateway checked lengths already; a validator decides no patch.
-  const t = step(state, callbackEvent(cb), { ...ctx, enforceMaxLength: () => true });
+  const t = step(state, callbackEvent(cb), { ...ctx, enforceMaxLength: () => true, oneRequestOnce: () => true });
+  // Nothing the run could use would be recorded: a wait it does not declare (any more).
+  if (t.outcomes[0] === 'unknown-wait') return { outcome: 'unknown-wait' };
   if (t.outcomes[0] !== 'rejected') return undefined;
   const errors = t.state.ledger[t.state.ledger.length - 1]?.errors;
   return { outcome: 'rejected', ...(errors ? { errors } : {}) };

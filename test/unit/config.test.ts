@@ -44,7 +44,7 @@ describe('loadConfig: defaults', () => {
       requestTimeoutMs: 30_000,
       maxWaitTimeoutMs: 30 * 24 * 3_600_000,
       statusCheck: 'update',
-      callbackUpdateTimeoutMs: 5000,
+      callbackUpdateTimeoutMs: 2000,
       statusCacheSize: 10_000,
       worker: {},
     });

@@ -68,7 +68,7 @@ describe('worker tuning', () => {
   });
 
   test('the gateway status check defaults to update; describe and signal-first are accepted', () => {
-    expect(loadConfig(env(), noFiles)).toMatchObject({ statusCheck: 'update', callbackUpdateTimeoutMs: 5_000 });
+    expect(loadConfig(env(), noFiles)).toMatchObject({ statusCheck: 'update', callbackUpdateTimeoutMs: 2_000 });
     expect(loadConfig(env({ HOOKWAIT_STATUS_CHECK: 'describe', HOOKWAIT_CALLBACK_UPDATE_TIMEOUT_MS: '2000' }), noFiles)).toMatchObject({ statusCheck: 'describe', callbackUpdateTimeoutMs: 2_000 });
     expect(loadConfig(env({ HOOKWAIT_STATUS_CHECK: 'signal-first', HOOKWAIT_STATUS_CACHE_SIZE: '50' }), noFiles)).toMatchObject({ statusCheck: 'signal-first', statusCacheSize: 50 });
   });
@@ -87,6 +87,9 @@ describe('the run status cache', () => {
     expect(cache.wait('w', 'r', 'a')).toEqual({ kind: 'closed', runStatus: 'COMPLETED', digest: 'd1' });
     cache.rememberDescription('w', 'r', 'b', 'COMPLETED', memo());
     expect(cache.wait('w', 'r', 'b')).toEqual({ kind: 'closed', runStatus: 'COMPLETED' });
+    // What an update's validator refused as a repeat past the quota.
+    cache.rememberQuiet('w', 'r2', 'a', 'late');
+    expect(cache.wait('w', 'r2', 'a')).toEqual({ kind: 'quiet', answer: 'late' });
   });
 
   test('is bounded: the least recently used entry goes first', () => {

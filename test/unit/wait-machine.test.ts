@@ -154,6 +154,15 @@ describe('wait machine: examples', () => {
     expect(state.waits.a?.repeats).toBe(1);
   });
 
+  test('a run that answers no to oneRequestOnce (parked before the patch) records the second copy as it did then', () => {
+    const same: MachineEvent = { type: 'callback', callback: { wait: 'a', attributes: { v: 'x' }, receivedAt: 't', source: { kind: 'http', requestId: 'req-1' } } };
+    let asked = 0;
+    const ctx: MachineContext = { ...closedCtx, oneRequestOnce: () => (asked++, false) };
+    const { state } = run([same, cb('a', 'y'), same], ctx);
+    expect(state.ledger.map((e) => e.outcome)).toEqual(['accepted', 'duplicate', 'duplicate']);
+    expect(asked).toBe(1); // asked only when the id is seen again
+  });
+
   test('quietRepeat: only a repeat of a wait past the quota, read without applying anything', () => {
     const events = [cb('a', 'x'), ...Array.from({ length: MAX_RECORDED_REPEATS - 1 }, () => cb('a', 'x'))];
     const before = run(events).state;
