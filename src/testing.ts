@@ -62,8 +62,13 @@ export interface MockCallback {
    * workflow's clock. Default 0.
    */
   readonly after?: Duration;
-  /** An object is sent as JSON; a string or Buffer as it is. */
-  readonly body: Record<string, unknown> | string | Buffer;
+  /** An object is sent as JSON; a string or Buffer as it is. None: an empty body (a GET sends none). */
+  readonly body?: Record<string, unknown> | string | Buffer;
+  /**
+   * The callback URL's query string, by parameter (a GET wait's attributes, or any `from: 'query'` one), e.g. an
+   * OAuth provider's `{ code: 'c1', state: 's1' }` with `method: 'GET'`.
+   */
+  readonly query?: Readonly<Record<string, string>>;
   /** Request headers (sender auth, `webhook-id`, …); names are case-insensitive. */
   readonly headers?: Readonly<Record<string, string>>;
   /** Default `POST`. */
@@ -521,6 +526,7 @@ function mockActivities(
 }
 
 function bodyBytes(body: MockCallback['body']): Buffer {
+  if (body === undefined) return Buffer.alloc(0);
   if (Buffer.isBuffer(body)) return body;
   return Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
 }
@@ -569,7 +575,14 @@ async function runSimulation(env: TestWorkflowEnvironment, bundle: WorkflowBundl
   return worker.runUntil(async () => {
     if (options.now !== undefined) await skipTo(env, options.now);
     const handle = await env.client.workflow.start(definition.name, { taskQueue, workflowId, args: [options.input] });
-    await drive(env, handle, service.deliverCallback.bind(service), pendingCallbacks(options.callbacks ?? {}), answers, options.stallTimeoutMs ?? 30_000);
+    try {
+      await drive(env, handle, service.deliverCallback.bind(service), pendingCallbacks(options.callbacks ?? {}), answers, options.stallTimeoutMs ?? 30_000);
+    } catch (err) {
+      // A run left open once its worker stops would hold the server's clock for every later simulation (its timers
+      // fire workflow tasks no worker takes, and the server skips no time while one is pending).
+      await handle.terminate('hookwait simulation failed').catch(() => undefined);
+      throw err;
+    }
     let result: unknown;
     let failure: SimulationFailure | undefined;
     try {
@@ -666,9 +679,11 @@ async function drive(
         contentType: ready.mock.contentType ?? 'application/json',
         body: bodyBytes(ready.mock.body),
         header: (name) => headers[name.toLowerCase()],
+        ...(ready.mock.query ? { query: Object.entries(ready.mock.query) } : {}),
       });
       if (!DELIVERED.has(answer.outcome)) throw refusal(ready.p.id, answer);
-      answers.push({ wait: ready.p.id, status: answer.status, outcome: answer.outcome });
+      // What the sender gets: the wait's declared answer (a redirect, its own response) when it has one.
+      answers.push({ wait: ready.p.id, status: answer.declared?.status ?? answer.status, outcome: answer.outcome });
       ready.p.delivered++;
       ready.p.lastAt = await env.currentTimeMs();
       lastChange = Date.now();

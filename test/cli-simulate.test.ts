@@ -86,6 +86,7 @@ describe('bad usage: exit 2, before any simulation', () => {
     ['an unknown outcome', ['--expect', 'done'], /--expect must be completed, escalated, failed/],
     ['an unknown flag', ['--frobnicate'], /frobnicate/],
     ['timeout and a callback for one wait', ['--callback', 'idVerification=timeout', '--callback', 'idVerification={}'], /cannot be combined/],
+    ['a query that is not an object of strings', ['--callback', 'idVerification={"method":"GET","query":{"code":1}}'], /--callback idVerification: 'query' must be an object of strings/],
   ])('%s', async (_label, extra, message) => {
     const r = await cli(...base, ...extra);
     expect(r.code).toBe(2);

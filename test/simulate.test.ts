@@ -1,13 +1,14 @@
 import { createSimulator, SimulationError } from 'hookwait/testing';
 import { identityVerification } from '../examples/identity-verification/workflows';
 import { connectorCall, refundLines } from './fixtures/workflows';
+import { oauthLink } from './fixtures/trigger-workflows';
 import { resolveHookwaitToSources } from './helpers/workflow-bundle';
 
 if (!process.env.TEMPORAL_TEST_SERVER_PATH) throw new Error('TEMPORAL_TEST_SERVER_PATH is not set: point it at the temporal-test-server binary (test/global-setup.ts sets it)');
 
 const sim = createSimulator();
 afterAll(() => sim.teardown());
-jest.setTimeout(120_000);
+jest.setTimeout(Number(process.env.SIM_TEST_TIMEOUT ?? 120_000));
 
 const demo = { workflowsPath: require.resolve('../examples/identity-verification/workflows'), webpackConfigHook: resolveHookwaitToSources };
 const fixtures = { workflowsPath: require.resolve('./fixtures/workflows'), webpackConfigHook: resolveHookwaitToSources };
@@ -117,5 +118,26 @@ describe('simulate: fixtures', () => {
     expect(run.path).toEqual(['connector:peer', 'failed']);
     expect(run.result).toBeUndefined();
     expect(run.failure).toEqual({ type: 'HookwaitConnectorRejected', message: expect.stringMatching(/answered 404/) });
+  });
+});
+
+describe('simulate: the HTTP contract of waits', () => {
+  const triggers = { workflowsPath: require.resolve('./fixtures/trigger-workflows'), webpackConfigHook: resolveHookwaitToSources, secrets: { TEST_API_KEYS: 'sim-api-key-0123456789-abcdef' } };
+
+  test('a GET callback with its attributes in the query string (an OAuth-style redirect back)', async () => {
+    const run = await sim.simulate(oauthLink, {
+      ...triggers,
+      input: {},
+      callbacks: { authorized: { method: 'GET', query: { code: 'c-1', state: 's-1' } }, paid: 'timeout', created: 'timeout', quiet: 'timeout' },
+    });
+    expect(run.path.slice(0, 2)).toEqual(['wait:authorized', 'callback:authorized:accepted']);
+    expect(run.answers[0]).toEqual({ wait: 'authorized', status: 303, outcome: 'accepted' });
+    expect(run.result).toMatchObject({ status: 'completed', output: [{ code: 'c-1', state: 's-1' }, null, null, null] });
+  });
+
+  test('a GET mock whose query lacks an attribute is refused, naming it', async () => {
+    await expect(
+      sim.simulate(oauthLink, { ...triggers, input: {}, callbacks: { authorized: { method: 'GET', query: { code: 'c-1' } }, paid: 'timeout', created: 'timeout', quiet: 'timeout' } }),
+    ).rejects.toThrow(/authorized.*state/);
   });
 });

@@ -145,8 +145,9 @@ environment, as the gateway reads them.
 Options:
   --input <json>                 the run's input (default {}), checked against the procedure's schema
   --callback <wait>=<json>       a mock callback for the wait: its body, or { "body": …, "after": "3m", "headers": {…},
-  --callback <wait>=@file.json     "contentType": "…", "key": "…" } (an object with "body" and only these fields);
-                                 repeat the flag for several callbacks to one wait (in order; keyed waits: each "key")
+  --callback <wait>=@file.json     "contentType": "…", "key": "…", "method": "GET", "query": { "code": "…" } } (an
+                                 object with "body" or "query" and only these fields); repeat the flag for several
+                                 callbacks to one wait (in order; keyed waits: each "key")
   --callback <wait>=timeout      send nothing: the wait times out
   --connector <name>=<json>      the connector's response body, or { "status": 503, "body": … }
   --connector <name>=@file.json

@@ -17,7 +17,7 @@ const OUTCOMES = ['completed', 'escalated', 'failed'] as const;
 type Outcome = (typeof OUTCOMES)[number];
 
 /** The fields of a `--callback` value that make it a whole mock callback rather than a body. */
-const MOCK_FIELDS = new Set(['body', 'after', 'headers', 'contentType', 'method', 'key']);
+const MOCK_FIELDS = new Set(['body', 'query', 'after', 'headers', 'contentType', 'method', 'key']);
 
 /**
  * The workflow bundle resolves `hookwait` and `hookwait/workflow` to this very copy of hookwait: the one whose
@@ -73,15 +73,19 @@ function namedValue(flag: string, given: string, allowTimeout: boolean): { name:
 }
 
 /**
- * A `--callback` value: `{ body, after?, headers?, contentType?, method?, key? }` (an object with `body` and only
- * those fields), else the body itself (an object is sent as JSON, any other JSON value as its JSON text).
+ * A `--callback` value: `{ body?, query?, after?, headers?, contentType?, method?, key? }` (an object with `body` or
+ * `query` and only those fields), else the body itself (an object is sent as JSON, any other JSON value as its JSON
+ * text).
  */
 function mockCallback(wait: string, value: unknown): MockCallback {
   const where = `simulate: --callback ${t(wait)}`;
-  if (!(isPlainObject(value) && 'body' in value && Object.keys(value).every((k) => MOCK_FIELDS.has(k)))) {
+  if (!(isPlainObject(value) && ('body' in value || 'query' in value) && Object.keys(value).every((k) => MOCK_FIELDS.has(k)))) {
     return { body: isPlainObject(value) ? value : JSON.stringify(value) };
   }
-  const { body, after, headers, contentType, method, key } = value;
+  const { body, query, after, headers, contentType, method, key } = value;
+  if (query !== undefined && !(isPlainObject(query) && Object.values(query).every((q) => typeof q === 'string'))) {
+    throw new UsageError(`${where}: 'query' must be an object of strings`);
+  }
   const optionalString = (name: string, v: unknown): void => {
     if (v !== undefined && typeof v !== 'string') throw new UsageError(`${where}: '${name}' must be a string`);
   };
@@ -100,7 +104,8 @@ function mockCallback(wait: string, value: unknown): MockCallback {
     throw new UsageError(`${where}: 'headers' must be an object of strings`);
   }
   return {
-    body: isPlainObject(body) || typeof body === 'string' ? body : JSON.stringify(body),
+    ...(body !== undefined ? { body: isPlainObject(body) || typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    ...(query !== undefined ? { query: query as Record<string, string> } : {}),
     ...(after !== undefined ? { after: after as Duration } : {}),
     ...(headers !== undefined ? { headers: headers as Record<string, string> } : {}),
     ...(contentType !== undefined ? { contentType: contentType as string } : {}),
