@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { DefinitionError } from './definition-error';
-import { type Duration, durationToMs } from './duration';
-import { checkEnvPlaceholders, envAllowed, normalizeEnvAllowlist, normalizeFormBody } from './outbound-env';
+import type { Duration } from './duration';
+import { envAllowed, normalizeOutboundCall } from './outbound-env';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -156,35 +156,14 @@ export function normalizeConnector(name: string, decl: ConnectorDecl, field: str
   if (!CONNECTOR_NAME.test(name)) throw new DefinitionError(field, 'connector names are 1-64 letters, digits, "_" or "-"');
   const method = decl.method ?? 'POST';
   if (!METHODS.includes(method)) throw new DefinitionError(`${field}.method`, `must be one of ${METHODS.join(', ')}`);
-  if (typeof decl.url !== 'string' || decl.url.trim() === '') throw new DefinitionError(`${field}.url`, 'is required');
   if (method === 'GET' && decl.body !== undefined) throw new DefinitionError(`${field}.body`, 'a GET call has no body');
-  const maximumAttempts = decl.retry?.maximumAttempts ?? 5;
-  if (!Number.isInteger(maximumAttempts) || maximumAttempts < 1 || maximumAttempts > 100) {
-    throw new DefinitionError(`${field}.retry.maximumAttempts`, 'must be a whole number from 1 to 100');
-  }
-  const timeoutMs = durationToMs(decl.timeout ?? '10s', `${field}.timeout`);
-  if (timeoutMs < 1) throw new DefinitionError(`${field}.timeout`, 'must be positive');
-  const env = normalizeEnvAllowlist(decl.env, `${field}.env`);
-  checkEnvPlaceholders(decl, env, field);
+  const common = normalizeOutboundCall(name, decl, field, { defaultAttempts: 5, maxAttempts: 100 });
   const limits = normalizeLimits(decl.limits, `${field}.limits`);
-  const contentType = outboundContentType(decl.contentType, decl.headers, `${field}.contentType`);
-  if (contentType === 'form' && decl.body !== undefined) normalizeFormBody(decl.body, `${field}.body`);
   return {
     name,
-    title: decl.title ?? name,
     method,
-    url: decl.url,
-    headers: { ...(decl.headers ?? {}) },
-    ...(decl.body !== undefined ? { body: decl.body } : {}),
-    contentType,
+    ...common,
     ...(decl.response !== undefined ? { response: decl.response } : {}),
-    timeoutMs,
-    retry: {
-      maximumAttempts,
-      initialIntervalMs: durationToMs(decl.retry?.initialInterval ?? '1s', `${field}.retry.initialInterval`),
-      maximumIntervalMs: durationToMs(decl.retry?.maximumInterval ?? '30s', `${field}.retry.maximumInterval`),
-    },
-    env,
     ...(limits ? { limits } : {}),
   };
 }
@@ -192,19 +171,4 @@ export function normalizeConnector(name: string, decl: ConnectorDecl, field: str
 /** What a call of a connector made by {@link defineConnector} resolves to: its response schema's output. */
 export type DefinedConnectorResult<C> = C extends ConnectorDefinition<string, infer R> ? z.output<R> : unknown;
 
-/**
- * The body encoding of a connector or webhook: as declared, else `'form'` when a declared `content-type` header says
- * `application/x-www-form-urlencoded`, else `'json'`.
- *
- * @example
- * ```ts
- * outboundContentType(undefined, { 'Content-Type': 'application/x-www-form-urlencoded' }, 'connectors.crm.contentType'); // 'form'
- * ```
- */
-export function outboundContentType(declared: unknown, headers: { readonly [name: string]: string } | undefined, field: string): 'json' | 'form' {
-  if (declared !== undefined && declared !== 'json' && declared !== 'form') throw new DefinitionError(field, "must be 'json' or 'form'");
-  const header = Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
-  const formHeader = typeof header === 'string' && /^\s*application\/x-www-form-urlencoded\b/i.test(header);
-  if (declared === 'json' && formHeader) throw new DefinitionError(field, "is 'json' but the content-type header says application/x-www-form-urlencoded");
-  return (declared as 'json' | 'form' | undefined) ?? (formHeader ? 'form' : 'json');
-}
+export { outboundContentType } from './outbound-env';

@@ -1,9 +1,11 @@
 /**
  * Definition-time checks shared by data connectors and outbound webhooks: the `env` allowlist and the `{{env.*}}`
- * placeholders it governs, and the shape of a form body. Internal: not exported from the package.
+ * placeholders it governs, the shape of a form body, and what every outbound call declares alike (URL, headers, body
+ * encoding, timeout, retry policy). Internal: not exported from the package.
  */
 import type { JsonTemplate } from './connector';
 import { DefinitionError } from './definition-error';
+import { type Duration, durationToMs } from './duration';
 import { placeholderPaths } from './template-placeholders';
 
 /** hookwait's own configuration (signing keys, the Temporal connection and its API key): never readable by a template. */
@@ -85,4 +87,95 @@ export function normalizeFormBody(body: unknown, field: string): void {
   for (const [k, v] of Object.entries(body)) {
     if (v !== null && typeof v === 'object') throw new DefinitionError(`${field}.${k}`, 'a form field is a string, number, boolean or null (a form has no nesting)');
   }
+}
+
+/**
+ * The body encoding of a connector or webhook: as declared, else `'form'` when a declared `content-type` header says
+ * `application/x-www-form-urlencoded`, else `'json'`.
+ *
+ * @example
+ * ```ts
+ * outboundContentType(undefined, { 'Content-Type': 'application/x-www-form-urlencoded' }, 'connectors.crm.contentType'); // 'form'
+ * ```
+ */
+export function outboundContentType(declared: unknown, headers: { readonly [name: string]: string } | undefined, field: string): 'json' | 'form' {
+  if (declared !== undefined && declared !== 'json' && declared !== 'form') throw new DefinitionError(field, "must be 'json' or 'form'");
+  const header = Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
+  const formHeader = typeof header === 'string' && /^\s*application\/x-www-form-urlencoded\b/i.test(header);
+  if (declared === 'json' && formHeader) throw new DefinitionError(field, "is 'json' but the content-type header says application/x-www-form-urlencoded");
+  return (declared as 'json' | 'form' | undefined) ?? (formHeader ? 'form' : 'json');
+}
+
+/** What a connector's and a webhook's declarations share, before their own options. */
+export interface OutboundCallDecl extends OutboundTemplates {
+  readonly title?: string;
+  readonly contentType?: 'json' | 'form';
+  readonly timeout?: Duration;
+  readonly retry?: { readonly maximumAttempts?: number; readonly initialInterval?: Duration; readonly maximumInterval?: Duration };
+  readonly env?: readonly string[];
+}
+
+/** The normalized shared part of an outbound call (see {@link normalizeOutboundCall}). */
+export interface OutboundCall {
+  readonly title: string;
+  readonly url: string;
+  readonly headers: { readonly [name: string]: string };
+  readonly body?: JsonTemplate;
+  readonly contentType: 'json' | 'form';
+  readonly timeoutMs: number;
+  readonly retry: { readonly maximumAttempts: number; readonly initialIntervalMs: number; readonly maximumIntervalMs: number };
+  readonly env: readonly string[];
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Checks what a connector and a webhook declare alike, and fills in the defaults: URL, title, headers (names and
+ * string values), body encoding (a form body's shape), timeout, retry policy, and the `env` allowlist with the
+ * placeholders it governs.
+ * @throws {@link DefinitionError} naming the field, e.g. `webhooks.crm.headers.x y` for a header name with a space.
+ *
+ * @example
+ * ```ts
+ * normalizeOutboundCall('crm', { url: 'https://crm.example/hook' }, 'webhooks.crm', { defaultAttempts: 3, maxAttempts: 20 });
+ * // { title: 'crm', url: 'https://crm.example/hook', headers: {}, contentType: 'json', timeoutMs: 10000, retry: {...}, env: [] }
+ * ```
+ */
+export function normalizeOutboundCall(
+  name: string,
+  decl: OutboundCallDecl,
+  field: string,
+  bounds: { readonly defaultAttempts: number; readonly maxAttempts: number; readonly maxTimeoutMs?: number },
+): OutboundCall {
+  if (typeof decl.url !== 'string' || decl.url.trim() === '') throw new DefinitionError(`${field}.url`, 'is required');
+  if (decl.title !== undefined && typeof decl.title !== 'string') throw new DefinitionError(`${field}.title`, 'must be a string');
+  for (const [h, v] of Object.entries(decl.headers ?? {})) {
+    if (typeof v !== 'string') throw new DefinitionError(`${field}.headers.${h}`, 'must be a string');
+    if (!HEADER_NAME.test(h)) throw new DefinitionError(`${field}.headers.${h}`, 'is not a valid header name');
+  }
+  const contentType = outboundContentType(decl.contentType, decl.headers, `${field}.contentType`);
+  if (contentType === 'form' && decl.body !== undefined) normalizeFormBody(decl.body, `${field}.body`);
+  const maximumAttempts = decl.retry?.maximumAttempts ?? bounds.defaultAttempts;
+  if (!Number.isInteger(maximumAttempts) || maximumAttempts < 1 || maximumAttempts > bounds.maxAttempts) {
+    throw new DefinitionError(`${field}.retry.maximumAttempts`, `must be a whole number from 1 to ${bounds.maxAttempts}`);
+  }
+  const timeoutMs = durationToMs(decl.timeout ?? '10s', `${field}.timeout`);
+  if (timeoutMs < 1) throw new DefinitionError(`${field}.timeout`, bounds.maxTimeoutMs === undefined ? 'must be positive' : 'must be from 1ms to 5m');
+  if (bounds.maxTimeoutMs !== undefined && timeoutMs > bounds.maxTimeoutMs) throw new DefinitionError(`${field}.timeout`, 'must be from 1ms to 5m');
+  const env = normalizeEnvAllowlist(decl.env, `${field}.env`);
+  checkEnvPlaceholders(decl, env, field);
+  return {
+    title: decl.title ?? name,
+    url: decl.url,
+    headers: { ...(decl.headers ?? {}) },
+    ...(decl.body !== undefined ? { body: decl.body } : {}),
+    contentType,
+    timeoutMs,
+    retry: {
+      maximumAttempts,
+      initialIntervalMs: durationToMs(decl.retry?.initialInterval ?? '1s', `${field}.retry.initialInterval`),
+      maximumIntervalMs: durationToMs(decl.retry?.maximumInterval ?? '30s', `${field}.retry.maximumInterval`),
+    },
+    env,
+  };
 }

@@ -1,8 +1,7 @@
 import type { JsonTemplate } from './connector';
-import { outboundContentType } from './connector';
 import { DefinitionError } from './definition-error';
-import { type Duration, durationToMs } from './duration';
-import { checkEnvPlaceholders, envAllowed, normalizeEnvAllowlist, normalizeFormBody } from './outbound-env';
+import type { Duration } from './duration';
+import { envAllowed, normalizeOutboundCall } from './outbound-env';
 
 /**
  * An outbound webhook: one declared HTTP `POST` or `PUT` that tells another system something happened. `url`,
@@ -83,28 +82,16 @@ export function normalizeWebhook(name: string, decl: WebhookDecl, field: string)
   for (const key of Object.keys(decl)) if (!KNOWN.has(key)) throw new DefinitionError(`${field}.${key}`, `is not a webhook option (${[...KNOWN].join(', ')})`);
   const method = decl.method ?? 'POST';
   if (method !== 'POST' && method !== 'PUT') throw new DefinitionError(`${field}.method`, "must be 'POST' or 'PUT'");
-  if (typeof decl.url !== 'string' || decl.url.trim() === '') throw new DefinitionError(`${field}.url`, 'is required');
-  if (!/^(https?:\/\/|\{\{)/i.test(decl.url.trim())) throw new DefinitionError(`${field}.url`, 'must be an http(s) URL (or start with a placeholder such as {{env.CRM_URL}})');
-  if (decl.title !== undefined && typeof decl.title !== 'string') throw new DefinitionError(`${field}.title`, 'must be a string');
-  for (const [h, v] of Object.entries(decl.headers ?? {})) {
-    if (typeof v !== 'string') throw new DefinitionError(`${field}.headers.${h}`, 'must be a string');
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h)) throw new DefinitionError(`${field}.headers.${h}`, 'is not a valid header name');
+  if (typeof decl.url === 'string' && !/^(https?:\/\/|\{\{)/i.test(decl.url.trim())) throw new DefinitionError(`${field}.url`, 'must be an http(s) URL (or start with a placeholder such as {{env.CRM_URL}})');
+  for (const h of Object.keys(decl.headers ?? {})) {
     if (/^webhook-(id|timestamp|signature)$/i.test(h)) throw new DefinitionError(`${field}.headers.${h}`, 'is set by hookwait (Standard Webhooks signing)');
   }
   if (decl.body !== undefined && (typeof decl.body !== 'object' || decl.body === null || Array.isArray(decl.body))) {
     throw new DefinitionError(`${field}.body`, 'is an object of key-value pairs');
   }
-  const contentType = outboundContentType(decl.contentType, decl.headers, `${field}.contentType`);
-  if (contentType === 'form' && decl.body !== undefined) normalizeFormBody(decl.body, `${field}.body`);
-  const maximumAttempts = decl.retry?.maximumAttempts ?? 3;
-  if (!Number.isInteger(maximumAttempts) || maximumAttempts < 1 || maximumAttempts > 20) {
-    throw new DefinitionError(`${field}.retry.maximumAttempts`, 'must be a whole number from 1 to 20');
-  }
-  const timeoutMs = durationToMs(decl.timeout ?? '10s', `${field}.timeout`);
-  if (timeoutMs < 1 || timeoutMs > 5 * 60_000) throw new DefinitionError(`${field}.timeout`, 'must be from 1ms to 5m');
+  const common = normalizeOutboundCall(name, decl, field, { defaultAttempts: 3, maxAttempts: 20, maxTimeoutMs: 5 * 60_000 });
   if (decl.required !== undefined && typeof decl.required !== 'boolean') throw new DefinitionError(`${field}.required`, 'must be true or false');
-  const env = normalizeEnvAllowlist(decl.env, `${field}.env`);
-  checkEnvPlaceholders(decl, env, field);
+  const env = common.env;
   let signing: WebhookPoint['signing'] = 'default';
   if (decl.signing === false) signing = false;
   else if (decl.signing !== undefined) {
@@ -116,20 +103,16 @@ export function normalizeWebhook(name: string, decl: WebhookDecl, field: string)
   }
   return {
     name,
-    title: decl.title ?? name,
     method,
-    url: decl.url,
-    headers: { ...(decl.headers ?? {}) },
-    ...(decl.body !== undefined ? { body: decl.body } : {}),
-    contentType,
-    timeoutMs,
-    retry: {
-      maximumAttempts,
-      initialIntervalMs: durationToMs(decl.retry?.initialInterval ?? '1s', `${field}.retry.initialInterval`),
-      maximumIntervalMs: durationToMs(decl.retry?.maximumInterval ?? '30s', `${field}.retry.maximumInterval`),
-    },
-    required: decl.required ?? false,
+    title: common.title,
+    url: common.url,
+    headers: common.headers,
+    ...(decl.body !== undefined ? { body: decl.body as { readonly [key: string]: JsonTemplate } } : {}),
+    contentType: common.contentType,
+    timeoutMs: common.timeoutMs,
+    retry: common.retry,
     env,
+    required: decl.required ?? false,
     signing,
   };
 }

@@ -23,6 +23,12 @@ describe('normalizeConnector', () => {
     expect(c).not.toHaveProperty('response');
   });
 
+  test('header names and values are checked as a webhook\'s are (at definition, not at the first call)', () => {
+    expect(definitionError(() => norm({ headers: { 'x y': 'v' } }))).toMatchObject({ field: 'connectors.c.headers.x y', message: expect.stringMatching(/not a valid header name/) });
+    expect(definitionError(() => norm({ headers: { 'x-n': 1 as unknown as string } }))).toMatchObject({ field: 'connectors.c.headers.x-n', message: expect.stringMatching(/must be a string/) });
+    expect(definitionError(() => norm({ title: 7 as unknown as string }))).toMatchObject({ field: 'connectors.c.title' });
+  });
+
   test('everything declared is kept; headers are copied, not shared', () => {
     const headers = { authorization: 'Bearer {{env.TOKEN}}' };
     const response = z.object({ id: z.string() });
