@@ -306,7 +306,10 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       if (known) return refuseBinding(known);
       const receivedAt = new Date().toISOString();
       const args: CallbackSignalArgs = { wait: wait.name, ...keyed, attributes: check.inputs, receivedAt, source, digest };
-      const delivered = await deliverByUpdate(handle, args, requestId);
+      // One budget for both calls (HOOKWAIT_TEMPORAL_TIMEOUT_MS): the update gets the first part of it, the fallback
+      // signal the rest, so a Temporal that is down is answered 503 as soon as with one call.
+      const budgetEnd = Date.now() + timeoutMs;
+      const delivered = await deliverByUpdate(handle, args, requestId, Math.min(Date.now() + updateTimeoutMs, budgetEnd));
       if (delivered.kind === 'closed') return closedAnswer(target, digest, shaped);
       if (delivered.kind === 'unavailable') return temporalError(log, requestId, 'update', delivered.error);
       if (delivered.kind === 'answered' || delivered.kind === 'refused') {
@@ -328,7 +331,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       if (delivered.why === 'no-worker-in-time') log.warn({ updateTimeoutMs }, 'no worker answered the callback update in time: sending it as a signal');
       else if (updateFailures('update-failed')) log.warn({ error: delivered.error }, 'the callback update failed: sending callbacks as signals (answers may be approximate); at most one line a minute');
       try {
-        await withDeadline(() => handle.signal(callbackSignal, args));
+        await options.client.connection.withDeadline(Math.max(budgetEnd, Date.now() + Math.min(timeoutMs, 1_000)), () => handle.signal(callbackSignal, args));
       } catch (err) {
         if (classifyTemporalError(err) !== 'gone') return temporalError(log, requestId, 'signal', err);
         return closedAnswer(target, digest, shaped);
@@ -407,9 +410,10 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     handle: ReturnType<Client['workflow']['getHandle']>,
     args: CallbackSignalArgs,
     requestId: string,
+    deadline: number,
   ): Promise<UpdateDelivery> => {
     try {
-      const delivery: unknown = await options.client.connection.withDeadline(Date.now() + updateTimeoutMs, () =>
+      const delivery: unknown = await options.client.connection.withDeadline(deadline, () =>
         handle.executeUpdate(deliverUpdate, { args: [args], updateId: `hookwait-callback-${requestId}` }),
       );
       // A handler of that name that answers something else (not hookwait's): the signal decides.
