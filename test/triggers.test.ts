@@ -47,6 +47,18 @@ describe('webhook triggers', () => {
     expect(await handle.result()).toMatchObject({ status: 'completed', output: { input: { orderId: 'o-1', source: 'crm', channel: 'web' }, decision: 'yes' } });
   });
 
+  test('rateLimit: deliveries past the trigger\'s limit get 429 with Retry-After; refused requests do not count', async () => {
+    // Two refused requests (422: no order id) first: they use none of the budget.
+    for (let i = 0; i < 2; i++) expect((await postCallback(hook('orders/limited'), { order: {} })).status).toBe(422);
+    const started = [await postCallback(hook('orders/limited'), order('l-1')), await postCallback(hook('orders/limited'), order('l-2'))];
+    expect(started.map((r) => r.status)).toEqual([201, 201]);
+    const third = await postCallback(hook('orders/limited'), order('l-3'));
+    expect(third.status).toBe(429);
+    expect(third.body).toMatchObject({ type: 'urn:hookwait:problem:too-many-requests', detail: 'too many deliveries to this trigger; retry later' });
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+    for (const r of started) await h.env.client.workflow.getHandle((r.body as { workflowId: string }).workflowId).terminate('test done');
+  });
+
   test('the same webhook-id twice starts one run and gets the same answer, also after the run ended', async () => {
     const deliveryId = `msg_${randomUUID()}`;
     const first = await postCallback(hook('orders/created'), order('o-2'), { headers: { 'webhook-id': deliveryId } });

@@ -85,6 +85,12 @@ export interface TriggerDecl {
   readonly idempotencyKey?: string;
   /** Default: `{ status: 201, body: { status: 'started', trigger, workflowId, runId } }`. */
   readonly response?: TriggerResponseDecl;
+  /**
+   * At most `requests` deliveries per `per` (e.g. `{ requests: 100, per: '1m' }`) on each gateway replica, counted
+   * once a request has passed every check (auth, `expect`, input), so refused requests cannot use it up; past it,
+   * `429` with `Retry-After`. Default: none (the per-address limit applies to every request).
+   */
+  readonly rateLimit?: { readonly requests: number; readonly per: Duration };
 }
 
 /** A path into the request, as `input` and `idempotencyKey` declare it. */
@@ -108,6 +114,8 @@ export interface Trigger {
   readonly input?: readonly { readonly field: readonly string[]; readonly from: RequestPath }[];
   readonly idempotencyKey?: RequestPath;
   readonly response: { readonly type: 'static'; readonly spec: ResponseSpec } | { readonly type: 'fromProcedure'; readonly timeoutMs: number; readonly fallback: ResponseSpec };
+  /** Deliveries per window on each gateway replica (see {@link TriggerDecl.rateLimit}). */
+  readonly rateLimit?: { readonly requests: number; readonly windowMs: number };
 }
 
 const TRIGGER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -266,6 +274,7 @@ export function defineTrigger(decl: TriggerDecl): Trigger {
     ],
   });
   const response = normalizeTriggerResponse(decl.response, decl.name);
+  const rateLimit = normalizeTriggerRateLimit(decl.rateLimit);
   if (!auth) {
     // A callback URL is a credential: only a sender who proved who it is may get one (a repeated delivery is answered
     // to whoever presents its idempotency key again).
@@ -293,7 +302,17 @@ export function defineTrigger(decl: TriggerDecl): Trigger {
     ...(input ? { input } : {}),
     ...(idempotencyKey ? { idempotencyKey } : {}),
     response,
+    ...(rateLimit ? { rateLimit } : {}),
   };
+}
+
+function normalizeTriggerRateLimit(decl: TriggerDecl['rateLimit']): Trigger['rateLimit'] {
+  if (decl === undefined) return undefined;
+  if (typeof decl !== 'object' || decl === null) throw new DefinitionError('rateLimit', "must be { requests, per }, e.g. { requests: 100, per: '1m' }");
+  if (!Number.isInteger(decl.requests) || decl.requests < 1 || decl.requests > 1_000_000) throw new DefinitionError('rateLimit.requests', 'must be a whole number from 1 to 1000000');
+  const windowMs = durationToMs(decl.per, 'rateLimit.per');
+  if (windowMs < 1_000 || windowMs > 24 * 3_600_000) throw new DefinitionError('rateLimit.per', 'must be from 1s to 24h');
+  return { requests: decl.requests, windowMs };
 }
 
 function normalizeTriggerResponse(decl: TriggerResponseDecl | undefined, name: string): Trigger['response'] {

@@ -168,6 +168,14 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
   const logger = hookwaitLogger(options.logger).child({ component: 'gateway' });
   const limits = options.rateLimits === false ? undefined : (options.rateLimits ?? DEFAULT_RATE_LIMITS);
   const perIp = limits && limits.perIp > 0 ? new FixedWindowLimiter(limits.perIp, limits.windowMs) : undefined;
+  // Each trigger's own limit (declared with `rateLimit`), by trigger name.
+  const perTrigger = new Map<string, FixedWindowLimiter>();
+  const triggerLimited = (trigger: Trigger): number => {
+    if (!trigger.rateLimit) return 0;
+    let limiter = perTrigger.get(trigger.name);
+    if (!limiter) perTrigger.set(trigger.name, (limiter = new FixedWindowLimiter(trigger.rateLimit.requests, trigger.rateLimit.windowMs)));
+    return limiter.hit(trigger.name);
+  };
   const sampler = refusalSampler(1_000);
   const client = options.client;
   const withDeadline = <T>(ms: number, fn: () => Promise<T>): Promise<T> => client.connection.withDeadline(Date.now() + ms, fn);
@@ -295,6 +303,11 @@ export function createTriggerService(options: TriggerServiceOptions): TriggerSer
       deliveryId = String(key);
     } else if (messageId !== undefined) {
       deliveryId = messageId.length <= MAX_DELIVERY_ID_LENGTH ? messageId : `sha256-${createHash('sha256').update(messageId).digest('hex')}`;
+    }
+    // Counted only now: requests refused above cannot use up the trigger's budget.
+    const waitMs = triggerLimited(trigger);
+    if (waitMs > 0) {
+      return refuse(log, requestId, 'rate-limited', 'too many deliveries to this trigger; retry later', { scope: 'trigger' }, { 'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))) });
     }
     return start(target, input, deliveryId);
   };

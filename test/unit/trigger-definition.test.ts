@@ -23,6 +23,15 @@ function fieldOf(fn: () => unknown): string | undefined {
 }
 
 describe('defineTrigger', () => {
+  test('rateLimit: requests per window, checked', () => {
+    expect(defineTrigger({ ...base, rateLimit: { requests: 100, per: '1m' } }).rateLimit).toEqual({ requests: 100, windowMs: 60_000 });
+    expect(defineTrigger(base)).not.toHaveProperty('rateLimit');
+    expect(fieldOf(() => defineTrigger({ ...base, rateLimit: { requests: 0, per: '1m' } }))).toBe('rateLimit.requests');
+    expect(fieldOf(() => defineTrigger({ ...base, rateLimit: { requests: 1.5, per: '1m' } }))).toBe('rateLimit.requests');
+    expect(fieldOf(() => defineTrigger({ ...base, rateLimit: { requests: 5, per: '10ms' } }))).toBe('rateLimit.per');
+    expect(fieldOf(() => defineTrigger({ ...base, rateLimit: { requests: 5, per: 'soon' as '1m' } }))).toBe('rateLimit.per');
+  });
+
   test('defaults: POST, a 201 with the run ids, the body as input', () => {
     const t = defineTrigger({ ...base, path: '/orders/created/' });
     expect(t).toMatchObject({ name: 't', path: 'orders/created', methods: ['POST'], response: { type: 'static', spec: { status: 201 } } });
