@@ -22,7 +22,7 @@ export interface StartedWorker {
  * runtime, your workflows module; see `HOOKWAIT_PRELOAD_MODULES`) and its state, plus the SDK core's copy of its
  * history. A run evicted from the cache holds nothing in the worker and replays its history on its next workflow
  * task, so the bound trades memory for the time of one replay: on our machine a cache of 300 resumed a 300-run load
- * about three times as fast as 50, and 10,000 parked runs stayed under 300 MB with 50 but not with 200 or 300
+ * about twice as fast as 50, and 10,000 parked runs stayed under 300 MB with 50 but not with 200 or 300
  * (README, Benchmarks).
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 50;
