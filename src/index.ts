@@ -60,7 +60,7 @@ export {
 } from './security/outbound-guard';
 export { outboundStats, type OutboundStats, type OutboundStatsOptions, type OutboundStatsRow } from './client/outbound-stats';
 export { testSend, TestSendUsageError, type ShownRequest, type TestSendOptions, type TestSendReport } from './client/outbound-test-send';
-export { hookwaitPlugin, type HookwaitPluginOptions, type OpenTelemetryWorkerPlugin } from './plugin';
+export { HOOKWAIT_PRELOAD_MODULES, hookwaitPlugin, type HookwaitPluginOptions, type OpenTelemetryWorkerPlugin } from './plugin';
 export { DuplicateTemporalSdkError, type DuplicatePackage, type PackageCopy } from './checks/sdk-copies';
 export { ProcedureExportError, type ProcedureExportProblem } from './checks/procedure-exports';
 export {

@@ -41,17 +41,21 @@ export interface HookwaitPluginOptions extends HookwaitActivitiesOptions {
 }
 
 /**
- * Modules a hookwait worker loads once and shares across all the workflow runs it keeps in its cache, instead of
- * once per run: zod (about 1 MiB of code whose module scope builds hundreds of objects) is stateless and
- * deterministic. A worker created with the hookwait plugin (or a bundle made with `bundleWorkflowCode({ plugins })`)
- * preloads them; with a bundle made another way, pass `preloadModules: HOOKWAIT_PRELOAD_MODULES` to the bundler.
+ * Modules a hookwait worker evaluates once and shares across all the workflow runs it keeps in its cache, instead of
+ * once per run: hookwait's stateless, deterministic workflow modules (its declarations, its pure state machine) and
+ * zod, gathered in one module (`src/workflows/preloaded.ts`). Shared, they cost a cached run about 0.1 MiB of the
+ * workflow thread's heap instead of 0.7 MiB. A worker created with the hookwait plugin (or a bundle made with
+ * `bundleWorkflowCode({ plugins })`) preloads them; with a bundle made another way, pass
+ * `preloadModules: HOOKWAIT_PRELOAD_MODULES` to the bundler. The entry is a path (resolved where this package is
+ * installed), not `'zod'`: zod declares itself free of side effects, so the bundler drops a bare `require('zod')`, and
+ * zod must build its global configuration before the worker freezes the preloaded modules.
  *
  * @example
  * ```ts
  * const { code } = await bundleWorkflowCode({ workflowsPath, preloadModules: [...HOOKWAIT_PRELOAD_MODULES] });
  * ```
  */
-export const HOOKWAIT_PRELOAD_MODULES: readonly string[] = ['zod'];
+export const HOOKWAIT_PRELOAD_MODULES: readonly string[] = [require.resolve('./workflows/preloaded')];
 
 /** The bundler options with {@link HOOKWAIT_PRELOAD_MODULES} added to those already preloaded (unless ignored). */
 export function withPreloadedModules(options: BundleOptions): BundleOptions {

@@ -46,6 +46,7 @@ import type { AnyProcedure } from './definitions/procedure';
 import { type Assignee, assigneeLabel } from './definitions/wait-point';
 import { formatZodIssues } from './definitions/zod-issues';
 import { silentLogger } from './logging/logger';
+import { HOOKWAIT_PRELOAD_MODULES } from './plugin';
 import { redactFields } from './logging/redact-fields';
 import { generateKeyringSpec, parseKeyring, type TokenKeyring } from './security/callback-token';
 import { type CallbackAnswer, createCallbackService } from './service/callback-service';
@@ -332,6 +333,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
         bundle = bundleWorkflowCode({
           workflowsPath: simOptions.workflowsPath,
           logger: quietBundler,
+          // As a worker with the hookwait plugin bundles it: hookwait's pure modules shared across runs.
+          preloadModules: [...HOOKWAIT_PRELOAD_MODULES],
           ...(simOptions.webpackConfigHook ? { webpackConfigHook: simOptions.webpackConfigHook } : {}),
         });
         bundles.set(simOptions.workflowsPath, bundle);

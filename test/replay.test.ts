@@ -5,6 +5,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { historyFromJson } from './histories/history-json';
 import { resolveHookwaitToSources } from './helpers/workflow-bundle';
+import { HOOKWAIT_PRELOAD_MODULES } from '../src/plugin';
 
 /**
  * Durable runs wait for days: a worker running new code must resume every run parked by the old code. Each file
@@ -63,7 +64,7 @@ function moduleOf(workflowType: string): ModuleName {
 
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 /**
- * Bundled once per module, as a worker would. Workflow code that imports a Node module (or anything else the
+ * Bundled once per module, as a worker with the hookwait plugin would (its modules preloaded, shared across runs). Workflow code that imports a Node module (or anything else the
  * sandbox refuses) fails here, at bundling, with webpack's reasons in the error.
  */
 function bundleOf(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
@@ -74,7 +75,7 @@ function bundleOf(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
       problems.push(meta ? `${message} ${JSON.stringify(meta)}` : message);
     };
     const logger = { log() {}, trace() {}, debug() {}, info() {}, warn: keep, error: keep };
-    bundle = bundleWorkflowCode({ workflowsPath, logger, webpackConfigHook: resolveHookwaitToSources }).catch((err: unknown) => {
+    bundle = bundleWorkflowCode({ workflowsPath, logger, preloadModules: [...HOOKWAIT_PRELOAD_MODULES], webpackConfigHook: resolveHookwaitToSources }).catch((err: unknown) => {
       throw new Error(`bundling ${workflowsPath} failed: ${String(err)}\n${problems.join('\n')}`);
     });
     bundles.set(workflowsPath, bundle);

@@ -1,7 +1,6 @@
 import type { Duration } from '@temporalio/common';
 // The module itself, not the package root: it is what @temporalio/workflow uses, pure (no node imports) and small.
 import { msToNumber } from '@temporalio/common/lib/time';
-import { z } from 'zod';
 import { DefinitionError } from './definition-error';
 
 /**
@@ -110,20 +109,3 @@ export function maxWaitTimeoutMs(): number | undefined {
   return parseMaxWaitTimeout(env.env.HOOKWAIT_MAX_WAIT_TIMEOUT);
 }
 
-/**
- * A procedure input field that overrides a wait's timeout for one run (`"5s"`, `"10m"`, or milliseconds): checked
- * when the run starts, so a bad value fails the run before its first step rather than at the wait. Its value is
- * typed as a {@link Duration}, so it can be passed to `run.wait(name, { timeout })` as is.
- *
- * @example
- * ```ts
- * input: z.object({ customerId: z.string(), waitTimeout: waitTimeoutInput.optional() }),
- * ```
- */
-export const waitTimeoutInput: z.ZodType<Duration, string | number> = z.union([z.string(), z.number()]).superRefine((value, ctx) => {
-  try {
-    waitTimeoutToMs(value, 'waitTimeout', maxWaitTimeoutMs());
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^waitTimeout: /, '') });
-  }
-}) as z.ZodType<Duration, string | number>;

@@ -2,6 +2,7 @@ export * from './attributes';
 export * from './connector';
 export * from './definition-error';
 export * from './duration';
+export * from './wait-timeout-input';
 export * from './procedure';
 export * from './wait-point';
 export * from './zod-issues';

@@ -17,12 +17,24 @@ export interface StartedWorker {
 
 /**
  * The most workflow runs the standalone worker keeps in its cache unless `HOOKWAIT_MAX_CACHED_WORKFLOWS` says
- * otherwise. A cached run costs the worker its sandbox in the workflow thread's V8 heap (about 1.5 MiB for a hookwait
- * procedure: every workflow module but the preloaded ones is its own copy); a run evicted from the cache holds
- * nothing in the worker and replays its history on its next workflow task, so the bound trades memory for the time
- * of one replay. 50 keeps a worker with 10,000 parked runs under 300 MB (README, Benchmarks).
+ * otherwise. A cached run costs the worker its sandbox in the workflow thread's V8 heap: about 0.1 MiB for a
+ * hookwait procedure, the modules it does not share with other runs (`@temporalio/workflow`'s entry, hookwait's
+ * runtime, your workflows module; see `HOOKWAIT_PRELOAD_MODULES`) and its state, plus the SDK core's copy of its
+ * history. A run evicted from the cache holds nothing in the worker and replays its history on its next workflow
+ * task, so the bound trades memory for the time of one replay: on our machine a cache of 300 resumed a 300-run load
+ * about twice as fast as 50, and 10,000 parked runs stayed under 300 MB with 50 but not with 200 or 300
+ * (README, Benchmarks).
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 50;
+
+/**
+ * V8's heap growing factor for the standalone worker's isolates, as a percentage over the live heap
+ * (`--heap-growing-percent`). V8 otherwise lets an old generation grow up to 4 times its live size between two full
+ * collections when it is far from its limit, and the main thread's limit is Node's (from the machine's memory): its
+ * heap reached 160 MiB with 30 MiB live while the worker parked runs. The flag is read at every collection, so it
+ * applies to the main thread's isolate, created before the worker could set it.
+ */
+export const DEFAULT_HEAP_GROWING_PERCENT = 10;
 
 /** The V8 young-generation semi-space (MiB) of the workflow thread's isolate unless `HOOKWAIT_WORKER_SEMI_SPACE_MB` says otherwise. */
 export const DEFAULT_WORKFLOW_SEMI_SPACE_MB = 2;
@@ -48,18 +60,19 @@ function maxCachedWorkflowsOf(tuning: WorkerTuning): number {
 }
 
 /**
- * The old-space limit (MiB) of the workflow thread's isolate: `HOOKWAIT_WORKER_HEAP_MB`, else 64 MiB plus 2 MiB per
- * cached run, at least 128 (164 with the default cache of 50). Without a limit V8 sizes the heap from the machine's
- * memory and lets garbage pile up far past what the cache holds.
+ * The old-space limit (MiB) of the workflow thread's isolate: `HOOKWAIT_WORKER_HEAP_MB`, else 64 MiB plus 0.5 MiB
+ * per cached run, at least 128 (128 with the default cache of 50). A cached procedure holds about 0.1 MiB of it and
+ * the bundle about 30 MiB, so the margin is for runs with large state; the heap grows only as far as what it holds
+ * ({@link DEFAULT_HEAP_GROWING_PERCENT}). Too small a limit for what the cache holds stops the worker (out of memory).
  *
  * @example
  * ```ts
- * workflowHeapMbOf({ maxCachedWorkflows: 50 });   // 164
- * workflowHeapMbOf({ maxCachedWorkflows: 1000 }); // 2064
+ * workflowHeapMbOf({ maxCachedWorkflows: 300 });  // 214
+ * workflowHeapMbOf({ maxCachedWorkflows: 1000 }); // 564
  * ```
  */
 export function workflowHeapMbOf(tuning: WorkerTuning): number {
-  return tuning.workflowHeapMb ?? Math.max(128, 64 + 2 * maxCachedWorkflowsOf(tuning));
+  return tuning.workflowHeapMb ?? Math.max(128, 64 + Math.ceil(maxCachedWorkflowsOf(tuning) / 2));
 }
 
 /**
@@ -85,15 +98,16 @@ export function workerOptionsOf(tuning: WorkerTuning): Pick<WorkerOptions, 'maxC
  * The V8 flags the standalone worker sets for itself before it creates its Temporal Worker (and so its workflow
  * thread, whose isolate runs every workflow sandbox): `--no-opt` unless `v8Optimizer` is true, the semi-space
  * (`--max-semi-space-size`, default {@link DEFAULT_WORKFLOW_SEMI_SPACE_MB}) and the old-space limit
- * (`--max-old-space-size`, {@link workflowHeapMbOf}). The heap flags size isolates created from then on: the workflow thread's. V8's optimizing
- * compiler allocates its compile zones with malloc on background threads; a worker that keeps creating and evicting
- * sandboxes keeps recompiling the same workflow modules, and those zones left hundreds of MiB of freed but unreturned
- * memory in the process (see DEVELOPERS.md, "Where a worker's memory goes"). Without it the worker used less CPU too.
+ * (`--max-old-space-size`, {@link workflowHeapMbOf}), which size isolates created from then on (the workflow
+ * thread's), and `--heap-growing-percent` ({@link DEFAULT_HEAP_GROWING_PERCENT}), which both isolates read at every
+ * collection. V8's optimizing compiler allocates its compile zones with malloc on background threads; a worker that
+ * kept creating and evicting sandboxes kept recompiling the same workflow modules, and those zones left hundreds of
+ * MiB of freed but unreturned memory in the process (see DEVELOPERS.md, "Where a worker's memory goes").
  *
  * @example
  * ```ts
- * workerV8Flags({ maxCachedWorkflows: 50 });                   // ['--no-opt', '--max-semi-space-size=2', '--max-old-space-size=164']
- * workerV8Flags({ v8Optimizer: true, workflowHeapMb: 128 });   // ['--max-semi-space-size=2', '--max-old-space-size=128']
+ * workerV8Flags({ maxCachedWorkflows: 300 });                  // ['--no-opt', '--max-semi-space-size=2', '--max-old-space-size=214', '--heap-growing-percent=10']
+ * workerV8Flags({ v8Optimizer: true, workflowHeapMb: 128 });   // ['--max-semi-space-size=2', '--max-old-space-size=128', '--heap-growing-percent=10']
  * ```
  */
 export function workerV8Flags(tuning: WorkerTuning): string[] {
@@ -101,6 +115,7 @@ export function workerV8Flags(tuning: WorkerTuning): string[] {
     ...(tuning.v8Optimizer === true ? [] : ['--no-opt']),
     `--max-semi-space-size=${tuning.workflowSemiSpaceMb ?? DEFAULT_WORKFLOW_SEMI_SPACE_MB}`,
     `--max-old-space-size=${workflowHeapMbOf(tuning)}`,
+    `--heap-growing-percent=${DEFAULT_HEAP_GROWING_PERCENT}`,
   ];
 }
 

@@ -9,7 +9,7 @@ import type { RateLimits } from '../../src/api/callback-route';
 import type { ConversationChannel } from '../../src/activities/conversation-channel';
 import type { ConnectorPoint } from '../../src/definitions/connector';
 import type { AnyProcedure } from '../../src/definitions/procedure';
-import { hookwaitPlugin, type OpenTelemetryWorkerPlugin } from '../../src/plugin';
+import { HOOKWAIT_PRELOAD_MODULES, hookwaitPlugin, type OpenTelemetryWorkerPlugin } from '../../src/plugin';
 import { generateKeyringSpec, parseKeyring, type TokenKeyring } from '../../src/security/callback-token';
 import { HOOKWAIT_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { createLogger, silentLogger } from '../../src/logging/logger';
@@ -94,7 +94,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   if (!bundles.has(bundleKey)) {
     // With OpenTelemetry, the workflow interceptor module comes in at bundling time, through hookwait's plugin.
     const plugins = openTelemetry ? [hookwaitPlugin({ procedures, keyring, publicBaseUrl: 'http://bundling.invalid', channel, logger: silentLogger, openTelemetry })] : [];
-    bundles.set(bundleKey, bundleWorkflowCode({ workflowsPath, logger: quiet, plugins, webpackConfigHook: resolveHookwaitToSources }));
+    // Modules shared across cached runs as a worker created with the plugin shares them (HOOKWAIT_PRELOAD_MODULES).
+    bundles.set(bundleKey, bundleWorkflowCode({ workflowsPath, logger: quiet, plugins, preloadModules: [...HOOKWAIT_PRELOAD_MODULES], webpackConfigHook: resolveHookwaitToSources }));
   }
   const bundle = bundles.get(bundleKey);
   const env = await TestWorkflowEnvironment.createLocal({

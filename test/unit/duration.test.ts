@@ -3,7 +3,8 @@ import { DefinitionError } from '../../src/definitions/definition-error';
 import { readFileSync } from 'node:fs';
 import type { Duration as TemporalDuration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { type Duration, durationToMs, MIN_WAIT_TIMEOUT_MS, waitTimeoutInput, waitTimeoutToMs } from '../../src/definitions/duration';
+import { type Duration, durationToMs, MIN_WAIT_TIMEOUT_MS, waitTimeoutToMs } from '../../src/definitions/duration';
+import { waitTimeoutInput } from '../../src/definitions/wait-timeout-input';
 
 
 describe('durationToMs', () => {
@@ -89,7 +90,9 @@ describe("durations are Temporal's", () => {
   test('the module stays fit for the workflow sandbox: no node imports', () => {
     const source = readFileSync(require.resolve('../../src/definitions/duration'), 'utf8');
     const imports = [...source.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
-    expect(imports).toEqual(['@temporalio/common', '@temporalio/common/lib/time', 'zod', './definition-error']);
+    expect(imports).toEqual(['@temporalio/common', '@temporalio/common/lib/time', './definition-error']);
+    const input = readFileSync(require.resolve('../../src/definitions/wait-timeout-input'), 'utf8');
+    expect([...input.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1])).toEqual(['zod', './duration']);
   });
 });
 

@@ -17,15 +17,16 @@ describe('worker tuning', () => {
     expect(defaultMaxCachedWorkflows(128 * 1024 * 1024)).toBe(10);
   });
 
-  test('the workflow thread\'s heap follows the cache (64 MiB + 2 MiB per cached run, at least 128) unless HOOKWAIT_WORKER_HEAP_MB is set', () => {
-    expect(workflowHeapMbOf({ maxCachedWorkflows: 50 })).toBe(164);
+  test('the workflow thread\'s heap follows the cache (64 MiB + 0.5 MiB per cached run, at least 128) unless HOOKWAIT_WORKER_HEAP_MB is set', () => {
+    expect(workflowHeapMbOf({ maxCachedWorkflows: 50 })).toBe(128);
+    expect(workflowHeapMbOf({ maxCachedWorkflows: 300 })).toBe(214);
     expect(workflowHeapMbOf({ maxCachedWorkflows: 10 })).toBe(128);
-    expect(workflowHeapMbOf({ maxCachedWorkflows: 1000 })).toBe(2064);
+    expect(workflowHeapMbOf({ maxCachedWorkflows: 1000 })).toBe(564);
     const c = loadConfig(env({ HOOKWAIT_MAX_CACHED_WORKFLOWS: '200' }), noFiles);
-    expect(workerV8Flags(c.worker)).toEqual(['--no-opt', '--max-semi-space-size=2', '--max-old-space-size=464']);
+    expect(workerV8Flags(c.worker)).toEqual(['--no-opt', '--max-semi-space-size=2', '--max-old-space-size=164', '--heap-growing-percent=10']);
     const set = loadConfig(env({ HOOKWAIT_WORKER_HEAP_MB: '128', HOOKWAIT_MAX_CACHED_WORKFLOWS: '40', HOOKWAIT_WORKER_SEMI_SPACE_MB: '8' }), noFiles);
     expect(workerOptionsOf(set.worker)).toEqual({ maxCachedWorkflows: 40 });
-    expect(workerV8Flags(set.worker)).toEqual(['--no-opt', '--max-semi-space-size=8', '--max-old-space-size=128']);
+    expect(workerV8Flags(set.worker)).toEqual(['--no-opt', '--max-semi-space-size=8', '--max-old-space-size=128', '--heap-growing-percent=10']);
   });
 
   test('HOOKWAIT_MAX_CACHED_WORKFLOWS, HOOKWAIT_MAX_CONCURRENT_WORKFLOW_TASKS and HOOKWAIT_WORKFLOW_TASK_POLLERS reach the worker options', () => {
@@ -39,9 +40,9 @@ describe('worker tuning', () => {
 
   test('the standalone worker turns V8\'s optimizing compiler off unless HOOKWAIT_WORKER_V8_OPTIMIZER=true', () => {
     const heap = `--max-old-space-size=${workflowHeapMbOf({})}`;
-    expect(workerV8Flags(loadConfig(env(), noFiles).worker)).toEqual(['--no-opt', '--max-semi-space-size=2', heap]);
-    expect(workerV8Flags(loadConfig(env({ HOOKWAIT_WORKER_V8_OPTIMIZER: 'false' }), noFiles).worker)).toEqual(['--no-opt', '--max-semi-space-size=2', heap]);
-    expect(workerV8Flags(loadConfig(env({ HOOKWAIT_WORKER_V8_OPTIMIZER: 'true' }), noFiles).worker)).toEqual(['--max-semi-space-size=2', heap]);
+    expect(workerV8Flags(loadConfig(env(), noFiles).worker)).toEqual(['--no-opt', '--max-semi-space-size=2', heap, '--heap-growing-percent=10']);
+    expect(workerV8Flags(loadConfig(env({ HOOKWAIT_WORKER_V8_OPTIMIZER: 'false' }), noFiles).worker)).toEqual(['--no-opt', '--max-semi-space-size=2', heap, '--heap-growing-percent=10']);
+    expect(workerV8Flags(loadConfig(env({ HOOKWAIT_WORKER_V8_OPTIMIZER: 'true' }), noFiles).worker)).toEqual(['--max-semi-space-size=2', heap, '--heap-growing-percent=10']);
     // The flag is not a Worker option: the worker options stay the SDK's.
     expect(workerOptionsOf(loadConfig(env({ HOOKWAIT_WORKER_V8_OPTIMIZER: 'true' }), noFiles).worker)).toEqual({ maxCachedWorkflows: defaultMaxCachedWorkflows() });
   });
