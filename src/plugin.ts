@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { SimplePlugin } from '@temporalio/plugin';
 import type { BundleOptions, ReplayWorkerOptions, Worker, WorkerOptions } from '@temporalio/worker';
 import { createHookwaitActivities, type HookwaitActivitiesOptions } from './activities/create-activities';
@@ -55,7 +56,8 @@ export interface HookwaitPluginOptions extends HookwaitActivitiesOptions {
  * const { code } = await bundleWorkflowCode({ workflowsPath, preloadModules: [...HOOKWAIT_PRELOAD_MODULES] });
  * ```
  */
-export const HOOKWAIT_PRELOAD_MODULES: readonly string[] = [require.resolve('./workflows/preloaded')];
+// A path, not require.resolve: importing hookwait must not fail where the module is bundled away (a gateway-only app).
+export const HOOKWAIT_PRELOAD_MODULES: readonly string[] = [join(__dirname, 'workflows', 'preloaded')];
 
 /** The bundler options with {@link HOOKWAIT_PRELOAD_MODULES} added to those already preloaded (unless ignored). */
 export function withPreloadedModules(options: BundleOptions): BundleOptions {

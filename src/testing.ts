@@ -72,7 +72,7 @@ export interface MockCallback {
   readonly query?: Readonly<Record<string, string>>;
   /** Request headers (sender auth, `webhook-id`, …); names are case-insensitive. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Default `POST`. */
+  /** Default `POST`; `GET` for a mock with a `query` and no `body`. */
   readonly method?: string;
   /** Default `application/json`. */
   readonly contentType?: string;
@@ -578,44 +578,56 @@ async function runSimulation(env: TestWorkflowEnvironment, bundle: WorkflowBundl
   return worker.runUntil(async () => {
     if (options.now !== undefined) await skipTo(env, options.now);
     const handle = await env.client.workflow.start(definition.name, { taskQueue, workflowId, args: [options.input] });
+    // A run left open once its worker stops would hold the server's clock for every later simulation (its timers
+    // fire workflow tasks no worker takes, and the server skips no time while one is pending): whatever fails below,
+    // an open run is terminated.
     try {
-      await drive(env, handle, service.deliverCallback.bind(service), pendingCallbacks(options.callbacks ?? {}), answers, options.stallTimeoutMs ?? 30_000);
+      return await finishSimulation(env, handle, service, options, records, answers);
     } catch (err) {
-      // A run left open once its worker stops would hold the server's clock for every later simulation (its timers
-      // fire workflow tasks no worker takes, and the server skips no time while one is pending).
       await handle.terminate('hookwait simulation failed').catch(() => undefined);
       throw err;
     }
-    let result: unknown;
-    let failure: SimulationFailure | undefined;
-    try {
-      result = await handle.result();
-    } catch (err) {
-      if (!(err instanceof WorkflowFailedError)) throw err;
-      // The innermost cause says why (an activity failure wraps the connector's ApplicationFailure).
-      let cause: Error | undefined = err.cause;
-      while (cause?.cause instanceof Error) cause = cause.cause;
-      failure = { ...(cause instanceof ApplicationFailure && cause.type ? { type: cause.type } : {}), message: cause?.message ?? err.message };
-    }
-    const state = await handle.query(stateQuery);
-    const history = await handle.fetchHistory();
-    const { path, clock } = readHistory(history, state, records.connectorByActivity, failure !== undefined, records.webhookOutcome);
-    return {
-      result,
-      ...(failure ? { failure } : {}),
-      path,
-      messages: records.messages,
-      assignments: records.assignments,
-      connectorCalls: records.connectorCalls,
-      webhookCalls: records.webhookCalls,
-      ledger: state.ledger,
-      state,
-      clock,
-      answers,
-      workflowId,
-      history,
-    };
   });
+}
+
+async function finishSimulation(
+  env: TestWorkflowEnvironment,
+  handle: WorkflowHandle,
+  service: ReturnType<typeof createCallbackService>,
+  options: SimulateOptions<unknown>,
+  records: SimulationRecords,
+  answers: { wait: string; status: number; outcome: string }[],
+): Promise<Simulation<unknown>> {
+  await drive(env, handle, service.deliverCallback.bind(service), pendingCallbacks(options.callbacks ?? {}), answers, options.stallTimeoutMs ?? 30_000);
+  let result: unknown;
+  let failure: SimulationFailure | undefined;
+  try {
+    result = await handle.result();
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    // The innermost cause says why (an activity failure wraps the connector's ApplicationFailure).
+    let cause: Error | undefined = err.cause;
+    while (cause?.cause instanceof Error) cause = cause.cause;
+    failure = { ...(cause instanceof ApplicationFailure && cause.type ? { type: cause.type } : {}), message: cause?.message ?? err.message };
+  }
+  const state = await handle.query(stateQuery);
+  const history = await handle.fetchHistory();
+  const { path, clock } = readHistory(history, state, records.connectorByActivity, failure !== undefined, records.webhookOutcome);
+  return {
+    result,
+    ...(failure ? { failure } : {}),
+    path,
+    messages: records.messages,
+    assignments: records.assignments,
+    connectorCalls: records.connectorCalls,
+    webhookCalls: records.webhookCalls,
+    ledger: state.ledger,
+    state,
+    clock,
+  answers,
+  workflowId: handle.workflowId,
+  history,
+  };
 }
 
 /**
@@ -676,7 +688,8 @@ async function drive(
       if (url === undefined) throw new SimulationError(`the run has no callback URL for '${ready.p.id}'`);
       const headers = Object.fromEntries(Object.entries(ready.mock.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
       const answer = await deliver({
-        method: ready.mock.method ?? 'POST',
+        // A mock with a query and no body is a browser coming back: GET.
+        method: ready.mock.method ?? (ready.mock.query !== undefined && ready.mock.body === undefined ? 'GET' : 'POST'),
         token: url.slice(url.lastIndexOf('/') + 1),
         requestId: `sim-${++requests}`,
         contentType: ready.mock.contentType ?? 'application/json',

@@ -146,7 +146,7 @@ Options:
   --input <json>                 the run's input (default {}), checked against the procedure's schema
   --callback <wait>=<json>       a mock callback for the wait: its body, or { "body": …, "after": "3m", "headers": {…},
   --callback <wait>=@file.json     "contentType": "…", "key": "…", "method": "GET", "query": { "code": "…" } } (an
-                                 object with "body" or "query" and only these fields); repeat the flag for several
+                                 object with "body", or "query" and "method", and only these fields); repeat for several
                                  callbacks to one wait (in order; keyed waits: each "key")
   --callback <wait>=timeout      send nothing: the wait times out
   --connector <name>=<json>      the connector's response body, or { "status": 503, "body": … }

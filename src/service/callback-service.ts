@@ -328,7 +328,7 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
         return repeatAnswer(log, requestId, run.outcome, id, receivedAt, shaped);
       }
       // No worker answered in time (or it does not know the update yet): the signal, durable with no worker up.
-      if (delivered.why === 'no-worker-in-time') log.warn({ updateTimeoutMs }, 'no worker answered the callback update in time: sending it as a signal');
+      if (delivered.why === 'no-worker-in-time') log.warn({ updateTimeoutMs: Math.min(updateTimeoutMs, timeoutMs) }, 'no worker answered the callback update in time: sending it as a signal');
       else if (updateFailures('update-failed')) log.warn({ error: delivered.error }, 'the callback update failed: sending callbacks as signals (answers may be approximate); at most one line a minute');
       try {
         await options.client.connection.withDeadline(Math.max(budgetEnd, Date.now() + Math.min(timeoutMs, 1_000)), () => handle.signal(callbackSignal, args));

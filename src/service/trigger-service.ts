@@ -39,7 +39,7 @@ export interface TriggerServiceOptions {
   readonly temporalTimeoutMs?: number;
   /** Set `HookwaitProcedure`, `HookwaitStatus` and `HookwaitTrigger` at start; default true. */
   readonly searchAttributes?: boolean;
-  /** Per client address, as for callbacks; `false` turns limiting off. */
+  /** Per client address, as for callbacks; `false` turns that limit off (a trigger's own `rateLimit` still applies). */
   readonly rateLimits?: RateLimits | false;
   /** With `publicBaseUrl`: `{{callbackUrls.<wait>}}` in a response template is the run's callback URL. */
   readonly keyring?: TokenKeyring;

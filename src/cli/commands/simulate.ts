@@ -79,7 +79,8 @@ function namedValue(flag: string, given: string, allowTimeout: boolean): { name:
  */
 function mockCallback(wait: string, value: unknown): MockCallback {
   const where = `simulate: --callback ${t(wait)}`;
-  if (!(isPlainObject(value) && ('body' in value || 'query' in value) && Object.keys(value).every((k) => MOCK_FIELDS.has(k)))) {
+  // A body with a field named `query` stays a body: a mock names `body`, or `query` with its `method`.
+  if (!(isPlainObject(value) && ('body' in value || ('query' in value && 'method' in value)) && Object.keys(value).every((k) => MOCK_FIELDS.has(k)))) {
     return { body: isPlainObject(value) ? value : JSON.stringify(value) };
   }
   const { body, query, after, headers, contentType, method, key } = value;
