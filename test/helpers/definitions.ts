@@ -12,6 +12,17 @@ export function definitionError(fn: () => unknown): DefinitionError {
   throw new Error('expected a DefinitionError');
 }
 
+/** The field a DefinitionError names, or undefined when `fn` does not throw. */
+export function fieldOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof DefinitionError) return err.field;
+    throw err;
+  }
+  return undefined;
+}
+
 /** A complete escalating wait declaration, with the given fields replaced. */
 export function escalatingWait(overrides: Partial<WaitDecl> = {}): WaitDecl {
   return {

@@ -1,6 +1,6 @@
+import { fieldOf } from '../helpers/definitions';
 import { z } from 'zod';
 import { checkProcedureInput, ProcedureInputError } from '../../src/client/start-procedure';
-import { DefinitionError } from '../../src/definitions/definition-error';
 import { defineProcedure } from '../../src/definitions/procedure';
 import { parseMaxWaitTimeout } from '../../src/definitions/duration';
 import { waitTimeoutInput } from '../../src/definitions/wait-timeout-input';
@@ -10,15 +10,6 @@ import { redactSensitiveIn } from '../../src/logging/redact-fields';
 
 const base = { name: 'w', title: 'W', attributes: ['x'], timeout: '1h', onTimeout: 'branch' } as const;
 
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DefinitionError) return err.field;
-    throw err;
-  }
-  return undefined;
-}
 
 describe('a wait’s HTTP contract, checked at definition', () => {
   test.each([

@@ -1,19 +1,9 @@
+import { fieldOf } from '../helpers/definitions';
 import { z } from 'zod';
-import { DefinitionError } from '../../src/definitions/definition-error';
 import { defineProcedure } from '../../src/definitions/procedure';
 import type { WaitDecl } from '../../src/definitions/wait-point';
 import { defineTrigger, type TriggerDecl } from '../../src/definitions/trigger';
 
-/** The field a DefinitionError names, or undefined when `fn` does not throw. */
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DefinitionError) return err.field;
-    throw err;
-  }
-  return undefined;
-}
 
 const hmac = { type: 'hmacSha256', secret: 'S' } as const;
 const sw = { type: 'standardWebhooks', secret: 'S' } as const;

@@ -1,6 +1,6 @@
+import { fieldOf } from '../helpers/definitions';
 import { z } from 'zod';
 import { defineProcedure } from '../../src/definitions/procedure';
-import { DefinitionError } from '../../src/definitions/definition-error';
 import { checkTriggers, defineTrigger, type TriggerDecl } from '../../src/definitions/trigger';
 import { procedureResponse, renderResponse } from '../../src/service/http-response';
 import { triggerWorkflowId } from '../../src/service/trigger-service';
@@ -12,15 +12,6 @@ const procedure = defineProcedure({
 });
 const base: TriggerDecl = { name: 't', path: 'orders/created', procedure };
 
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DefinitionError) return err.field;
-    throw err;
-  }
-  return undefined;
-}
 
 describe('defineTrigger', () => {
   test('rateLimit: requests per window, checked', () => {
