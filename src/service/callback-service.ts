@@ -297,64 +297,38 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       const value = check.attributes[wait.bind.attribute];
       return value === undefined || bindingDigest(claims.runId, wait.name, value) !== bound[wait.name] ? { field: wait.bind.attribute, message: BINDING_MISMATCH } : undefined;
     };
-    const refuseBinding = (error: FieldError): CallbackAnswer =>
-      answer(log, requestId, 'invalid-attributes', `${error.field}: ${error.message}`, { fields: [error.field], binding: true }, {}, [error]);
 
-    // Update: one call, and the run's own answer (exact). No worker answers in time: the durable signal instead.
-    if (statusCheck === 'update' && check.ok) {
+    // One call to Temporal for a callback that applies: the update (the run answers, exactly), or with `signal-first`
+    // the signal alone (the run checks everything again and records on its ledger what did not apply).
+    const oneCall = statusCheck === 'update' || (statusCheck === 'signal-first' && !recentlyAccepted.has(`${claims.runId}\n${id}`));
+    if (oneCall && check.ok) {
       const known = bindingError(statusCache.bound(claims.workflowId, claims.runId));
-      if (known) return refuseBinding(known);
+      if (known) return refuseFields(log, requestId, [known]);
       const receivedAt = new Date().toISOString();
       const args: CallbackSignalArgs = { wait: wait.name, ...keyed, attributes: check.inputs, receivedAt, source, digest };
       // One budget for both calls (HOOKWAIT_TEMPORAL_TIMEOUT_MS): the update gets the first part of it, the fallback
       // signal the rest, so a Temporal that is down is answered 503 as soon as with one call.
       const budgetEnd = Date.now() + timeoutMs;
-      const delivered = await deliverByUpdate(handle, args, requestId, Math.min(Date.now() + updateTimeoutMs, budgetEnd));
-      if (delivered.kind === 'closed') return closedAnswer(target, digest, shaped);
-      if (delivered.kind === 'unavailable') return temporalError(log, requestId, 'update', delivered.error);
-      if (delivered.kind === 'answered' || delivered.kind === 'refused') {
-        const run = delivered.delivery;
-        if (delivered.kind === 'refused' && (run.outcome === 'duplicate' || run.outcome === 'late' || run.outcome === 'revoked')) {
-          // Past the run's quota: it never records this wait's repeats again, so this replica answers them itself.
-          statusCache.rememberQuiet(claims.workflowId, claims.runId, id, run.outcome);
-          log.info({ recorded: false }, 'callback repeat not recorded on the run');
-        }
-        if (run.outcome === 'accepted' || run.outcome === 'kept') return withDeclared(wait, accepted(log, 'accepted', id, requestId, { update: true }, receivedAt), check.attributes);
-        if (run.outcome === 'rejected') {
-          const errors = run.errors && run.errors.length > 0 ? run.errors : [{ field: '(callback)', message: 'refused by the run' }];
-          return answer(log, requestId, 'invalid-attributes', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: errors.map((e) => e.field), update: true, ...(errors.some((e) => e.message === BINDING_MISMATCH) ? { binding: true } : {}) }, {}, errors);
-        }
-        if (run.outcome === 'unknown-wait') return answer(log, requestId, 'gone', 'this wait can no longer be completed', { update: true });
-        return repeatAnswer(log, requestId, run.outcome, id, receivedAt, shaped);
+      let fields: Record<string, unknown> = {};
+      if (statusCheck === 'update') {
+        const delivered = await deliverByUpdate(handle, args, requestId, Math.min(Date.now() + updateTimeoutMs, budgetEnd));
+        if (delivered.kind === 'closed') return closedAnswer(target, digest, shaped);
+        if (delivered.kind === 'unavailable') return temporalError(log, requestId, 'update', delivered.error);
+        if (delivered.kind === 'answered' || delivered.kind === 'refused') return runAnswer(target, delivered, receivedAt, check.attributes, shaped);
+        // No worker answered in time (or it does not know the update yet): the signal, durable with no worker up.
+        if (delivered.why === 'no-worker-in-time') log.warn({ updateTimeoutMs: Math.min(updateTimeoutMs, timeoutMs) }, 'no worker answered the callback update in time: sending it as a signal');
+        else if (updateFailures('update-failed')) log.warn({ error: delivered.error }, 'the callback update failed: sending callbacks as signals (answers may be approximate); at most one line a minute');
+        fields = { update: false, why: delivered.why };
       }
-      // No worker answered in time (or it does not know the update yet): the signal, durable with no worker up.
-      if (delivered.why === 'no-worker-in-time') log.warn({ updateTimeoutMs: Math.min(updateTimeoutMs, timeoutMs) }, 'no worker answered the callback update in time: sending it as a signal');
-      else if (updateFailures('update-failed')) log.warn({ error: delivered.error }, 'the callback update failed: sending callbacks as signals (answers may be approximate); at most one line a minute');
       try {
         await options.client.connection.withDeadline(Math.max(budgetEnd, Date.now() + Math.min(timeoutMs, 1_000)), () => handle.signal(callbackSignal, args));
-      } catch (err) {
-        if (classifyTemporalError(err) !== 'gone') return temporalError(log, requestId, 'signal', err);
-        return closedAnswer(target, digest, shaped);
-      }
-      return withDeclared(wait, accepted(log, 'accepted', id, requestId, { update: false, why: delivered.why }, receivedAt), check.attributes);
-    }
-
-    // Signal first: one call to Temporal for a callback that applies. The run checks everything again (the wait's
-    // state, revocation, the binding) and records on its ledger what did not apply; a closed run refuses the signal.
-    if (statusCheck === 'signal-first' && check.ok && !recentlyAccepted.has(`${claims.runId}\n${id}`)) {
-      const known = bindingError(statusCache.bound(claims.workflowId, claims.runId));
-      if (known) return refuseBinding(known);
-      const receivedAt = new Date().toISOString();
-      const signal: CallbackSignalArgs = { wait: wait.name, ...keyed, attributes: check.inputs, receivedAt, source, digest };
-      try {
-        await withDeadline(() => handle.signal(callbackSignal, signal));
       } catch (err) {
         if (classifyTemporalError(err) !== 'gone') return temporalError(log, requestId, 'signal', err);
         // The rare path: the run has closed (or never existed). One describe tells a lost-202 retry (200) from 410.
         return closedAnswer(target, digest, shaped);
       }
       rememberAccepted(`${claims.runId}\n${id}`);
-      return withDeclared(wait, accepted(log, 'accepted', id, requestId, {}, receivedAt), check.attributes);
+      return withDeclared(wait, accepted(log, 'accepted', id, requestId, fields, receivedAt), check.attributes);
     }
 
     let memo: HookwaitMemo | undefined;
@@ -388,13 +362,11 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
       return repeatAnswer(log, requestId, repeat, id, receivedAt, shaped);
     }
 
-    if (!check.ok) {
-      return answer(log, requestId, 'invalid-attributes', check.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: check.errors.map((e) => e.field) }, {}, check.errors);
-    }
+    if (!check.ok) return refuseFields(log, requestId, check.errors);
     // A wait bound to the run's input: once the run has published its bound value (as a digest), a callback for
     // another run's customer is refused here; before that the run itself refuses it (recorded as `rejected`).
     const mismatch = bindingError(memo?.bound);
-    if (mismatch) return refuseBinding(mismatch);
+    if (mismatch) return refuseFields(log, requestId, [mismatch]);
     const signal: CallbackSignalArgs = { wait: wait.name, ...keyed, attributes: check.inputs, receivedAt, source, digest };
     try {
       await withDeadline(() => handle.signal(callbackSignal, signal));
@@ -403,6 +375,36 @@ export function createCallbackService(options: CallbackServiceOptions): Callback
     }
     rememberAccepted(`${claims.runId}\n${id}`);
     return withDeclared(wait, accepted(log, 'accepted', id, requestId, {}, receivedAt), check.attributes);
+  };
+
+  /** The run's own answer to a callback it took as an update (or its validator refused). */
+  const runAnswer = (
+    target: CallbackTarget,
+    delivered: Extract<UpdateDelivery, { kind: 'answered' | 'refused' }>,
+    receivedAt: string,
+    attributes: Readonly<Record<string, unknown>>,
+    shaped: (a: CallbackAnswer) => CallbackAnswer,
+  ): CallbackAnswer => {
+    const { claims, wait, log } = target;
+    const requestId = target.head.requestId;
+    const id = waitId(wait.name, claims.key);
+    const run = delivered.delivery;
+    if (delivered.kind === 'refused' && (run.outcome === 'duplicate' || run.outcome === 'late' || run.outcome === 'revoked')) {
+      // Past the run's quota: it never records this wait's repeats again, so this replica answers them itself.
+      statusCache.rememberQuiet(claims.workflowId, claims.runId, id, run.outcome);
+      log.info({ recorded: false }, 'callback repeat not recorded on the run');
+    }
+    switch (run.outcome) {
+      case 'accepted':
+      case 'kept':
+        return withDeclared(wait, accepted(log, 'accepted', id, requestId, { update: true }, receivedAt), attributes);
+      case 'rejected':
+        return refuseFields(log, requestId, run.errors && run.errors.length > 0 ? run.errors : [{ field: '(callback)', message: 'refused by the run' }], { update: true });
+      case 'unknown-wait':
+        return answer(log, requestId, 'gone', 'this wait can no longer be completed', { update: true });
+      default:
+        return repeatAnswer(log, requestId, run.outcome, id, receivedAt, shaped);
+    }
   };
 
   /** One callback as the `hookwait.deliver` update: the run's answer, or why the caller must fall back to the signal. */
@@ -545,6 +547,12 @@ function accepted(log: Logger, outcome: 'accepted' | 'duplicate', wait: string, 
   const spec = OUTCOMES[outcome];
   log[spec.level]({ outcome, ...fields }, spec.message);
   return { outcome, status: spec.status, headers: {}, body: { status: outcome, wait, receivedAt, requestId } };
+}
+
+/** `422` naming each field the callback got wrong (a binding mismatch is marked in the log). */
+function refuseFields(log: Logger, requestId: string, errors: readonly FieldError[], fields: Record<string, unknown> = {}): CallbackAnswer {
+  const binding = errors.some((e) => e.message === BINDING_MISMATCH) ? { binding: true } : {};
+  return answer(log, requestId, 'invalid-attributes', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { fields: errors.map((e) => e.field), ...fields, ...binding }, {}, errors);
 }
 
 /** Attaches the wait's declared success answer, if it has one. */
